@@ -1,0 +1,221 @@
+//! Object metadata shared by every kind, as in `metav1.ObjectMeta`.
+
+use crate::api::selector::Labels;
+use crate::sim::time::SimTime;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// A unique id. Kubernetes uses random UUIDs; kubesim counts, so that runs are
+/// reproducible, and prints the count in UUID shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Uid(pub u64);
+
+impl fmt::Display for Uid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "00000000-0000-4000-8000-{:012x}", self.0)
+    }
+}
+
+/// The kinds kubesim simulates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    Namespace,
+    Node,
+    Pod,
+    ReplicaSet,
+    Deployment,
+    Service,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 6] = [
+        Kind::Namespace,
+        Kind::Node,
+        Kind::Pod,
+        Kind::ReplicaSet,
+        Kind::Deployment,
+        Kind::Service,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Namespace => "Namespace",
+            Kind::Node => "Node",
+            Kind::Pod => "Pod",
+            Kind::ReplicaSet => "ReplicaSet",
+            Kind::Deployment => "Deployment",
+            Kind::Service => "Service",
+        }
+    }
+
+    pub fn api_version(self) -> &'static str {
+        match self {
+            Kind::ReplicaSet | Kind::Deployment => "apps/v1",
+            _ => "v1",
+        }
+    }
+
+    /// Cluster-scoped kinds live outside namespaces.
+    pub fn namespaced(self) -> bool {
+        !matches!(self, Kind::Namespace | Kind::Node)
+    }
+
+    /// Parse a kind the way kubectl does: `deployment`, `deployments`, `deploy`, `Deployment`.
+    pub fn from_kubectl(s: &str) -> Option<Kind> {
+        Some(match s.to_ascii_lowercase().as_str() {
+            "namespace" | "namespaces" | "ns" => Kind::Namespace,
+            "node" | "nodes" | "no" => Kind::Node,
+            "pod" | "pods" | "po" => Kind::Pod,
+            "replicaset" | "replicasets" | "rs" => Kind::ReplicaSet,
+            "deployment" | "deployments" | "deploy" => Kind::Deployment,
+            "service" | "services" | "svc" => Kind::Service,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `namespace/name` (namespace empty for cluster-scoped objects). Ordered, so maps
+/// keyed by it iterate deterministically.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct ObjKey {
+    pub namespace: String,
+    pub name: String,
+}
+
+impl ObjKey {
+    pub fn new(namespace: impl Into<String>, name: impl Into<String>) -> Self {
+        ObjKey {
+            namespace: namespace.into(),
+            name: name.into(),
+        }
+    }
+    pub fn cluster(name: impl Into<String>) -> Self {
+        ObjKey::new("", name)
+    }
+}
+
+impl fmt::Display for ObjKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.namespace.is_empty() {
+            f.write_str(&self.name)
+        } else {
+            write!(f, "{}/{}", self.namespace, self.name)
+        }
+    }
+}
+
+/// A reference from a dependent to its owner, as `metav1.OwnerReference`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnerReference {
+    pub kind: Kind,
+    pub name: String,
+    pub uid: Uid,
+    /// The managing controller (at most one owner has this set).
+    pub controller: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ObjectMeta {
+    pub name: String,
+    /// Empty for cluster-scoped objects.
+    pub namespace: String,
+    pub uid: Uid,
+    pub labels: Labels,
+    pub annotations: BTreeMap<String, String>,
+    pub owner_references: Vec<OwnerReference>,
+    pub creation_timestamp: SimTime,
+    /// Set by the API server on every write; strictly increasing across the store.
+    pub resource_version: u64,
+    /// Incremented on every spec change (not status), as `metadata.generation`.
+    pub generation: i64,
+    /// Set when graceful deletion has begun.
+    pub deletion_timestamp: Option<SimTime>,
+}
+
+impl ObjectMeta {
+    pub fn new(namespace: &str, name: &str) -> Self {
+        ObjectMeta {
+            name: name.to_string(),
+            namespace: namespace.to_string(),
+            ..Default::default()
+        }
+    }
+    pub fn key(&self) -> ObjKey {
+        ObjKey::new(self.namespace.clone(), self.name.clone())
+    }
+    /// The owner with `controller: true`, if any.
+    pub fn controller_ref(&self) -> Option<&OwnerReference> {
+        self.owner_references.iter().find(|o| o.controller)
+    }
+}
+
+/// `Kind/namespace/name`, the `object` field of every record.
+pub fn object_ref(kind: Kind, key: &ObjKey) -> String {
+    if key.namespace.is_empty() {
+        format!("{}/{}", kind, key.name)
+    } else {
+        format!("{}/{}/{}", kind, key.namespace, key.name)
+    }
+}
+
+/// Validate a DNS-1123 subdomain (object names): lower-case alphanumerics, `-` and `.`,
+/// starting and ending alphanumeric, at most 253 characters.
+pub fn validate_dns1123_subdomain(s: &str) -> Result<(), String> {
+    if s.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if s.len() > 253 {
+        return Err(format!("{s:?} is longer than 253 characters"));
+    }
+    let ok_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.';
+    let alnum = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
+    if !s.chars().all(ok_char) || !s.starts_with(alnum) || !s.ends_with(alnum) {
+        return Err(format!(
+            "{s:?} is not a valid name: a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character"
+        ));
+    }
+    Ok(())
+}
+
+/// Validate a DNS-1123 label (namespaces, Service names): like a subdomain without dots, at most 63.
+pub fn validate_dns1123_label(s: &str) -> Result<(), String> {
+    validate_dns1123_subdomain(s)?;
+    if s.contains('.') || s.len() > 63 {
+        return Err(format!(
+            "{s:?} is not a valid DNS-1123 label: at most 63 lower case alphanumeric characters or '-', starting and ending with an alphanumeric character"
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_follow_dns1123() {
+        assert!(validate_dns1123_subdomain("web-1.example").is_ok());
+        assert!(validate_dns1123_subdomain("Web").is_err());
+        assert!(validate_dns1123_subdomain("-web").is_err());
+        assert!(validate_dns1123_label("a.b").is_err());
+        assert!(validate_dns1123_label(&"a".repeat(64)).is_err());
+    }
+
+    #[test]
+    fn kubectl_kind_aliases() {
+        assert_eq!(Kind::from_kubectl("deploy"), Some(Kind::Deployment));
+        assert_eq!(Kind::from_kubectl("RS"), Some(Kind::ReplicaSet));
+        assert_eq!(Kind::from_kubectl("cronjob"), None);
+    }
+
+    #[test]
+    fn uid_prints_as_uuid() {
+        assert_eq!(Uid(42).to_string(), "00000000-0000-4000-8000-00000000002a");
+    }
+}

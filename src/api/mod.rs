@@ -1,0 +1,24 @@
+//! The Kubernetes object model and the API server that stores it.
+//!
+//! Names and semantics follow upstream (`k8s.io/api`); each kind keeps only the
+//! fields the simulation acts on, so that large clusters stay small in memory.
+
+pub mod any;
+pub mod meta;
+pub mod node;
+pub mod pod;
+pub mod quantity;
+pub mod resources;
+pub mod selector;
+pub mod service;
+pub mod store;
+pub mod taint;
+pub mod workload;
+
+pub use any::AnyObject;
+pub use meta::{Kind, ObjKey, ObjectMeta, OwnerReference, Uid};
+pub use node::Node;
+pub use pod::{Pod, PodPhase, PodSpec, PodTemplate};
+pub use service::{Namespace, Service};
+pub use store::{ApiError, ApiServer, Change, Object, Op};
+pub use workload::{Deployment, ReplicaSet};

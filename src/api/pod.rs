@@ -1,0 +1,238 @@
+//! Pods, as `v1.Pod`.
+//!
+//! The spec is behind an `Arc` because every pod a ReplicaSet stamps from one
+//! template shares it: 150,000 pods must not mean 150,000 copies of a spec. The
+//! binding (`spec.nodeName` upstream) is therefore kept on the pod itself.
+
+use super::meta::ObjectMeta;
+use super::resources::{ResourceList, DEFAULT_MEMORY_REQUEST, DEFAULT_MILLI_CPU_REQUEST};
+use super::selector::Labels;
+use super::taint::Toleration;
+use crate::sim::time::{SimDuration, SimTime};
+use std::sync::Arc;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum PullPolicy {
+    Always,
+    #[default]
+    IfNotPresent,
+    Never,
+}
+
+impl PullPolicy {
+    /// The upstream default: `Always` for `:latest` or no tag, else `IfNotPresent`.
+    pub fn default_for(image: &str) -> PullPolicy {
+        let last = image.rsplit('/').next().unwrap_or(image);
+        let tagged = last.contains(':') || image.contains('@');
+        if !tagged || image.ends_with(":latest") {
+            PullPolicy::Always
+        } else {
+            PullPolicy::IfNotPresent
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Container {
+    pub name: String,
+    pub image: String,
+    pub image_pull_policy: PullPolicy,
+    pub requests: ResourceList,
+    pub limits: ResourceList,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum RestartPolicy {
+    #[default]
+    Always,
+    OnFailure,
+    Never,
+}
+
+/// The parts of `v1.PodSpec` kubesim simulates.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PodSpec {
+    pub containers: Vec<Container>,
+    pub restart_policy: RestartPolicy,
+    pub node_selector: Labels,
+    pub tolerations: Vec<Toleration>,
+    pub priority: i32,
+    pub scheduler_name: String,
+    pub termination_grace_period: SimDuration,
+}
+
+impl Default for PodSpec {
+    fn default() -> Self {
+        PodSpec {
+            containers: Vec::new(),
+            restart_policy: RestartPolicy::Always,
+            node_selector: Labels::new(),
+            tolerations: Vec::new(),
+            priority: 0,
+            scheduler_name: "default-scheduler".into(),
+            termination_grace_period: SimDuration::from_secs(30),
+        }
+    }
+}
+
+impl PodSpec {
+    /// Effective requests: the sum over containers (what the NodeResourcesFit filter uses).
+    pub fn requests(&self) -> PodRequests {
+        let mut r = PodRequests::default();
+        for c in &self.containers {
+            let cpu = c.requests.cpu_millis;
+            let mem = c.requests.memory;
+            r.cpu_millis += cpu.unwrap_or(0);
+            r.memory += mem.unwrap_or(0);
+            // non-zero defaulting applies per container, only where unset
+            r.nonzero_cpu_millis += cpu.unwrap_or(DEFAULT_MILLI_CPU_REQUEST);
+            r.nonzero_memory += mem.unwrap_or(DEFAULT_MEMORY_REQUEST);
+            r.any_request |= cpu.is_some() || mem.is_some();
+        }
+        r
+    }
+}
+
+/// A pod's resource demand in the form the scheduler needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PodRequests {
+    pub cpu_millis: i64,
+    pub memory: i64,
+    /// With upstream's non-zero defaults (100m CPU, 200Mi memory per container) for scoring.
+    pub nonzero_cpu_millis: i64,
+    pub nonzero_memory: i64,
+    /// Whether any container sets a CPU or memory request.
+    pub any_request: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum PodPhase {
+    #[default]
+    Pending,
+    Running,
+    Succeeded,
+    Failed,
+    Unknown,
+}
+
+impl PodPhase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PodPhase::Pending => "Pending",
+            PodPhase::Running => "Running",
+            PodPhase::Succeeded => "Succeeded",
+            PodPhase::Failed => "Failed",
+            PodPhase::Unknown => "Unknown",
+        }
+    }
+    pub fn is_terminal(self) -> bool {
+        matches!(self, PodPhase::Succeeded | PodPhase::Failed)
+    }
+}
+
+/// The parts of `v1.PodStatus` kubesim tracks.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PodStatus {
+    pub phase: PodPhase,
+    /// Condition PodScheduled.
+    pub scheduled: bool,
+    /// Condition Ready.
+    pub ready: bool,
+    /// When Ready last became true (availability counts from here).
+    pub ready_since: Option<SimTime>,
+    /// The container waiting or terminated reason kubectl shows as STATUS
+    /// (`ContainerCreating`, `CrashLoopBackOff`, ...).
+    pub reason: Option<String>,
+    pub start_time: Option<SimTime>,
+    pub restart_count: u32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pod {
+    pub meta: ObjectMeta,
+    pub spec: Arc<PodSpec>,
+    /// `spec.nodeName`: the binding.
+    pub node_name: Option<String>,
+    pub status: PodStatus,
+}
+
+impl Pod {
+    pub fn is_terminating(&self) -> bool {
+        self.meta.deletion_timestamp.is_some()
+    }
+    /// Not finished and not being deleted: what a ReplicaSet counts.
+    pub fn is_active(&self) -> bool {
+        !self.status.phase.is_terminal() && !self.is_terminating()
+    }
+    /// Ready for at least `min_ready` (a ReplicaSet's availability).
+    pub fn is_available(&self, min_ready: SimDuration, now: SimTime) -> bool {
+        self.status.ready
+            && self
+                .status
+                .ready_since
+                .is_some_and(|t| t + min_ready <= now)
+    }
+    /// The STATUS column of `kubectl get pods`.
+    pub fn display_status(&self) -> String {
+        if self.is_terminating() {
+            return "Terminating".into();
+        }
+        if let Some(r) = &self.status.reason {
+            return r.clone();
+        }
+        match self.status.phase {
+            PodPhase::Succeeded => "Completed".into(),
+            p => p.as_str().into(),
+        }
+    }
+}
+
+/// `metadata.labels` + `metadata.annotations` + spec: what a ReplicaSet stamps pods from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct PodTemplate {
+    pub labels: Labels,
+    pub annotations: std::collections::BTreeMap<String, String>,
+    pub spec: Arc<PodSpec>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c(cpu: Option<i64>, mem: Option<i64>) -> Container {
+        Container {
+            name: "c".into(),
+            image: "nginx:1.25".into(),
+            image_pull_policy: PullPolicy::IfNotPresent,
+            requests: ResourceList {
+                cpu_millis: cpu,
+                memory: mem,
+                ..Default::default()
+            },
+            limits: ResourceList::default(),
+        }
+    }
+
+    #[test]
+    fn nonzero_defaulting_is_per_container_and_only_when_unset() {
+        let spec = PodSpec {
+            containers: vec![c(None, None), c(Some(0), Some(1000))],
+            ..Default::default()
+        };
+        let r = spec.requests();
+        assert_eq!(r.cpu_millis, 0);
+        assert_eq!(r.memory, 1000);
+        assert_eq!(r.nonzero_cpu_millis, 100);
+        assert_eq!(r.nonzero_memory, 200 * 1024 * 1024 + 1000);
+        assert!(r.any_request);
+    }
+
+    #[test]
+    fn pull_policy_defaults() {
+        assert_eq!(PullPolicy::default_for("nginx"), PullPolicy::Always);
+        assert_eq!(PullPolicy::default_for("nginx:latest"), PullPolicy::Always);
+        assert_eq!(PullPolicy::default_for("nginx:1.25"), PullPolicy::IfNotPresent);
+        assert_eq!(PullPolicy::default_for("localhost:5000/app"), PullPolicy::Always);
+        assert_eq!(PullPolicy::default_for("localhost:5000/app:v1"), PullPolicy::IfNotPresent);
+    }
+}

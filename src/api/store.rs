@@ -1,0 +1,498 @@
+//! The API server and its store (the etcd state).
+//!
+//! Every write goes through here: it assigns uids and a strictly increasing
+//! `resourceVersion`, runs admission, keeps the owner → dependents index, and
+//! queues a [`Change`] that the simulation delivers to watching components after
+//! the watch delay. Components never call each other; they only write here.
+
+use super::meta::{Kind, ObjKey, ObjectMeta, Uid};
+use super::node::Node;
+use super::pod::Pod;
+use super::service::{Namespace, Service};
+use super::workload::{Deployment, ReplicaSet};
+use crate::sim::time::SimTime;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What happened to an object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Added,
+    Modified,
+    Deleted,
+}
+
+/// A watch notification. It carries keys, not objects: a component reacting to
+/// it reads the current state (level-triggered), as a real controller does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub kind: Kind,
+    pub key: ObjKey,
+    pub uid: Uid,
+    pub op: Op,
+    /// For pods: the node it is bound to (routes the change to that node's kubelet).
+    pub node: Option<String>,
+    /// The controlling owner (kind and name, same namespace), if any.
+    pub owner: Option<(Kind, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApiError {
+    /// The object does not exist.
+    #[error("{kind} {key} not found")]
+    NotFound { kind: Kind, key: ObjKey },
+    /// An object of that kind and name exists already.
+    #[error("{kind} {key} already exists")]
+    AlreadyExists { kind: Kind, key: ObjKey },
+    /// NamespaceLifecycle admission: the namespace does not exist or is terminating.
+    #[error("namespace {0:?} not found (create the Namespace first)")]
+    NamespaceNotFound(String),
+    /// Rejected by validation.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// A stored kind: how to reach its metadata and its table in the store.
+pub trait Object: Clone {
+    const KIND: Kind;
+    fn meta(&self) -> &ObjectMeta;
+    fn meta_mut(&mut self) -> &mut ObjectMeta;
+    fn table(s: &Store) -> &BTreeMap<ObjKey, Self>;
+    fn table_mut(s: &mut Store) -> &mut BTreeMap<ObjKey, Self>;
+    /// The node a pod is bound to; `None` for other kinds.
+    fn bound_node(&self) -> Option<&str> {
+        None
+    }
+}
+
+macro_rules! object_impl {
+    ($t:ty, $kind:expr, $field:ident) => {
+        impl Object for $t {
+            const KIND: Kind = $kind;
+            fn meta(&self) -> &ObjectMeta {
+                &self.meta
+            }
+            fn meta_mut(&mut self) -> &mut ObjectMeta {
+                &mut self.meta
+            }
+            fn table(s: &Store) -> &BTreeMap<ObjKey, Self> {
+                &s.$field
+            }
+            fn table_mut(s: &mut Store) -> &mut BTreeMap<ObjKey, Self> {
+                &mut s.$field
+            }
+        }
+    };
+}
+
+object_impl!(Namespace, Kind::Namespace, namespaces);
+object_impl!(Node, Kind::Node, nodes);
+object_impl!(ReplicaSet, Kind::ReplicaSet, replicasets);
+object_impl!(Deployment, Kind::Deployment, deployments);
+object_impl!(Service, Kind::Service, services);
+
+impl Object for Pod {
+    const KIND: Kind = Kind::Pod;
+    fn meta(&self) -> &ObjectMeta {
+        &self.meta
+    }
+    fn meta_mut(&mut self) -> &mut ObjectMeta {
+        &mut self.meta
+    }
+    fn table(s: &Store) -> &BTreeMap<ObjKey, Self> {
+        &s.pods
+    }
+    fn table_mut(s: &mut Store) -> &mut BTreeMap<ObjKey, Self> {
+        &mut s.pods
+    }
+    fn bound_node(&self) -> Option<&str> {
+        self.node_name.as_deref()
+    }
+}
+
+/// The objects, one ordered table per kind.
+#[derive(Debug, Default)]
+pub struct Store {
+    pub namespaces: BTreeMap<ObjKey, Namespace>,
+    pub nodes: BTreeMap<ObjKey, Node>,
+    pub pods: BTreeMap<ObjKey, Pod>,
+    pub replicasets: BTreeMap<ObjKey, ReplicaSet>,
+    pub deployments: BTreeMap<ObjKey, Deployment>,
+    pub services: BTreeMap<ObjKey, Service>,
+}
+
+/// Counters the summary reports.
+#[derive(Debug, Clone, Default)]
+pub struct ApiStats {
+    pub writes: u64,
+    pub pods_created: u64,
+}
+
+/// The API server.
+#[derive(Debug)]
+pub struct ApiServer {
+    store: Store,
+    resource_version: u64,
+    next_uid: u64,
+    now: SimTime,
+    changes: Vec<Change>,
+    /// owner uid → dependents, for cascading deletion and "pods of this ReplicaSet".
+    dependents: BTreeMap<Uid, BTreeSet<(Kind, ObjKey)>>,
+    pub stats: ApiStats,
+}
+
+impl Default for ApiServer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Namespaces every cluster starts with.
+pub const INITIAL_NAMESPACES: [&str; 4] = ["default", "kube-system", "kube-public", "kube-node-lease"];
+
+impl ApiServer {
+    pub fn new() -> Self {
+        let mut api = ApiServer {
+            store: Store::default(),
+            resource_version: 0,
+            next_uid: 1,
+            now: SimTime::ZERO,
+            changes: Vec::new(),
+            dependents: BTreeMap::new(),
+            stats: ApiStats::default(),
+        };
+        for ns in INITIAL_NAMESPACES {
+            let _ = api.create(Namespace {
+                meta: ObjectMeta::new("", ns),
+            });
+        }
+        api.changes.clear();
+        api
+    }
+
+    /// The simulation sets the clock before each handler runs.
+    pub fn set_now(&mut self, now: SimTime) {
+        self.now = now;
+    }
+    pub fn now(&self) -> SimTime {
+        self.now
+    }
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+    pub fn resource_version(&self) -> u64 {
+        self.resource_version
+    }
+
+    /// Drain the queued watch notifications.
+    pub fn take_changes(&mut self) -> Vec<Change> {
+        std::mem::take(&mut self.changes)
+    }
+
+    pub fn get<T: Object>(&self, key: &ObjKey) -> Option<&T> {
+        T::table(&self.store).get(key)
+    }
+
+    pub fn list<'a, T: Object + 'a>(&'a self) -> impl Iterator<Item = &'a T> {
+        T::table(&self.store).values()
+    }
+
+    /// Objects of kind `kind` that name `owner` in their ownerReferences, in key order.
+    pub fn dependents_of(&self, owner: Uid, kind: Kind) -> impl Iterator<Item = &ObjKey> {
+        self.dependents
+            .get(&owner)
+            .into_iter()
+            .flat_map(move |s| s.iter().filter(move |(k, _)| *k == kind).map(|(_, key)| key))
+    }
+
+    /// All dependents of `owner`, any kind.
+    pub fn all_dependents(&self, owner: Uid) -> Vec<(Kind, ObjKey)> {
+        self.dependents
+            .get(&owner)
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// The metadata of any object, by kind.
+    pub fn meta_of(&self, kind: Kind, key: &ObjKey) -> Option<&ObjectMeta> {
+        match kind {
+            Kind::Namespace => self.store.namespaces.get(key).map(|o| &o.meta),
+            Kind::Node => self.store.nodes.get(key).map(|o| &o.meta),
+            Kind::Pod => self.store.pods.get(key).map(|o| &o.meta),
+            Kind::ReplicaSet => self.store.replicasets.get(key).map(|o| &o.meta),
+            Kind::Deployment => self.store.deployments.get(key).map(|o| &o.meta),
+            Kind::Service => self.store.services.get(key).map(|o| &o.meta),
+        }
+    }
+
+    /// Whether an object with this uid still exists (ownerReference resolution).
+    pub fn exists_uid(&self, kind: Kind, key: &ObjKey, uid: Uid) -> bool {
+        self.meta_of(kind, key).is_some_and(|m| m.uid == uid)
+    }
+
+    fn next_rv(&mut self) -> u64 {
+        self.resource_version += 1;
+        self.stats.writes += 1;
+        self.resource_version
+    }
+
+    fn emit<T: Object>(&mut self, obj: &T, op: Op) {
+        let m = obj.meta();
+        self.changes.push(Change {
+            kind: T::KIND,
+            key: m.key(),
+            uid: m.uid,
+            op,
+            node: obj.bound_node().map(str::to_string),
+            owner: m.controller_ref().map(|o| (o.kind, o.name.clone())),
+        });
+    }
+
+    fn index_owners(&mut self, kind: Kind, m: &ObjectMeta, add: bool) {
+        for o in &m.owner_references {
+            if add {
+                self.dependents.entry(o.uid).or_default().insert((kind, m.key()));
+            } else if let Some(s) = self.dependents.get_mut(&o.uid) {
+                s.remove(&(kind, m.key()));
+                if s.is_empty() {
+                    self.dependents.remove(&o.uid);
+                }
+            }
+        }
+    }
+
+    /// Create an object. Admission: the namespace must exist (NamespaceLifecycle),
+    /// the name must be free.
+    pub fn create<T: Object>(&mut self, mut obj: T) -> Result<&T, ApiError> {
+        let kind = T::KIND;
+        if kind.namespaced() {
+            let ns = &obj.meta().namespace;
+            match self.store.namespaces.get(&ObjKey::cluster(ns.clone())) {
+                Some(n) if n.meta.deletion_timestamp.is_none() => {}
+                _ => return Err(ApiError::NamespaceNotFound(ns.clone())),
+            }
+        } else {
+            obj.meta_mut().namespace.clear();
+        }
+        let key = obj.meta().key();
+        if T::table(&self.store).contains_key(&key) {
+            return Err(ApiError::AlreadyExists { kind, key });
+        }
+        let uid = Uid(self.next_uid);
+        self.next_uid += 1;
+        let rv = self.next_rv();
+        let now = self.now;
+        {
+            let m = obj.meta_mut();
+            m.uid = uid;
+            m.resource_version = rv;
+            m.creation_timestamp = now;
+            m.generation = 1;
+            m.deletion_timestamp = None;
+        }
+        if kind == Kind::Pod {
+            self.stats.pods_created += 1;
+        }
+        let meta = obj.meta().clone();
+        self.index_owners(kind, &meta, true);
+        self.emit(&obj, Op::Added);
+        Ok(T::table_mut(&mut self.store).entry(key).or_insert(obj))
+    }
+
+    fn update_inner<T: Object>(
+        &mut self,
+        key: &ObjKey,
+        spec_change: bool,
+        f: impl FnOnce(&mut T),
+    ) -> Result<(), ApiError> {
+        let rv = self.resource_version + 1;
+        let obj = T::table_mut(&mut self.store)
+            .get_mut(key)
+            .ok_or_else(|| ApiError::NotFound {
+                kind: T::KIND,
+                key: key.clone(),
+            })?;
+        let owners_before = obj.meta().owner_references.clone();
+        let before_uid = obj.meta().uid;
+        f(obj);
+        let m = obj.meta_mut();
+        // identity is not the caller's to change
+        m.uid = before_uid;
+        m.resource_version = rv;
+        if spec_change {
+            m.generation += 1;
+        }
+        let obj = obj.clone();
+        self.next_rv();
+        if owners_before != obj.meta().owner_references {
+            let mut old = obj.meta().clone();
+            old.owner_references = owners_before;
+            self.index_owners(T::KIND, &old, false);
+            self.index_owners(T::KIND, obj.meta(), true);
+        }
+        self.emit(&obj, Op::Modified);
+        Ok(())
+    }
+
+    /// Change an object's spec or metadata (bumps `metadata.generation`).
+    pub fn update<T: Object>(&mut self, key: &ObjKey, f: impl FnOnce(&mut T)) -> Result<(), ApiError> {
+        self.update_inner(key, true, f)
+    }
+
+    /// Change an object's status (the `/status` subresource: generation unchanged).
+    pub fn update_status<T: Object>(&mut self, key: &ObjKey, f: impl FnOnce(&mut T)) -> Result<(), ApiError> {
+        self.update_inner(key, false, f)
+    }
+
+    /// Delete an object. A pod bound to a node that has not finished is deleted
+    /// gracefully: it gets a deletionTimestamp and the kubelet removes it once its
+    /// containers have stopped. Everything else is removed at once; dependents are
+    /// left to the garbage collector.
+    pub fn delete<T: Object>(&mut self, key: &ObjKey) -> Result<(), ApiError> {
+        let now = self.now;
+        let obj = T::table(&self.store).get(key).ok_or_else(|| ApiError::NotFound {
+            kind: T::KIND,
+            key: key.clone(),
+        })?;
+        if obj.meta().deletion_timestamp.is_some() {
+            return Ok(());
+        }
+        if let Some(pod) = self.store.pods.get(key).filter(|_| T::KIND == Kind::Pod) {
+            if pod.node_name.is_some() && !pod.status.phase.is_terminal() {
+                return self.update_status::<Pod>(key, |p| p.meta.deletion_timestamp = Some(now));
+            }
+        }
+        self.remove::<T>(key)
+    }
+
+    /// Remove an object from the store now (the kubelet's final delete of a pod
+    /// whose containers have stopped, or a deletion with grace period 0).
+    pub fn remove<T: Object>(&mut self, key: &ObjKey) -> Result<(), ApiError> {
+        let obj = T::table_mut(&mut self.store)
+            .remove(key)
+            .ok_or_else(|| ApiError::NotFound {
+                kind: T::KIND,
+                key: key.clone(),
+            })?;
+        self.next_rv();
+        let meta = obj.meta().clone();
+        self.index_owners(T::KIND, &meta, false);
+        self.emit(&obj, Op::Deleted);
+        Ok(())
+    }
+
+    /// Delete by kind, for callers that hold a `Kind` value (garbage collector, kubectl).
+    pub fn delete_kind(&mut self, kind: Kind, key: &ObjKey) -> Result<(), ApiError> {
+        match kind {
+            Kind::Namespace => self.delete::<Namespace>(key),
+            Kind::Node => self.delete::<Node>(key),
+            Kind::Pod => self.delete::<Pod>(key),
+            Kind::ReplicaSet => self.delete::<ReplicaSet>(key),
+            Kind::Deployment => self.delete::<Deployment>(key),
+            Kind::Service => self.delete::<Service>(key),
+        }
+    }
+
+    /// Bind a pod to a node (the scheduler's `pods/binding` call).
+    pub fn bind(&mut self, pod: &ObjKey, node: &str) -> Result<(), ApiError> {
+        if !self.store.nodes.contains_key(&ObjKey::cluster(node)) {
+            return Err(ApiError::NotFound {
+                kind: Kind::Node,
+                key: ObjKey::cluster(node),
+            });
+        }
+        match self.store.pods.get(pod) {
+            None => Err(ApiError::NotFound {
+                kind: Kind::Pod,
+                key: pod.clone(),
+            }),
+            Some(p) if p.node_name.is_some() => Err(ApiError::Invalid(format!(
+                "pod {pod} is already assigned to node {:?}",
+                p.node_name.as_deref().unwrap_or("")
+            ))),
+            Some(_) => self.update_status::<Pod>(pod, |p| {
+                p.node_name = Some(node.to_string());
+                p.status.scheduled = true;
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::pod::{PodSpec, PodStatus};
+    use std::sync::Arc;
+
+    fn pod(ns: &str, name: &str) -> Pod {
+        Pod {
+            meta: ObjectMeta::new(ns, name),
+            spec: Arc::new(PodSpec::default()),
+            node_name: None,
+            status: PodStatus::default(),
+        }
+    }
+
+    #[test]
+    fn resource_version_strictly_increases_on_every_write() {
+        let mut api = ApiServer::new();
+        let mut last = api.resource_version();
+        api.create(pod("default", "a")).unwrap();
+        assert!(api.resource_version() > last);
+        last = api.resource_version();
+        api.update_status::<Pod>(&ObjKey::new("default", "a"), |p| p.status.ready = true)
+            .unwrap();
+        assert!(api.resource_version() > last);
+        last = api.resource_version();
+        api.delete::<Pod>(&ObjKey::new("default", "a")).unwrap();
+        assert!(api.resource_version() > last);
+    }
+
+    #[test]
+    fn namespace_must_exist_and_names_are_unique() {
+        let mut api = ApiServer::new();
+        assert_eq!(
+            api.create(pod("nope", "a")).unwrap_err(),
+            ApiError::NamespaceNotFound("nope".into())
+        );
+        api.create(pod("default", "a")).unwrap();
+        assert!(matches!(
+            api.create(pod("default", "a")),
+            Err(ApiError::AlreadyExists { .. })
+        ));
+    }
+
+    #[test]
+    fn unbound_pod_is_removed_at_once_bound_pod_gracefully() {
+        let mut api = ApiServer::new();
+        api.create(pod("default", "a")).unwrap();
+        api.delete::<Pod>(&ObjKey::new("default", "a")).unwrap();
+        assert!(api.get::<Pod>(&ObjKey::new("default", "a")).is_none());
+
+        let mut p = pod("default", "b");
+        p.node_name = Some("n1".into());
+        api.create(p).unwrap();
+        api.delete::<Pod>(&ObjKey::new("default", "b")).unwrap();
+        let b = api.get::<Pod>(&ObjKey::new("default", "b")).unwrap();
+        assert!(b.is_terminating());
+    }
+
+    #[test]
+    fn changes_carry_owner_and_node_for_routing() {
+        let mut api = ApiServer::new();
+        api.take_changes();
+        let mut p = pod("default", "a");
+        p.node_name = Some("n1".into());
+        p.meta.owner_references.push(crate::api::meta::OwnerReference {
+            kind: Kind::ReplicaSet,
+            name: "rs".into(),
+            uid: Uid(99),
+            controller: true,
+        });
+        api.create(p).unwrap();
+        let c = api.take_changes();
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].node.as_deref(), Some("n1"));
+        assert_eq!(c[0].owner, Some((Kind::ReplicaSet, "rs".into())));
+        assert_eq!(api.dependents_of(Uid(99), Kind::Pod).count(), 1);
+    }
+}

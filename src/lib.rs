@@ -1,0 +1,29 @@
+//! kubesim: a deterministic discrete-event simulator of a Kubernetes cluster.
+//!
+//! ```no_run
+//! let scenario = kubesim::scenario::load(std::path::Path::new("scenarios/web-basic.yaml")).unwrap();
+//! let mut sim = kubesim::Simulation::new(&scenario, kubesim::metrics::Recorder::discard());
+//! sim.run();
+//! println!("{}", sim.summary().human());
+//! ```
+//!
+//! The map of the crate follows the cluster: [`api`] (objects and the API
+//! server), [`scheduler`], [`controllers`], [`node`] (kubelet), [`scenario`]
+//! (input files and the timeline), [`manifest`] (plain Kubernetes YAML),
+//! [`metrics`] (event log and summary), and [`sim`] (time, queue, randomness and
+//! the dispatch loop).
+
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod controllers;
+pub mod diag;
+pub mod manifest;
+pub mod metrics;
+pub mod node;
+pub mod output;
+pub mod scenario;
+pub mod scheduler;
+pub mod sim;
+
+pub use sim::Simulation;

@@ -1,0 +1,188 @@
+//! The `kubesim` command line. Parses flags and calls the library; nothing else.
+
+#![forbid(unsafe_code)]
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use kubesim::metrics::Recorder;
+use kubesim::output::{write_atomic, AtomicFile};
+use kubesim::sim::time::SimDuration;
+use kubesim::{manifest, scenario, Simulation};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// A deterministic discrete-event simulator of a Kubernetes cluster.
+///
+/// Same scenario + same seed = byte-identical event log, on any machine.
+#[derive(Parser)]
+#[command(name = "kubesim", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Simulate a scenario and print a summary; with --out, write events.jsonl and summary.json.
+    Run {
+        /// The scenario file (YAML).
+        scenario: PathBuf,
+        /// Seed for every random stream (overrides the scenario's `seed`).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Virtual time to stop at, e.g. 30m or 1h30m (overrides the scenario's `until`).
+        #[arg(long, value_parser = parse_duration)]
+        until: Option<SimDuration>,
+        /// Folder to write events.jsonl and summary.json into (created if missing).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Check scenario and manifest files without running them; exits non-zero on any error.
+    Validate {
+        /// Scenario files or Kubernetes manifests (files or folders).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+fn parse_duration(s: &str) -> Result<SimDuration, String> {
+    SimDuration::parse(s).map_err(|e| e.to_string())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let r = match cli.command {
+        Command::Run {
+            scenario,
+            seed,
+            until,
+            out,
+            quiet,
+        } => run(&scenario, seed, until, out.as_deref(), quiet),
+        Command::Validate { files } => validate(&files),
+    };
+    match r {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn print_warnings(ws: &[String]) {
+    for w in ws {
+        eprintln!("warning: {w}");
+    }
+}
+
+fn run(path: &Path, seed: Option<u64>, until: Option<SimDuration>, out: Option<&Path>, quiet: bool) -> Result<ExitCode> {
+    let mut sc = match scenario::load(path) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    if !quiet {
+        print_warnings(&sc.warnings);
+    }
+    if let Some(s) = seed {
+        sc.seed = s;
+    }
+    if let Some(u) = until {
+        sc.until = u;
+    }
+    let summary = match out {
+        None => {
+            let mut sim = Simulation::new(&sc, Recorder::discard());
+            sim.run();
+            sim.summary()
+        }
+        Some(dir) => {
+            std::fs::create_dir_all(dir).with_context(|| format!("cannot create output folder {}", dir.display()))?;
+            let events_path = dir.join("events.jsonl");
+            let (file, writer) = AtomicFile::create(&events_path)
+                .with_context(|| format!("cannot write {}", events_path.display()))?;
+            let mut sim = Simulation::new(&sc, Recorder::to_writer(Box::new(writer)));
+            sim.run();
+            sim.recorder_mut()
+                .finish()
+                .with_context(|| format!("cannot write {}", events_path.display()))?;
+            let summary = sim.summary();
+            drop(sim);
+            file.commit()
+                .with_context(|| format!("cannot write {}", events_path.display()))?;
+            let json = serde_json::to_vec_pretty(&summary)?;
+            write_atomic(&dir.join("summary.json"), &json)
+                .with_context(|| format!("cannot write {}", dir.join("summary.json").display()))?;
+            summary
+        }
+    };
+    if !quiet {
+        print!("{}", summary.human());
+        if let Some(dir) = out {
+            println!("wrote {}/events.jsonl and {}/summary.json", dir.display(), dir.display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A scenario has a top-level `name` and no `apiVersion`; everything else is a manifest.
+fn looks_like_scenario(path: &Path) -> bool {
+    if path.is_dir() {
+        return false;
+    }
+    match manifest::parse_yaml_file(path) {
+        Ok(f) => f.docs.len() == 1
+            && f.docs[0].0.get("apiVersion").is_none()
+            && f.docs[0].0.get("name").is_some(),
+        Err(_) => false,
+    }
+}
+
+fn validate(files: &[PathBuf]) -> Result<ExitCode> {
+    let mut failed = false;
+    for f in files {
+        if looks_like_scenario(f) {
+            match scenario::load(f) {
+                Ok(sc) => {
+                    print_warnings(&sc.warnings);
+                    let nodes = sc.objects.iter().filter(|o| o.kind() == kubesim::api::Kind::Node).count();
+                    println!(
+                        "{}: ok: scenario {:?}, {} nodes, {} other objects, {} timeline actions",
+                        f.display(),
+                        sc.name,
+                        nodes,
+                        sc.objects.len() - nodes,
+                        sc.timeline.len()
+                    );
+                }
+                Err(e) => {
+                    eprintln!("{e}");
+                    failed = true;
+                }
+            }
+        } else {
+            let mut loaded = manifest::Loaded::default();
+            let mut errors = Vec::new();
+            if !f.exists() {
+                eprintln!("error: {}: no such file or folder", f.display());
+                failed = true;
+                continue;
+            }
+            manifest::load_path(f, &mut loaded, &mut errors);
+            print_warnings(&loaded.warnings);
+            if errors.is_empty() {
+                println!("{}: ok: {} objects", f.display(), loaded.objects.len());
+            } else {
+                eprintln!("{}", kubesim::diag::LoadError(errors));
+                failed = true;
+            }
+        }
+    }
+    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}

@@ -1,0 +1,137 @@
+//! The event log: every Kubernetes event and every decision, with its reason, in
+//! simulation order. It is streamed to its sink as it happens, never held whole
+//! in memory, so a long run costs disk, not RAM.
+
+use crate::sim::time::SimTime;
+use serde::Serialize;
+use std::io::{self, Write};
+
+/// `Normal` or `Warning`, as `v1.Event.type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum EventType {
+    Normal,
+    Warning,
+}
+
+/// One line of `events.jsonl`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Record {
+    /// Virtual time in integer milliseconds.
+    pub time_ms: u64,
+    /// Who acted: `scheduler`, `replicaset-controller`, `kubelet/pool-a-1`, `kubectl`, ...
+    pub component: String,
+    #[serde(rename = "type")]
+    pub event_type: EventType,
+    /// The upstream event reason where Kubernetes has one (`Scheduled`, `SuccessfulCreate`, ...).
+    pub reason: String,
+    /// `Kind/namespace/name` (`Kind/name` for cluster-scoped objects).
+    pub object: String,
+    pub message: String,
+}
+
+/// Where records go, and how many there were.
+pub struct Recorder {
+    sink: Option<Box<dyn Write>>,
+    keep: Option<Vec<Record>>,
+    count: u64,
+    warnings: u64,
+    error: Option<io::Error>,
+    line: Vec<u8>,
+}
+
+impl Default for Recorder {
+    fn default() -> Self {
+        Recorder::discard()
+    }
+}
+
+impl Recorder {
+    /// Count records but store none (a run without `--out`).
+    pub fn discard() -> Self {
+        Recorder {
+            sink: None,
+            keep: None,
+            count: 0,
+            warnings: 0,
+            error: None,
+            line: Vec::with_capacity(256),
+        }
+    }
+    /// Stream records as JSON lines to `w`.
+    pub fn to_writer(w: Box<dyn Write>) -> Self {
+        Recorder {
+            sink: Some(w),
+            ..Recorder::discard()
+        }
+    }
+    /// Keep records in memory (tests and library users inspecting a small run).
+    pub fn in_memory() -> Self {
+        Recorder {
+            keep: Some(Vec::new()),
+            ..Recorder::discard()
+        }
+    }
+
+    pub fn record(&mut self, r: Record) {
+        self.count += 1;
+        if r.event_type == EventType::Warning {
+            self.warnings += 1;
+        }
+        if let Some(w) = self.sink.as_mut() {
+            if self.error.is_none() {
+                self.line.clear();
+                // Serializing this plain struct cannot fail.
+                serde_json::to_writer(&mut self.line, &r).expect("record serializes");
+                self.line.push(b'\n');
+                if let Err(e) = w.write_all(&self.line) {
+                    self.error = Some(e);
+                }
+            }
+        }
+        if let Some(k) = self.keep.as_mut() {
+            k.push(r);
+        }
+    }
+
+    /// Convenience for the common case.
+    pub fn event(
+        &mut self,
+        now: SimTime,
+        component: &str,
+        event_type: EventType,
+        reason: &str,
+        object: String,
+        message: String,
+    ) {
+        self.record(Record {
+            time_ms: now.as_millis(),
+            component: component.to_string(),
+            event_type,
+            reason: reason.to_string(),
+            object,
+            message,
+        });
+    }
+
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+    pub fn warnings(&self) -> u64 {
+        self.warnings
+    }
+    /// Records kept in memory (empty unless built with [`Recorder::in_memory`]).
+    pub fn records(&self) -> &[Record] {
+        self.keep.as_deref().unwrap_or(&[])
+    }
+
+    /// Flush the sink; report the first write error, if any, so no log is silently cut short.
+    pub fn finish(&mut self) -> io::Result<()> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        if let Some(w) = self.sink.as_mut() {
+            w.flush()?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,224 @@
+//! `summary.json`: the figures at the end of a run.
+
+use crate::api::node::ConditionStatus;
+use crate::api::{Deployment, Node, Pod, PodPhase};
+use crate::sim::Simulation;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct PodCounts {
+    /// Pods ever created during the run.
+    pub created: u64,
+    pub running: u64,
+    pub pending: u64,
+    pub succeeded: u64,
+    pub failed: u64,
+    /// Pods being deleted (counted in their phase too).
+    pub terminating: u64,
+    /// Pending pods not yet bound to a node.
+    pub unscheduled: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct SchedulingCounts {
+    /// Scheduling cycles run.
+    pub attempts: u64,
+    pub bound: u64,
+    /// Attempts that found no feasible node (or whose binding was rejected).
+    pub failed: u64,
+    /// Time from entering the scheduling queue to binding, over bound pods.
+    pub latency_ms: Percentiles,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Percentiles {
+    pub p50: Option<u64>,
+    pub p99: Option<u64>,
+    pub max: Option<u64>,
+}
+
+impl Percentiles {
+    /// Nearest-rank percentiles of `v`.
+    pub fn of(v: &[u64]) -> Self {
+        if v.is_empty() {
+            return Percentiles::default();
+        }
+        let mut s = v.to_vec();
+        s.sort_unstable();
+        let rank = |p: f64| s[(((p * s.len() as f64).ceil() as usize).max(1) - 1).min(s.len() - 1)];
+        Percentiles {
+            p50: Some(rank(0.50)),
+            p99: Some(rank(0.99)),
+            max: s.last().copied(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct NodeCounts {
+    pub total: u64,
+    pub ready: u64,
+    pub unschedulable: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct DeploymentFigures {
+    pub desired: i32,
+    pub updated: i32,
+    pub ready: i32,
+    pub available: i32,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct SimFigures {
+    /// Events the engine processed.
+    pub events: u64,
+    /// Lines written to the event log.
+    pub records: u64,
+    pub virtual_time_ms: u64,
+    /// Wall-clock time of the run (the one figure that differs between identical runs).
+    pub wall_ms: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Summary {
+    pub scenario: String,
+    pub seed: u64,
+    pub pods: PodCounts,
+    pub scheduling: SchedulingCounts,
+    pub nodes: NodeCounts,
+    /// Per Deployment, keyed `namespace/name`.
+    pub deployments: BTreeMap<String, DeploymentFigures>,
+    pub sim: SimFigures,
+}
+
+impl Summary {
+    pub fn collect(sim: &Simulation) -> Summary {
+        let api = sim.api();
+        let mut pods = PodCounts {
+            created: api.stats.pods_created,
+            ..Default::default()
+        };
+        for p in api.list::<Pod>() {
+            match p.status.phase {
+                PodPhase::Running => pods.running += 1,
+                PodPhase::Pending | PodPhase::Unknown => pods.pending += 1,
+                PodPhase::Succeeded => pods.succeeded += 1,
+                PodPhase::Failed => pods.failed += 1,
+            }
+            if p.is_terminating() {
+                pods.terminating += 1;
+            }
+            if p.node_name.is_none() && p.status.phase == PodPhase::Pending {
+                pods.unscheduled += 1;
+            }
+        }
+        let st = &sim.scheduler().stats;
+        let mut nodes = NodeCounts::default();
+        for n in api.list::<Node>() {
+            nodes.total += 1;
+            if n.status.ready == ConditionStatus::True {
+                nodes.ready += 1;
+            }
+            if n.unschedulable {
+                nodes.unschedulable += 1;
+            }
+        }
+        let deployments = api
+            .list::<Deployment>()
+            .map(|d| {
+                (
+                    d.meta.key().to_string(),
+                    DeploymentFigures {
+                        desired: d.replicas,
+                        updated: d.status.updated_replicas,
+                        ready: d.status.ready_replicas,
+                        available: d.status.available_replicas,
+                    },
+                )
+            })
+            .collect();
+        Summary {
+            scenario: sim.name().to_string(),
+            seed: sim.seed(),
+            pods,
+            scheduling: SchedulingCounts {
+                attempts: st.attempts,
+                bound: st.bound,
+                failed: st.failed,
+                latency_ms: Percentiles::of(&st.latencies_ms),
+            },
+            nodes,
+            deployments,
+            sim: SimFigures {
+                events: sim.events_processed(),
+                records: sim.recorder().count(),
+                virtual_time_ms: sim.now().as_millis(),
+                wall_ms: sim.wall_ms(),
+            },
+        }
+    }
+
+    /// A few lines for the terminal.
+    pub fn human(&self) -> String {
+        let mut s = String::new();
+        use std::fmt::Write;
+        let _ = writeln!(
+            s,
+            "scenario {} (seed {}) ran to t={} in {} ms wall: {} events, {} records",
+            self.scenario,
+            self.seed,
+            crate::sim::time::human(crate::sim::time::SimDuration::from_millis(self.sim.virtual_time_ms)),
+            self.sim.wall_ms,
+            self.sim.events,
+            self.sim.records
+        );
+        let _ = writeln!(
+            s,
+            "nodes: {} ({} Ready, {} cordoned)",
+            self.nodes.total, self.nodes.ready, self.nodes.unschedulable
+        );
+        let p = &self.pods;
+        let _ = writeln!(
+            s,
+            "pods: {} created; now {} Running, {} Pending ({} unscheduled), {} Succeeded, {} Failed",
+            p.created, p.running, p.pending, p.unscheduled, p.succeeded, p.failed
+        );
+        let sc = &self.scheduling;
+        let _ = writeln!(
+            s,
+            "scheduling: {} attempts, {} bound, {} failed; latency p50 {} ms, p99 {} ms",
+            sc.attempts,
+            sc.bound,
+            sc.failed,
+            sc.latency_ms.p50.map_or("-".into(), |v| v.to_string()),
+            sc.latency_ms.p99.map_or("-".into(), |v| v.to_string())
+        );
+        if !self.deployments.is_empty() {
+            let _ = writeln!(s, "deployments:");
+            for (k, d) in &self.deployments {
+                let _ = writeln!(
+                    s,
+                    "  {k}: {}/{} ready, {} up-to-date, {} available",
+                    d.ready, d.desired, d.updated, d.available
+                );
+            }
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let v: Vec<u64> = (1..=100).collect();
+        let p = Percentiles::of(&v);
+        assert_eq!((p.p50, p.p99, p.max), (Some(50), Some(99), Some(100)));
+        assert_eq!(Percentiles::of(&[]).p50, None);
+        assert_eq!(Percentiles::of(&[7]).p99, Some(7));
+    }
+}

@@ -1,0 +1,3 @@
+//! The node agents: the kubelet (with its container runtime) on every node.
+
+pub mod kubelet;

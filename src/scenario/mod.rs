@@ -1,0 +1,505 @@
+//! Scenario files: the cluster, its workloads, and a timeline of actions.
+//!
+//! Loading resolves everything up front — node pools into Node objects, manifest
+//! files into objects, timeline entries into typed actions — and checks it all, so
+//! a bad scenario fails before anything runs or any output is written. Every
+//! error names the file, line and column.
+
+pub mod schema;
+pub mod timeline;
+
+use crate::api::node::{ConditionStatus, NodeResources, NodeStatus};
+use crate::api::quantity::{parse_cpu_millis, parse_value};
+use crate::api::selector::{validate_label_key, validate_label_value};
+use crate::api::taint::{Taint, TaintEffect};
+use crate::api::{AnyObject, Kind, Node, ObjKey, ObjectMeta};
+use crate::diag::{explain_serde_error, suggest, Diagnostic, LoadError, Loc};
+use crate::manifest::{self, Loaded, Origin};
+use crate::sim::time::SimDuration;
+use crate::sim::Settings;
+use schema::{QuantityValue, RawAction, ScenarioFile};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// Seed used when the scenario and the command line give none.
+pub const DEFAULT_SEED: u64 = 1;
+/// Virtual time simulated when the scenario gives no `until`.
+pub const DEFAULT_UNTIL: SimDuration = SimDuration::from_secs(3600);
+/// The verbs a timeline entry may use.
+pub const ACTIONS: &[&str] = &["apply", "delete", "scale", "cordon", "uncordon"];
+/// Guard rails against scenarios that would exhaust memory.
+pub const MAX_NODES: u64 = 100_000;
+pub const MAX_REPLICAS: i64 = 1_000_000;
+
+/// A timeline action, resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// `kubectl apply`: create or update these objects.
+    Apply(Vec<AnyObject>),
+    /// `kubectl delete KIND/NAME`.
+    Delete { kind: Kind, key: ObjKey },
+    /// `kubectl scale KIND/NAME --replicas N`.
+    Scale { kind: Kind, key: ObjKey, replicas: i32 },
+    /// `kubectl cordon NODE`.
+    Cordon(String),
+    /// `kubectl uncordon NODE`.
+    Uncordon(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimedAction {
+    pub at: SimDuration,
+    pub action: Action,
+    /// `file:line:col` of the entry, for messages.
+    pub origin: String,
+}
+
+/// A loaded, checked scenario, ready to simulate.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub name: String,
+    pub description: Option<String>,
+    pub path: PathBuf,
+    pub seed: u64,
+    pub until: SimDuration,
+    pub settings: Settings,
+    /// Initial objects, in apply order (namespaces first).
+    pub objects: Vec<AnyObject>,
+    pub timeline: Vec<TimedAction>,
+    /// Things accepted without effect (kinds and fields not simulated).
+    pub warnings: Vec<String>,
+}
+
+/// Load and check a scenario file.
+pub fn load(path: &Path) -> Result<Scenario, LoadError> {
+    let file = manifest::parse_yaml_file(path).map_err(|d| LoadError(vec![d]))?;
+    let docs: Vec<_> = file.docs.iter().filter(|(v, _)| !v.is_null()).collect();
+    let whole = |msg: &str| {
+        LoadError(vec![Diagnostic {
+            file: path.to_path_buf(),
+            pos: None,
+            path: String::new(),
+            message: msg.to_string(),
+        }])
+    };
+    let (value, pos) = match docs.as_slice() {
+        [one] => *one,
+        [] => return Err(whole("the scenario file is empty: it needs at least `name`")),
+        _ => {
+            return Err(whole(
+                "a scenario file holds one YAML document; put Kubernetes manifests in files listed under `manifests:`",
+            ))
+        }
+    };
+    let loc = Loc {
+        file: path,
+        pos,
+        prefix: "",
+    };
+    let raw: ScenarioFile = serde_path_to_error::deserialize(value.clone()).map_err(|e| {
+        let (p, m) = explain_serde_error(&e.path().to_string(), &e.inner().to_string());
+        LoadError(vec![loc.at_value(&p, m)])
+    })?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    let mut errors: Vec<Diagnostic> = Vec::new();
+
+    if raw.name.trim().is_empty() {
+        errors.push(loc.at_value("name", "name must not be empty"));
+    }
+
+    // Settings.
+    let mut settings = Settings::default();
+    let c = &raw.cluster;
+    if let Some(d) = c.api_server.watch_delay {
+        settings.watch_delay = d;
+    }
+    if let Some(d) = c.scheduler.cycle {
+        settings.scheduler.cycle = d;
+    }
+    if let Some(d) = c.controller_manager.sync_delay {
+        settings.controller_sync_delay = d;
+    }
+    if let Some(d) = c.kubelet.image_pull {
+        settings.kubelet.image_pull = d;
+    }
+    if let Some(d) = c.kubelet.container_start {
+        settings.kubelet.container_start = d;
+    }
+    if let Some(d) = c.kubelet.pod_stop {
+        settings.kubelet.pod_stop = d;
+    }
+
+    // Objects with where they came from.
+    let mut loaded = Loaded::default();
+    let mut total_nodes: u64 = 0;
+    for (i, pool) in raw.cluster.node_pools.iter().enumerate() {
+        let p = format!("cluster.nodePools[{i}]");
+        total_nodes += pool.count as u64;
+        if total_nodes > MAX_NODES {
+            errors.push(loc.at_value(
+                &format!("{p}.count"),
+                format!("more than {MAX_NODES} nodes in total: kubesim's limit (Kubernetes supports 5,000)"),
+            ));
+            break;
+        }
+        match pool_nodes(pool, &p, &loc) {
+            Ok(nodes) => {
+                let at = loc.pos.nearest(&p);
+                for n in nodes {
+                    loaded.objects.push((
+                        AnyObject::Node(n),
+                        Origin {
+                            file: path.to_path_buf(),
+                            line: at.line,
+                            col: at.col,
+                        },
+                    ));
+                }
+            }
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+    for (i, m) in raw.manifests.iter().enumerate() {
+        let target = base.join(m);
+        if !target.exists() {
+            errors.push(loc.at_value(
+                &format!("manifests[{i}]"),
+                format!("manifest file or folder not found: {}", target.display()),
+            ));
+            continue;
+        }
+        manifest::load_path(&target, &mut loaded, &mut errors);
+    }
+    for (i, v) in raw.objects.iter().enumerate() {
+        let prefix = format!("objects[{i}]");
+        let l = Loc {
+            file: path,
+            pos,
+            prefix: &prefix,
+        };
+        manifest::load_value(v, &l, &mut loaded, &mut errors);
+    }
+
+    // Timeline.
+    let mut timeline = Vec::new();
+    for (i, v) in raw.timeline.iter().enumerate() {
+        let prefix = format!("timeline[{i}]");
+        let l = Loc {
+            file: path,
+            pos,
+            prefix: &prefix,
+        };
+        match resolve_action(v, &l, base, &mut loaded.warnings) {
+            Ok(a) => timeline.push(a),
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+
+    check_objects(&loaded.objects, &timeline, &loc, &mut errors);
+    if !errors.is_empty() {
+        return Err(LoadError(errors));
+    }
+
+    let mut objects: Vec<AnyObject> = loaded.objects.into_iter().map(|(o, _)| o).collect();
+    crate::sim::sort_for_apply(&mut objects);
+    // the timeline runs in time order; entries at the same time in file order
+    timeline.sort_by_key(|a: &TimedAction| a.at);
+    let mut warnings = loaded.warnings;
+    let mut seen = BTreeSet::new();
+    warnings.retain(|w| seen.insert(w.clone()));
+    Ok(Scenario {
+        name: raw.name,
+        description: raw.description,
+        path: path.to_path_buf(),
+        seed: raw.seed.unwrap_or(DEFAULT_SEED),
+        until: raw.until.unwrap_or(DEFAULT_UNTIL),
+        settings,
+        objects,
+        timeline,
+        warnings,
+    })
+}
+
+fn pool_nodes(pool: &schema::NodePool, p: &str, loc: &Loc) -> Result<Vec<Node>, Vec<Diagnostic>> {
+    let mut errors = Vec::new();
+    if let Err(e) = crate::api::meta::validate_dns1123_label(&pool.name) {
+        errors.push(loc.at_value(&format!("{p}.name"), e));
+    }
+    let resources = |m: &BTreeMap<String, QuantityValue>, path: &str, errors: &mut Vec<Diagnostic>| {
+        let mut r = NodeResources {
+            pods: 110,
+            ..Default::default()
+        };
+        for (name, q) in m {
+            let qp = format!("{path}.{name}");
+            let s = q.as_string();
+            let v = if name == "cpu" { parse_cpu_millis(&s) } else { parse_value(&s) };
+            match v {
+                Ok(v) if v < 0 => errors.push(loc.at_value(&qp, format!("{name} must not be negative"))),
+                Ok(v) => match name.as_str() {
+                    "cpu" => r.cpu_millis = v,
+                    "memory" => r.memory = v,
+                    "pods" => r.pods = v,
+                    _ => {
+                        r.other.insert(name.clone(), v);
+                    }
+                },
+                Err(e) => errors.push(loc.at_value(&qp, e.to_string())),
+            }
+        }
+        for needed in ["cpu", "memory"] {
+            if !m.contains_key(needed) {
+                errors.push(loc.at(path, format!("{needed} is required (e.g. cpu: \"4\", memory: 16Gi)")));
+            }
+        }
+        r
+    };
+    let capacity = resources(&pool.capacity, &format!("{p}.capacity"), &mut errors);
+    let allocatable = match &pool.allocatable {
+        Some(a) => resources(a, &format!("{p}.allocatable"), &mut errors),
+        None => capacity.clone(),
+    };
+    for (k, v) in &pool.labels {
+        let lp = format!("{p}.labels.{k}");
+        if let Err(e) = validate_label_key(k) {
+            errors.push(loc.at(&lp, e.to_string()));
+        }
+        if let Err(e) = validate_label_value(v) {
+            errors.push(loc.at_value(&lp, e.to_string()));
+        }
+    }
+    let mut taints = Vec::new();
+    for (i, t) in pool.taints.iter().enumerate() {
+        match TaintEffect::parse(&t.effect) {
+            Ok(e) => taints.push(Taint::new(&t.key, &t.value, e)),
+            Err(m) => errors.push(loc.at_value(&format!("{p}.taints[{i}].effect"), m)),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok((0..pool.count)
+        .map(|j| {
+            let name = format!("{}-{j}", pool.name);
+            let mut meta = ObjectMeta::new("", &name);
+            meta.labels = pool.labels.clone();
+            meta.labels.insert("kubernetes.io/hostname".into(), name.clone());
+            Node {
+                meta,
+                unschedulable: false,
+                taints: taints.clone(),
+                status: NodeStatus {
+                    capacity: capacity.clone(),
+                    allocatable: allocatable.clone(),
+                    ready: ConditionStatus::True,
+                    ..Default::default()
+                },
+            }
+        })
+        .collect())
+}
+
+/// `deployment/web` → (Deployment, "web"); a bare name is a node for cordon/uncordon.
+fn parse_target(t: &str, loc: &Loc, node_default: bool) -> Result<(Kind, String), Diagnostic> {
+    match t.split_once('/') {
+        Some((k, name)) if !name.is_empty() => match Kind::from_kubectl(k) {
+            Some(kind) => Ok((kind, name.to_string())),
+            None => Err(loc.at_value(
+                "target",
+                format!("unknown kind {k:?} in target {t:?}: expected deployment, replicaset, pod, service, node or namespace"),
+            )),
+        },
+        None if node_default && !t.is_empty() => Ok((Kind::Node, t.to_string())),
+        _ => Err(loc.at_value("target", format!("target {t:?} should look like KIND/NAME, e.g. deployment/web"))),
+    }
+}
+
+fn resolve_action(v: &serde_yaml::Value, loc: &Loc, base: &Path, warnings: &mut Vec<String>) -> Result<TimedAction, Vec<Diagnostic>> {
+    let raw: RawAction = serde_path_to_error::deserialize(v.clone()).map_err(|e| {
+        let (p, m) = explain_serde_error(&e.path().to_string(), &e.inner().to_string());
+        vec![loc.at_value(&p, m)]
+    })?;
+    let p = loc.pos.nearest(&loc.full(""));
+    let origin = format!("{}:{}:{}", loc.file.display(), p.line, p.col);
+    let mut errors = Vec::new();
+    let act = raw.action.as_str();
+    if !ACTIONS.contains(&act) {
+        let mut m = format!("unknown action {act:?}; expected one of: {}", ACTIONS.join(", "));
+        if let Some(s) = suggest(act, ACTIONS.iter().copied()) {
+            m = format!("unknown action {act:?} (did you mean {s:?}?)");
+        }
+        return Err(vec![loc.at_value("action", m)]);
+    }
+    // Which keys each verb takes.
+    let allowed: &[&str] = match act {
+        "apply" => &["file", "object"],
+        "delete" => &["target", "namespace"],
+        "scale" => &["target", "namespace", "replicas"],
+        _ => &["target"],
+    };
+    let present = [
+        ("target", raw.target.is_some()),
+        ("namespace", raw.namespace.is_some()),
+        ("replicas", raw.replicas.is_some()),
+        ("file", raw.file.is_some()),
+        ("object", raw.object.is_some()),
+    ];
+    for (k, set) in present {
+        if set && !allowed.contains(&k) {
+            errors.push(loc.at(k, format!("`{k}` does not apply to action {act}; it takes: at, action, {}", allowed.join(", "))));
+        }
+    }
+    let ns = raw.namespace.clone().unwrap_or_else(|| "default".into());
+    let need_target = |errors: &mut Vec<Diagnostic>| -> Option<String> {
+        if raw.target.is_none() {
+            errors.push(loc.at("", format!("action {act} needs a `target`, e.g. target: deployment/web")));
+        }
+        raw.target.clone()
+    };
+    let action = match act {
+        "apply" => {
+            let mut out = Loaded::default();
+            match (&raw.file, &raw.object) {
+                (Some(f), None) => {
+                    let target = base.join(f);
+                    if target.exists() {
+                        manifest::load_path(&target, &mut out, &mut errors);
+                    } else {
+                        errors.push(loc.at_value("file", format!("manifest file or folder not found: {}", target.display())));
+                    }
+                }
+                (None, Some(o)) => {
+                    let prefix = loc.full("object");
+                    let l = Loc {
+                        file: loc.file,
+                        pos: loc.pos,
+                        prefix: &prefix,
+                    };
+                    manifest::load_value(o, &l, &mut out, &mut errors);
+                }
+                (Some(_), Some(_)) => errors.push(loc.at("", "apply takes either `file` or `object`, not both")),
+                (None, None) => errors.push(loc.at("", "apply needs `file: PATH` or `object: {...}`")),
+            }
+            warnings.append(&mut out.warnings);
+            let mut objs: Vec<AnyObject> = out.objects.into_iter().map(|(o, _)| o).collect();
+            crate::sim::sort_for_apply(&mut objs);
+            Some(Action::Apply(objs))
+        }
+        "delete" => need_target(&mut errors).and_then(|t| match parse_target(&t, loc, false) {
+            Ok((kind, name)) => Some(Action::Delete {
+                kind,
+                key: if kind.namespaced() { ObjKey::new(ns.clone(), name) } else { ObjKey::cluster(name) },
+            }),
+            Err(d) => {
+                errors.push(d);
+                None
+            }
+        }),
+        "scale" => {
+            let replicas = match raw.replicas {
+                None => {
+                    errors.push(loc.at("", "scale needs `replicas`"));
+                    0
+                }
+                Some(r) if !(0..=MAX_REPLICAS).contains(&r) => {
+                    errors.push(loc.at_value("replicas", format!("replicas must be between 0 and {MAX_REPLICAS}, got {r}")));
+                    0
+                }
+                Some(r) => r as i32,
+            };
+            need_target(&mut errors).and_then(|t| match parse_target(&t, loc, false) {
+                Ok((kind @ (Kind::Deployment | Kind::ReplicaSet), name)) => Some(Action::Scale {
+                    kind,
+                    key: ObjKey::new(ns.clone(), name),
+                    replicas,
+                }),
+                Ok((kind, _)) => {
+                    errors.push(loc.at_value("target", format!("cannot scale a {kind}: scale takes a deployment or replicaset")));
+                    None
+                }
+                Err(d) => {
+                    errors.push(d);
+                    None
+                }
+            })
+        }
+        _ => need_target(&mut errors).and_then(|t| match parse_target(&t, loc, true) {
+            Ok((Kind::Node, name)) => Some(if act == "cordon" { Action::Cordon(name) } else { Action::Uncordon(name) }),
+            Ok((kind, _)) => {
+                errors.push(loc.at_value("target", format!("{act} takes a node, not a {kind}")));
+                None
+            }
+            Err(d) => {
+                errors.push(d);
+                None
+            }
+        }),
+    };
+    match action {
+        Some(action) if errors.is_empty() => Ok(TimedAction { at: raw.at, action, origin }),
+        _ => Err(errors),
+    }
+}
+
+/// Whole-scenario checks: no object defined twice, namespaces exist, and every
+/// timeline target is something the scenario defines.
+fn check_objects(objects: &[(AnyObject, Origin)], timeline: &[TimedAction], loc: &Loc, errors: &mut Vec<Diagnostic>) {
+    let mut first: BTreeMap<(Kind, ObjKey), &Origin> = BTreeMap::new();
+    for (o, origin) in objects {
+        let k = (o.kind(), o.key());
+        if let Some(prev) = first.get(&k) {
+            errors.push(Diagnostic {
+                file: origin.file.clone(),
+                pos: Some(crate::manifest::yamlpos::Pos {
+                    line: origin.line,
+                    col: origin.col,
+                }),
+                path: String::new(),
+                message: format!("{} {} is defined twice; first at {prev}", k.0, k.1),
+            });
+        } else {
+            first.insert(k, origin);
+        }
+    }
+    let mut defined: BTreeSet<(Kind, ObjKey)> = first.keys().cloned().collect();
+    for ns in crate::api::store::INITIAL_NAMESPACES {
+        defined.insert((Kind::Namespace, ObjKey::cluster(ns)));
+    }
+    for a in timeline {
+        if let Action::Apply(objs) = &a.action {
+            defined.extend(objs.iter().map(|o| (o.kind(), o.key())));
+        }
+    }
+    for (o, origin) in objects {
+        let ns = &o.meta().namespace;
+        if o.kind().namespaced() && !defined.contains(&(Kind::Namespace, ObjKey::cluster(ns.clone()))) {
+            errors.push(Diagnostic {
+                file: origin.file.clone(),
+                pos: Some(crate::manifest::yamlpos::Pos {
+                    line: origin.line,
+                    col: origin.col,
+                }),
+                path: "metadata.namespace".into(),
+                message: format!("namespace {ns:?} does not exist: add a Namespace object for it"),
+            });
+        }
+    }
+    for (i, a) in timeline.iter().enumerate() {
+        let (kind, key) = match &a.action {
+            Action::Delete { kind, key } | Action::Scale { kind, key, .. } => (*kind, key.clone()),
+            Action::Cordon(n) | Action::Uncordon(n) => (Kind::Node, ObjKey::cluster(n.clone())),
+            Action::Apply(_) => continue,
+        };
+        if kind == Kind::Pod {
+            continue; // pods stamped by controllers have generated names
+        }
+        if !defined.contains(&(kind, key.clone())) {
+            let names = defined.iter().filter(|(k, _)| *k == kind).map(|(_, k)| k.name.as_str());
+            let mut m = format!("no {kind} {key} is defined in this scenario (initial objects or a timeline apply)");
+            if let Some(s) = suggest(&key.name, names) {
+                m.push_str(&format!("; did you mean {s:?}?"));
+            }
+            errors.push(loc.at_value(&format!("timeline[{i}].target"), m));
+        }
+    }
+}

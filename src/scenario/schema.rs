@@ -1,0 +1,134 @@
+//! The scenario file's own keys, as written by users. Unknown keys are errors.
+
+use crate::sim::time::SimDuration;
+use serde::Deserialize;
+use serde_yaml::Value;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ScenarioFile {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub seed: Option<u64>,
+    #[serde(default)]
+    pub until: Option<SimDuration>,
+    #[serde(default)]
+    pub cluster: ClusterSpec,
+    /// Manifest files or folders, relative to the scenario file.
+    #[serde(default)]
+    pub manifests: Vec<String>,
+    /// Kubernetes objects written inline.
+    #[serde(default)]
+    pub objects: Vec<Value>,
+    #[serde(default)]
+    pub timeline: Vec<Value>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ClusterSpec {
+    #[serde(default)]
+    pub node_pools: Vec<NodePool>,
+    #[serde(default)]
+    pub api_server: ApiServerSpec,
+    #[serde(default)]
+    pub scheduler: SchedulerSpec,
+    #[serde(default)]
+    pub controller_manager: ControllerManagerSpec,
+    #[serde(default)]
+    pub kubelet: KubeletSpec,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NodePool {
+    pub name: String,
+    pub count: u32,
+    /// Quantities: `cpu`, `memory`, `pods`, and any other resource.
+    pub capacity: BTreeMap<String, QuantityValue>,
+    /// Defaults to `capacity`.
+    #[serde(default)]
+    pub allocatable: Option<BTreeMap<String, QuantityValue>>,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    #[serde(default)]
+    pub taints: Vec<TaintSpec>,
+}
+
+/// A quantity written as a string (`"4"`, `16Gi`) or a plain number (`4`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum QuantityValue {
+    Str(String),
+    Int(i64),
+    Float(f64),
+}
+
+impl QuantityValue {
+    pub fn as_string(&self) -> String {
+        match self {
+            QuantityValue::Str(s) => s.clone(),
+            QuantityValue::Int(i) => i.to_string(),
+            QuantityValue::Float(f) => f.to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TaintSpec {
+    pub key: String,
+    #[serde(default)]
+    pub value: String,
+    pub effect: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ApiServerSpec {
+    /// API write → watch notification at a component.
+    pub watch_delay: Option<SimDuration>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SchedulerSpec {
+    /// Virtual time one scheduling cycle takes.
+    pub cycle: Option<SimDuration>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ControllerManagerSpec {
+    /// Watch notification → controller sync.
+    pub sync_delay: Option<SimDuration>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct KubeletSpec {
+    pub image_pull: Option<SimDuration>,
+    pub container_start: Option<SimDuration>,
+    pub pod_stop: Option<SimDuration>,
+}
+
+/// One timeline entry before it is checked against its action.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RawAction {
+    pub at: SimDuration,
+    pub action: String,
+    #[serde(default)]
+    pub target: Option<String>,
+    #[serde(default)]
+    pub namespace: Option<String>,
+    #[serde(default)]
+    pub replicas: Option<i64>,
+    #[serde(default)]
+    pub file: Option<String>,
+    #[serde(default)]
+    pub object: Option<Value>,
+}

@@ -1,0 +1,98 @@
+//! The user at the keyboard: applies the scenario's objects at the start and runs
+//! the timeline's kubectl-like actions, each as plain API writes.
+
+use super::{Action, TimedAction};
+use crate::api::meta::object_ref;
+use crate::api::{AnyObject, Deployment, Kind, Node, ObjKey, ReplicaSet};
+use crate::metrics::EventType;
+use crate::sim::Ctx;
+
+pub const COMPONENT: &str = "kubectl";
+
+pub struct Kubectl {
+    initial: Vec<AnyObject>,
+    timeline: Vec<TimedAction>,
+}
+
+/// `deployment.apps/web`-style names, as kubectl prints them.
+fn kubectl_name(kind: Kind, key: &ObjKey) -> String {
+    let res = match kind {
+        Kind::Deployment => "deployment.apps",
+        Kind::ReplicaSet => "replicaset.apps",
+        Kind::Pod => "pod",
+        Kind::Node => "node",
+        Kind::Service => "service",
+        Kind::Namespace => "namespace",
+    };
+    format!("{res}/{}", key.name)
+}
+
+impl Kubectl {
+    pub fn new(initial: Vec<AnyObject>, timeline: Vec<TimedAction>) -> Self {
+        Kubectl { initial, timeline }
+    }
+
+    /// Apply the initial objects (nodes of the node pools join here too).
+    pub fn bootstrap(&mut self, ctx: &mut Ctx) {
+        let objs = std::mem::take(&mut self.initial);
+        for o in objs {
+            apply(ctx, o);
+        }
+    }
+
+    pub fn run(&mut self, ctx: &mut Ctx, i: usize) {
+        let Some(a) = self.timeline.get(i).cloned() else {
+            return;
+        };
+        match a.action {
+            Action::Apply(objs) => {
+                for o in objs {
+                    apply(ctx, o);
+                }
+            }
+            Action::Delete { kind, key } => {
+                let msg = match ctx.api.delete_kind(kind, &key) {
+                    Ok(()) => (EventType::Normal, format!("{} deleted", kubectl_name(kind, &key))),
+                    Err(e) => (EventType::Warning, format!("Error from server (NotFound): {e}")),
+                };
+                ctx.event(COMPONENT, msg.0, "Delete", object_ref(kind, &key), msg.1);
+            }
+            Action::Scale { kind, key, replicas } => {
+                let r = match kind {
+                    Kind::Deployment => ctx.api.update::<Deployment>(&key, |d| d.replicas = replicas),
+                    _ => ctx.api.update::<ReplicaSet>(&key, |r| r.replicas = replicas),
+                };
+                let msg = match r {
+                    Ok(()) => (EventType::Normal, format!("{} scaled to {replicas}", kubectl_name(kind, &key))),
+                    Err(e) => (EventType::Warning, format!("Error from server (NotFound): {e}")),
+                };
+                ctx.event(COMPONENT, msg.0, "Scale", object_ref(kind, &key), msg.1);
+            }
+            Action::Cordon(ref node) | Action::Uncordon(ref node) => {
+                let cordon = matches!(a.action, Action::Cordon(_));
+                let key = ObjKey::cluster(node.clone());
+                let r = ctx.api.update::<Node>(&key, |n| n.unschedulable = cordon);
+                let (reason, word) = if cordon {
+                    ("NodeNotSchedulable", "cordoned")
+                } else {
+                    ("NodeSchedulable", "uncordoned")
+                };
+                let msg = match r {
+                    Ok(()) => (EventType::Normal, format!("node/{node} {word}")),
+                    Err(e) => (EventType::Warning, format!("Error from server (NotFound): {e}")),
+                };
+                ctx.event(COMPONENT, msg.0, reason, format!("Node/{node}"), msg.1);
+            }
+        }
+    }
+}
+
+fn apply(ctx: &mut Ctx, o: AnyObject) {
+    let kind = o.kind();
+    let key = o.key();
+    let (ty, msg) = match o.apply(ctx.api) {
+        Ok(word) => (EventType::Normal, format!("{} {word}", kubectl_name(kind, &key))),
+        Err(e) => (EventType::Warning, format!("Error from server: {e}")),
+    };
+    ctx.event(COMPONENT, ty, "Apply", object_ref(kind, &key), msg);
+}

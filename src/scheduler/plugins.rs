@@ -1,0 +1,333 @@
+//! The plugins of the default profile, with upstream's formulas.
+
+use super::framework::{default_normalize, FilterPlugin, NodeInfo, PodInfo, ScorePlugin, MAX_NODE_SCORE};
+use crate::api::selector::matches_map;
+use crate::api::taint::{tolerated, Taint, TaintEffect, Toleration};
+
+/// NodeUnschedulable: a cordoned node takes only pods that tolerate
+/// `node.kubernetes.io/unschedulable:NoSchedule`.
+pub struct NodeUnschedulable;
+
+impl FilterPlugin for NodeUnschedulable {
+    fn name(&self) -> &'static str {
+        "NodeUnschedulable"
+    }
+    fn filter(&self, pod: &PodInfo, node: &NodeInfo) -> Result<(), Vec<String>> {
+        if !node.unschedulable {
+            return Ok(());
+        }
+        let t = Taint::new("node.kubernetes.io/unschedulable", "", TaintEffect::NoSchedule);
+        if tolerated(pod.tolerations, &t) {
+            Ok(())
+        } else {
+            Err(vec!["node(s) were unschedulable".into()])
+        }
+    }
+}
+
+/// NodeAffinity (the `nodeSelector` part): every selector label must be on the node.
+pub struct NodeAffinity;
+
+impl FilterPlugin for NodeAffinity {
+    fn name(&self) -> &'static str {
+        "NodeAffinity"
+    }
+    fn filter(&self, pod: &PodInfo, node: &NodeInfo) -> Result<(), Vec<String>> {
+        if matches_map(pod.node_selector, &node.labels) {
+            Ok(())
+        } else {
+            Err(vec!["node(s) didn't match Pod's node affinity/selector".into()])
+        }
+    }
+}
+
+/// TaintToleration: filter on untolerated NoSchedule/NoExecute taints; score by the
+/// number of untolerated PreferNoSchedule taints (fewer is better).
+pub struct TaintToleration;
+
+impl FilterPlugin for TaintToleration {
+    fn name(&self) -> &'static str {
+        "TaintToleration"
+    }
+    fn filter(&self, pod: &PodInfo, node: &NodeInfo) -> Result<(), Vec<String>> {
+        let bad = node.taints.iter().find(|t| {
+            matches!(t.effect, TaintEffect::NoSchedule | TaintEffect::NoExecute) && !tolerated(pod.tolerations, t)
+        });
+        match bad {
+            None => Ok(()),
+            Some(t) => Err(vec![format!("node(s) had untolerated taint {{{}: {}}}", t.key, t.value)]),
+        }
+    }
+}
+
+impl ScorePlugin for TaintToleration {
+    fn name(&self) -> &'static str {
+        "TaintToleration"
+    }
+    fn score(&self, pod: &PodInfo, node: &NodeInfo) -> i64 {
+        // only tolerations with no effect or PreferNoSchedule count here
+        let prefer: Vec<&Toleration> = pod
+            .tolerations
+            .iter()
+            .filter(|t| t.effect.is_none() || t.effect == Some(TaintEffect::PreferNoSchedule))
+            .collect();
+        node.taints
+            .iter()
+            .filter(|t| t.effect == TaintEffect::PreferNoSchedule && !prefer.iter().any(|tol| tol.tolerates(t)))
+            .count() as i64
+    }
+    fn normalize(&self, scores: &mut [i64]) {
+        default_normalize(MAX_NODE_SCORE, true, scores);
+    }
+}
+
+/// NodeResourcesFit filter: the pod's requests must fit the node's free allocatable.
+pub struct NodeResourcesFit;
+
+impl FilterPlugin for NodeResourcesFit {
+    fn name(&self) -> &'static str {
+        "NodeResourcesFit"
+    }
+    fn filter(&self, pod: &PodInfo, node: &NodeInfo) -> Result<(), Vec<String>> {
+        let mut why = Vec::new();
+        if node.pod_count + 1 > node.allocatable_pods {
+            why.push("Too many pods".to_string());
+        }
+        let r = &pod.requests;
+        if r.cpu_millis > 0 && r.cpu_millis > node.allocatable_cpu - node.requested_cpu {
+            why.push("Insufficient cpu".to_string());
+        }
+        if r.memory > 0 && r.memory > node.allocatable_memory - node.requested_memory {
+            why.push("Insufficient memory".to_string());
+        }
+        if why.is_empty() {
+            Ok(())
+        } else {
+            Err(why)
+        }
+    }
+}
+
+/// How NodeResourcesFit scores (its `scoringStrategy.type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FitStrategy {
+    LeastAllocated,
+    MostAllocated,
+}
+
+/// NodeResourcesFit score: per resource, then weighted mean with integer division.
+/// Uses the non-zero-defaulted requests of the node's pods plus the incoming pod.
+pub struct NodeResourcesFitScore {
+    pub strategy: FitStrategy,
+    pub cpu_weight: i64,
+    pub memory_weight: i64,
+}
+
+impl Default for NodeResourcesFitScore {
+    fn default() -> Self {
+        NodeResourcesFitScore {
+            strategy: FitStrategy::LeastAllocated,
+            cpu_weight: 1,
+            memory_weight: 1,
+        }
+    }
+}
+
+fn least_allocated(requested: i64, capacity: i64) -> i64 {
+    if capacity == 0 || requested > capacity {
+        return 0;
+    }
+    (capacity - requested) * MAX_NODE_SCORE / capacity
+}
+
+fn most_allocated(requested: i64, capacity: i64) -> i64 {
+    if capacity == 0 {
+        return 0;
+    }
+    requested.min(capacity) * MAX_NODE_SCORE / capacity
+}
+
+impl ScorePlugin for NodeResourcesFitScore {
+    fn name(&self) -> &'static str {
+        "NodeResourcesFit"
+    }
+    fn score(&self, pod: &PodInfo, node: &NodeInfo) -> i64 {
+        let f = match self.strategy {
+            FitStrategy::LeastAllocated => least_allocated,
+            FitStrategy::MostAllocated => most_allocated,
+        };
+        let resources = [
+            (node.nonzero_cpu + pod.requests.nonzero_cpu_millis, node.allocatable_cpu, self.cpu_weight),
+            (node.nonzero_memory + pod.requests.nonzero_memory, node.allocatable_memory, self.memory_weight),
+        ];
+        let (mut total, mut weights) = (0, 0);
+        for (req, cap, w) in resources {
+            if cap == 0 {
+                continue;
+            }
+            total += f(req, cap) * w;
+            weights += w;
+        }
+        if weights == 0 {
+            0
+        } else {
+            total / weights
+        }
+    }
+}
+
+/// NodeResourcesBalancedAllocation: favour nodes whose CPU and memory use stay
+/// balanced. Uses real requests (no defaulting); skipped for pods with none.
+pub struct BalancedAllocation;
+
+impl ScorePlugin for BalancedAllocation {
+    fn name(&self) -> &'static str {
+        "NodeResourcesBalancedAllocation"
+    }
+    fn applies(&self, pod: &PodInfo) -> bool {
+        pod.requests.any_request
+    }
+    fn score(&self, pod: &PodInfo, node: &NodeInfo) -> i64 {
+        let frac = |req: i64, cap: i64| -> Option<f64> {
+            (cap > 0).then(|| (req as f64 / cap as f64).min(1.0))
+        };
+        let fs: Vec<f64> = [
+            frac(node.requested_cpu + pod.requests.cpu_millis, node.allocatable_cpu),
+            frac(node.requested_memory + pod.requests.memory, node.allocatable_memory),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let std = match fs.len() {
+            2 => (fs[0] - fs[1]).abs() / 2.0,
+            _ => 0.0,
+        };
+        ((1.0 - std) * MAX_NODE_SCORE as f64) as i64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Golden cases from upstream's unit tests (K8S-FACTS §1).
+    use super::*;
+    use crate::api::pod::{Container, PodSpec, PodStatus, PullPolicy};
+    use crate::api::resources::ResourceList;
+    use crate::api::{ObjectMeta, Pod};
+    use std::sync::Arc;
+
+    fn pod(containers: &[(i64, i64)]) -> Pod {
+        Pod {
+            meta: ObjectMeta::new("default", "p"),
+            spec: Arc::new(PodSpec {
+                containers: containers
+                    .iter()
+                    .map(|&(cpu, mem)| Container {
+                        name: "c".into(),
+                        image: "i:1".into(),
+                        image_pull_policy: PullPolicy::IfNotPresent,
+                        requests: ResourceList {
+                            cpu_millis: Some(cpu),
+                            memory: Some(mem),
+                            ..Default::default()
+                        },
+                        limits: ResourceList::default(),
+                    })
+                    .collect(),
+                ..Default::default()
+            }),
+            node_name: None,
+            status: PodStatus::default(),
+        }
+    }
+
+    fn node(cpu: i64, mem: i64, pods: &[&[(i64, i64)]]) -> NodeInfo {
+        let mut n = NodeInfo {
+            name: "n".into(),
+            allocatable_cpu: cpu,
+            allocatable_memory: mem,
+            allocatable_pods: 110,
+            present: true,
+            ..Default::default()
+        };
+        for p in pods {
+            n.add_pod(&pod(p).spec.requests());
+        }
+        n
+    }
+
+    fn score(plugin: &dyn ScorePlugin, incoming: &Pod, n: &NodeInfo) -> i64 {
+        plugin.score(&PodInfo::new(incoming), n)
+    }
+
+    #[test]
+    fn least_allocated_golden() {
+        let p = NodeResourcesFitScore::default();
+        let incoming = pod(&[(1000, 2000), (2000, 3000)]);
+        assert_eq!(score(&p, &incoming, &node(4000, 10000, &[])), 37);
+        assert_eq!(score(&p, &incoming, &node(6000, 10000, &[])), 50);
+
+        let empty = pod(&[]);
+        let n1 = node(10000, 20000, &[&[(3000, 0)], &[(3000, 0)]]);
+        let n2 = node(10000, 20000, &[&[(3000, 0)], &[(3000, 5000)]]);
+        assert_eq!(score(&p, &empty, &n1), 70);
+        assert_eq!(score(&p, &empty, &n2), 57);
+
+        let n1 = node(10000, 20000, &[&[(3000, 0)]]);
+        let n2 = node(10000, 20000, &[&[(3000, 5000)]]);
+        assert_eq!(score(&p, &incoming, &n1), 57);
+        assert_eq!(score(&p, &incoming, &n2), 45);
+    }
+
+    #[test]
+    fn most_allocated_golden() {
+        let p = NodeResourcesFitScore {
+            strategy: FitStrategy::MostAllocated,
+            ..Default::default()
+        };
+        let incoming = pod(&[(1000, 2000), (2000, 3000)]);
+        assert_eq!(score(&p, &incoming, &node(4000, 10000, &[])), 62);
+        assert_eq!(score(&p, &incoming, &node(6000, 10000, &[])), 50);
+        let empty = pod(&[]);
+        let n1 = node(10000, 20000, &[&[(3000, 0)], &[(3000, 0)]]);
+        let n2 = node(10000, 20000, &[&[(3000, 0)], &[(3000, 5000)]]);
+        assert_eq!(score(&p, &empty, &n1), 30);
+        assert_eq!(score(&p, &empty, &n2), 42);
+    }
+
+    #[test]
+    fn balanced_allocation_golden() {
+        let p = BalancedAllocation;
+        let incoming = pod(&[(1000, 2000), (2000, 3000)]);
+        assert_eq!(score(&p, &incoming, &node(4000, 10000, &[])), 87);
+        assert_eq!(score(&p, &incoming, &node(6000, 10000, &[])), 100);
+        let n1 = node(10000, 20000, &[&[(1000, 0), (2000, 0)]]);
+        let n2 = node(10000, 20000, &[&[(1000, 2000), (2000, 3000)]]);
+        assert_eq!(score(&p, &incoming, &n1), 82);
+        assert_eq!(score(&p, &incoming, &n2), 95);
+    }
+
+    #[test]
+    fn fit_filter_names_each_insufficient_resource() {
+        let n = node(1000, 1000, &[&[(800, 900)]]);
+        let big = pod(&[(500, 500)]);
+        let err = NodeResourcesFit.filter(&PodInfo::new(&big), &n).unwrap_err();
+        assert_eq!(err, vec!["Insufficient cpu", "Insufficient memory"]);
+        let small = pod(&[(100, 100)]);
+        assert!(NodeResourcesFit.filter(&PodInfo::new(&small), &n).is_ok());
+    }
+
+    #[test]
+    fn taint_score_counts_untolerated_prefer_no_schedule() {
+        let mut n = node(1000, 1000, &[]);
+        n.taints.push(Taint::new("a", "b", TaintEffect::PreferNoSchedule));
+        n.taints.push(Taint::new("c", "", TaintEffect::PreferNoSchedule));
+        let p = pod(&[]);
+        assert_eq!(score(&TaintToleration, &p, &n), 2);
+        assert!(TaintToleration.filter(&PodInfo::new(&p), &n).is_ok());
+        n.taints.push(Taint::new("d", "e", TaintEffect::NoSchedule));
+        assert_eq!(
+            TaintToleration.filter(&PodInfo::new(&p), &n).unwrap_err(),
+            vec!["node(s) had untolerated taint {d: e}"]
+        );
+    }
+}

@@ -1,0 +1,311 @@
+//! The engine: virtual time, the event queue, seeded randomness, and the loop
+//! that dispatches each event to the component it belongs to.
+//!
+//! Components never call each other (DESIGN.md, principle 1). A handler gets a
+//! [`Ctx`]: the API server to read and write, a way to set its own timers, and the
+//! recorder. After each handler, the writes it made are turned into watch
+//! notifications, delivered to the watching components after the watch delay.
+
+pub mod queue;
+pub mod rng;
+pub mod time;
+
+use crate::api::{AnyObject, ApiServer, Change, Kind, Node, Op};
+use crate::controllers::deployment::DeploymentController;
+use crate::controllers::gc::GarbageCollector;
+use crate::controllers::replicaset::ReplicaSetController;
+use crate::controllers::ControllerId;
+use crate::metrics::{EventType, Recorder, Summary};
+use crate::node::kubelet::{Kubelet, KubeletEvent};
+use crate::scenario::timeline::Kubectl;
+use crate::scenario::Scenario;
+use crate::scheduler::{default_profile, Scheduler, SchedulerEvent};
+use queue::EventQueue;
+use std::collections::BTreeMap;
+use time::{SimDuration, SimTime};
+
+/// Who a watch notification is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Scheduler,
+    Controller(ControllerId),
+    GarbageCollector,
+    Kubelet(u32),
+}
+
+/// Everything that can happen. A closed enum: one `match` dispatches it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// Apply the scenario's initial objects.
+    Bootstrap,
+    /// Run timeline action `i`.
+    Timeline(usize),
+    /// A watch notification reaches a component.
+    Watch(Target, Change),
+    /// A controller's work-queue sync of one key.
+    Sync(ControllerId, crate::api::ObjKey),
+    Scheduler(SchedulerEvent),
+    Kubelet(u32, KubeletEvent),
+}
+
+/// What a handler may touch.
+pub struct Ctx<'a> {
+    pub now: SimTime,
+    pub api: &'a mut ApiServer,
+    rec: &'a mut Recorder,
+    queue: &'a mut EventQueue<Event>,
+}
+
+impl Ctx<'_> {
+    /// Schedule `ev` at `t` (never earlier than now).
+    pub fn at(&mut self, t: SimTime, ev: Event) {
+        self.queue.push(t.max(self.now), ev);
+    }
+    /// Schedule `ev` after `d`.
+    pub fn after(&mut self, d: SimDuration, ev: Event) {
+        self.queue.push(self.now + d, ev);
+    }
+    /// Record a Kubernetes-style event.
+    pub fn event(&mut self, component: &str, ty: EventType, reason: &str, object: String, message: String) {
+        self.rec.event(self.now, component, ty, reason, object, message);
+    }
+}
+
+/// Engine-wide settings from the scenario.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// API write → watch notification at the watching component.
+    pub watch_delay: SimDuration,
+    /// Notification → controller sync.
+    pub controller_sync_delay: SimDuration,
+    pub scheduler: crate::scheduler::SchedulerSettings,
+    pub kubelet: crate::node::kubelet::KubeletSettings,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            watch_delay: SimDuration::from_millis(50),
+            controller_sync_delay: SimDuration::ZERO,
+            scheduler: Default::default(),
+            kubelet: Default::default(),
+        }
+    }
+}
+
+/// A whole simulated cluster.
+pub struct Simulation {
+    now: SimTime,
+    until: SimTime,
+    seed: u64,
+    name: String,
+    queue: EventQueue<Event>,
+    api: ApiServer,
+    rec: Recorder,
+    settings: Settings,
+    scheduler: Scheduler,
+    replicasets: ReplicaSetController,
+    deployments: DeploymentController,
+    gc: GarbageCollector,
+    kubelets: Vec<Kubelet>,
+    kubelet_index: BTreeMap<String, u32>,
+    kubectl: Kubectl,
+    events: u64,
+    wall_ms: u64,
+}
+
+impl Simulation {
+    /// Build the cluster of `scenario`; nothing runs until [`Simulation::run`].
+    pub fn new(scenario: &Scenario, rec: Recorder) -> Self {
+        let seed = scenario.seed;
+        let s = scenario.settings.clone();
+        let mut sim = Simulation {
+            now: SimTime::ZERO,
+            until: SimTime::ZERO + scenario.until,
+            seed,
+            name: scenario.name.clone(),
+            queue: EventQueue::new(),
+            api: ApiServer::new(),
+            rec,
+            scheduler: Scheduler::new(seed, default_profile(), s.scheduler.clone()),
+            replicasets: ReplicaSetController::new(seed, s.controller_sync_delay),
+            deployments: DeploymentController::new(s.controller_sync_delay),
+            gc: GarbageCollector::default(),
+            kubelets: Vec::new(),
+            kubelet_index: BTreeMap::new(),
+            kubectl: Kubectl::new(scenario.objects.clone(), scenario.timeline.clone()),
+            settings: s,
+            events: 0,
+            wall_ms: 0,
+        };
+        sim.queue.push(SimTime::ZERO, Event::Bootstrap);
+        for (i, a) in scenario.timeline.iter().enumerate() {
+            sim.queue.push(SimTime::ZERO + a.at, Event::Timeline(i));
+        }
+        sim
+    }
+
+    pub fn api(&self) -> &ApiServer {
+        &self.api
+    }
+    pub fn now(&self) -> SimTime {
+        self.now
+    }
+    pub fn recorder(&self) -> &Recorder {
+        &self.rec
+    }
+    pub fn recorder_mut(&mut self) -> &mut Recorder {
+        &mut self.rec
+    }
+    pub fn scheduler(&self) -> &Scheduler {
+        &self.scheduler
+    }
+    /// Events processed so far.
+    pub fn events_processed(&self) -> u64 {
+        self.events
+    }
+
+    /// Run until the scenario's `until`, or until nothing is left to happen.
+    pub fn run(&mut self) {
+        let until = self.until;
+        self.run_until(until);
+    }
+
+    /// Process every event due at or before `t`.
+    pub fn run_until(&mut self, t: SimTime) {
+        // Wall-clock time is measured for the summary only; it never reaches the simulation.
+        let wall_start = std::time::Instant::now();
+        while let Some(next) = self.queue.peek_time() {
+            if next > t {
+                break;
+            }
+            let (at, ev) = self.queue.pop().expect("peeked");
+            self.now = at;
+            self.api.set_now(at);
+            self.events += 1;
+            self.dispatch(ev);
+            self.route_changes();
+        }
+        if self.queue.is_empty() {
+            // nothing left to happen: the run ends at its last event
+        } else {
+            self.now = self.now.max(t);
+        }
+        self.wall_ms += wall_start.elapsed().as_millis() as u64;
+    }
+
+    fn dispatch(&mut self, ev: Event) {
+        let mut ctx = Ctx {
+            now: self.now,
+            api: &mut self.api,
+            rec: &mut self.rec,
+            queue: &mut self.queue,
+        };
+        match ev {
+            Event::Bootstrap => self.kubectl.bootstrap(&mut ctx),
+            Event::Timeline(i) => self.kubectl.run(&mut ctx, i),
+            Event::Watch(target, change) => match target {
+                Target::Scheduler => self.scheduler.on_watch(&mut ctx, &change),
+                Target::Controller(ControllerId::ReplicaSet) => self.replicasets.on_watch(&mut ctx, &change),
+                Target::Controller(ControllerId::Deployment) => self.deployments.on_watch(&mut ctx, &change),
+                Target::GarbageCollector => self.gc.on_owner_deleted(&mut ctx, change.uid),
+                Target::Kubelet(i) => self.kubelets[i as usize].on_watch(&mut ctx, &change),
+            },
+            Event::Sync(ControllerId::ReplicaSet, key) => self.replicasets.on_sync(&mut ctx, &key),
+            Event::Sync(ControllerId::Deployment, key) => self.deployments.on_sync(&mut ctx, &key),
+            Event::Scheduler(e) => self.scheduler.on_event(&mut ctx, &e),
+            Event::Kubelet(i, e) => self.kubelets[i as usize].on_event(&mut ctx, &e),
+        }
+    }
+
+    /// Turn the API writes of the last handler into watch notifications.
+    fn route_changes(&mut self) {
+        let changes = self.api.take_changes();
+        if changes.is_empty() {
+            return;
+        }
+        let at = self.now + self.settings.watch_delay;
+        for c in changes {
+            let send = |q: &mut EventQueue<Event>, t: Target, c: &Change| q.push(at, Event::Watch(t, c.clone()));
+            match c.kind {
+                Kind::Pod => {
+                    send(&mut self.queue, Target::Scheduler, &c);
+                    if matches!(c.owner, Some((Kind::ReplicaSet, _))) {
+                        send(&mut self.queue, Target::Controller(ControllerId::ReplicaSet), &c);
+                    }
+                    if let Some(i) = c.node.as_ref().and_then(|n| self.kubelet_index.get(n)) {
+                        send(&mut self.queue, Target::Kubelet(*i), &c);
+                    }
+                }
+                Kind::Node => {
+                    if c.op == Op::Added && !self.kubelet_index.contains_key(&c.key.name) {
+                        self.start_kubelet(&c.key.name);
+                    }
+                    send(&mut self.queue, Target::Scheduler, &c);
+                }
+                Kind::ReplicaSet => {
+                    send(&mut self.queue, Target::Controller(ControllerId::ReplicaSet), &c);
+                    if matches!(c.owner, Some((Kind::Deployment, _))) {
+                        send(&mut self.queue, Target::Controller(ControllerId::Deployment), &c);
+                    }
+                }
+                Kind::Deployment => {
+                    send(&mut self.queue, Target::Controller(ControllerId::Deployment), &c);
+                }
+                Kind::Namespace | Kind::Service => {}
+            }
+            if c.op == Op::Deleted && !self.api.all_dependents(c.uid).is_empty() {
+                self.queue.push(at, Event::Watch(Target::GarbageCollector, c));
+            }
+        }
+    }
+
+    /// A Node object appeared: its kubelet is there and reports the node Ready.
+    fn start_kubelet(&mut self, node: &str) {
+        let idx = self.kubelets.len() as u32;
+        let images = self
+            .api
+            .get::<Node>(&crate::api::ObjKey::cluster(node))
+            .map(|n| n.status.images.keys().cloned().collect::<Vec<_>>())
+            .unwrap_or_default();
+        self.kubelets
+            .push(Kubelet::new(node, idx, self.settings.kubelet.clone(), images));
+        self.kubelet_index.insert(node.to_string(), idx);
+        self.rec.event(
+            self.now,
+            &format!("kubelet/{node}"),
+            EventType::Normal,
+            "NodeReady",
+            format!("Node/{node}"),
+            format!("Node {node} status is now: NodeReady"),
+        );
+    }
+
+    /// The end-of-run figures.
+    pub fn summary(&self) -> Summary {
+        Summary::collect(self)
+    }
+
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    pub fn wall_ms(&self) -> u64 {
+        self.wall_ms
+    }
+    pub fn gc(&self) -> &GarbageCollector {
+        &self.gc
+    }
+    /// Nodes with a running kubelet.
+    pub fn kubelet_count(&self) -> usize {
+        self.kubelets.len()
+    }
+}
+
+/// Apply order for a list of objects (namespaces first, ...), stable within a rank.
+pub fn sort_for_apply(objs: &mut [AnyObject]) {
+    objs.sort_by_key(|o| o.apply_rank());
+}
+
