@@ -82,7 +82,10 @@ impl Loc<'_> {
     /// A diagnostic about the value at `rel` (positioned at the value where known).
     pub fn at_value(&self, rel: &str, message: impl Into<String>) -> Diagnostic {
         let full = self.full(rel);
-        let pos = self.pos.value_pos(&full).unwrap_or_else(|| self.pos.nearest(&full));
+        let pos = self
+            .pos
+            .value_pos(&full)
+            .unwrap_or_else(|| self.pos.nearest(&full));
         Diagnostic {
             file: self.file.to_path_buf(),
             pos: Some(pos),
@@ -101,13 +104,15 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
     for (i, row) in d.iter_mut().enumerate() {
         row[0] = i;
     }
-    for j in 0..=b.len() {
-        d[0][j] = j;
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
     }
     for i in 1..=a.len() {
         for j in 1..=b.len() {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut v = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            let mut v = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
                 v = v.min(d[i - 2][j - 2] + 1);
             }
@@ -122,7 +127,12 @@ pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
     let limit = (word.len() / 3).clamp(1, 3);
     candidates
         .into_iter()
-        .map(|c| (edit_distance(&word.to_ascii_lowercase(), &c.to_ascii_lowercase()), c))
+        .map(|c| {
+            (
+                edit_distance(&word.to_ascii_lowercase(), &c.to_ascii_lowercase()),
+                c,
+            )
+        })
         .filter(|(d, _)| *d <= limit)
         .min_by_key(|(d, c)| (*d, *c))
         .map(|(_, c)| c)
@@ -161,7 +171,10 @@ mod tests {
 
     #[test]
     fn suggestions_find_close_names() {
-        assert_eq!(suggest("replcias", ["replicas", "selector"]), Some("replicas"));
+        assert_eq!(
+            suggest("replcias", ["replicas", "selector"]),
+            Some("replicas")
+        );
         assert_eq!(suggest("xyz", ["replicas"]), None);
         assert_eq!(edit_distance("kitten", "sitting"), 3);
         assert_eq!(suggest("scael", ["apply", "scale"]), Some("scale"));
@@ -169,7 +182,10 @@ mod tests {
 
     #[test]
     fn unknown_field_errors_point_at_the_field() {
-        let (p, m) = explain_serde_error("cluster", "unknown field `nodePool`, expected one of `nodePools`, `apiServer`");
+        let (p, m) = explain_serde_error(
+            "cluster",
+            "unknown field `nodePool`, expected one of `nodePools`, `apiServer`",
+        );
         assert_eq!(p, "cluster.nodePool");
         let (p, _) = explain_serde_error("untill", "unknown field `untill`, expected `until`");
         assert_eq!(p, "untill");

@@ -79,7 +79,13 @@ fn print_warnings(ws: &[String]) {
     }
 }
 
-fn run(path: &Path, seed: Option<u64>, until: Option<SimDuration>, out: Option<&Path>, quiet: bool) -> Result<ExitCode> {
+fn run(
+    path: &Path,
+    seed: Option<u64>,
+    until: Option<SimDuration>,
+    out: Option<&Path>,
+    quiet: bool,
+) -> Result<ExitCode> {
     let mut sc = match scenario::load(path) {
         Ok(s) => s,
         Err(e) => {
@@ -103,7 +109,8 @@ fn run(path: &Path, seed: Option<u64>, until: Option<SimDuration>, out: Option<&
             sim.summary()
         }
         Some(dir) => {
-            std::fs::create_dir_all(dir).with_context(|| format!("cannot create output folder {}", dir.display()))?;
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create output folder {}", dir.display()))?;
             let events_path = dir.join("events.jsonl");
             let (file, writer) = AtomicFile::create(&events_path)
                 .with_context(|| format!("cannot write {}", events_path.display()))?;
@@ -125,7 +132,11 @@ fn run(path: &Path, seed: Option<u64>, until: Option<SimDuration>, out: Option<&
     if !quiet {
         print!("{}", summary.human());
         if let Some(dir) = out {
-            println!("wrote {}/events.jsonl and {}/summary.json", dir.display(), dir.display());
+            println!(
+                "wrote {}/events.jsonl and {}/summary.json",
+                dir.display(),
+                dir.display()
+            );
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -137,9 +148,11 @@ fn looks_like_scenario(path: &Path) -> bool {
         return false;
     }
     match manifest::parse_yaml_file(path) {
-        Ok(f) => f.docs.len() == 1
-            && f.docs[0].0.get("apiVersion").is_none()
-            && f.docs[0].0.get("name").is_some(),
+        Ok(f) => {
+            f.docs.len() == 1
+                && f.docs[0].0.get("apiVersion").is_none()
+                && f.docs[0].0.get("name").is_some()
+        }
         Err(_) => false,
     }
 }
@@ -151,7 +164,11 @@ fn validate(files: &[PathBuf]) -> Result<ExitCode> {
             match scenario::load(f) {
                 Ok(sc) => {
                     print_warnings(&sc.warnings);
-                    let nodes = sc.objects.iter().filter(|o| o.kind() == kubesim::api::Kind::Node).count();
+                    let nodes = sc
+                        .objects
+                        .iter()
+                        .filter(|o| o.kind() == kubesim::api::Kind::Node)
+                        .count();
                     println!(
                         "{}: ok: scenario {:?}, {} nodes, {} other objects, {} timeline actions",
                         f.display(),
@@ -184,5 +201,9 @@ fn validate(files: &[PathBuf]) -> Result<ExitCode> {
             }
         }
     }
-    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }

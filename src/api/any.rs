@@ -68,7 +68,9 @@ impl AnyObject {
             match api.get::<T>(&key) {
                 None => api.create(obj).map(|_| "created"),
                 Some(cur) if same(cur, &obj) => Ok("unchanged"),
-                Some(_) => api.update::<T>(&key, |cur| merge(cur, obj)).map(|_| "configured"),
+                Some(_) => api
+                    .update::<T>(&key, |cur| merge(cur, obj))
+                    .map(|_| "configured"),
             }
         }
         fn meta_merge(cur: &mut ObjectMeta, new: ObjectMeta) {
@@ -76,11 +78,20 @@ impl AnyObject {
             cur.annotations = new.annotations;
         }
         match self {
-            AnyObject::Namespace(o) => upsert(api, o, |a, b| a.meta.labels == b.meta.labels, |c, n| meta_merge(&mut c.meta, n.meta)),
+            AnyObject::Namespace(o) => upsert(
+                api,
+                o,
+                |a, b| a.meta.labels == b.meta.labels,
+                |c, n| meta_merge(&mut c.meta, n.meta),
+            ),
             AnyObject::Node(o) => upsert(
                 api,
                 o,
-                |a, b| a.meta.labels == b.meta.labels && a.taints == b.taints && a.unschedulable == b.unschedulable,
+                |a, b| {
+                    a.meta.labels == b.meta.labels
+                        && a.taints == b.taints
+                        && a.unschedulable == b.unschedulable
+                },
                 |c, n| {
                     meta_merge(&mut c.meta, n.meta);
                     c.taints = n.taints;
@@ -96,7 +107,11 @@ impl AnyObject {
             AnyObject::ReplicaSet(o) => upsert(
                 api,
                 o,
-                |a, b| a.replicas == b.replicas && a.template == b.template && a.meta.labels == b.meta.labels,
+                |a, b| {
+                    a.replicas == b.replicas
+                        && a.template == b.template
+                        && a.meta.labels == b.meta.labels
+                },
                 |c, n| {
                     meta_merge(&mut c.meta, n.meta);
                     c.replicas = n.replicas;
@@ -128,7 +143,11 @@ impl AnyObject {
             AnyObject::Service(o) => upsert(
                 api,
                 o,
-                |a, b| a.selector == b.selector && a.ports == b.ports && a.service_type == b.service_type,
+                |a, b| {
+                    a.selector == b.selector
+                        && a.ports == b.ports
+                        && a.service_type == b.service_type
+                },
                 |c, n| {
                     meta_merge(&mut c.meta, n.meta);
                     c.selector = n.selector;

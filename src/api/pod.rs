@@ -231,8 +231,17 @@ mod tests {
     fn pull_policy_defaults() {
         assert_eq!(PullPolicy::default_for("nginx"), PullPolicy::Always);
         assert_eq!(PullPolicy::default_for("nginx:latest"), PullPolicy::Always);
-        assert_eq!(PullPolicy::default_for("nginx:1.25"), PullPolicy::IfNotPresent);
-        assert_eq!(PullPolicy::default_for("localhost:5000/app"), PullPolicy::Always);
-        assert_eq!(PullPolicy::default_for("localhost:5000/app:v1"), PullPolicy::IfNotPresent);
+        assert_eq!(
+            PullPolicy::default_for("nginx:1.25"),
+            PullPolicy::IfNotPresent
+        );
+        assert_eq!(
+            PullPolicy::default_for("localhost:5000/app"),
+            PullPolicy::Always
+        );
+        assert_eq!(
+            PullPolicy::default_for("localhost:5000/app:v1"),
+            PullPolicy::IfNotPresent
+        );
     }
 }

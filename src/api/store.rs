@@ -147,7 +147,8 @@ impl Default for ApiServer {
 }
 
 /// Namespaces every cluster starts with.
-pub const INITIAL_NAMESPACES: [&str; 4] = ["default", "kube-system", "kube-public", "kube-node-lease"];
+pub const INITIAL_NAMESPACES: [&str; 4] =
+    ["default", "kube-system", "kube-public", "kube-node-lease"];
 
 impl ApiServer {
     pub fn new() -> Self {
@@ -198,10 +199,11 @@ impl ApiServer {
 
     /// Objects of kind `kind` that name `owner` in their ownerReferences, in key order.
     pub fn dependents_of(&self, owner: Uid, kind: Kind) -> impl Iterator<Item = &ObjKey> {
-        self.dependents
-            .get(&owner)
-            .into_iter()
-            .flat_map(move |s| s.iter().filter(move |(k, _)| *k == kind).map(|(_, key)| key))
+        self.dependents.get(&owner).into_iter().flat_map(move |s| {
+            s.iter()
+                .filter(move |(k, _)| *k == kind)
+                .map(|(_, key)| key)
+        })
     }
 
     /// All dependents of `owner`, any kind.
@@ -250,7 +252,10 @@ impl ApiServer {
     fn index_owners(&mut self, kind: Kind, m: &ObjectMeta, add: bool) {
         for o in &m.owner_references {
             if add {
-                self.dependents.entry(o.uid).or_default().insert((kind, m.key()));
+                self.dependents
+                    .entry(o.uid)
+                    .or_default()
+                    .insert((kind, m.key()));
             } else if let Some(s) = self.dependents.get_mut(&o.uid) {
                 s.remove(&(kind, m.key()));
                 if s.is_empty() {
@@ -334,12 +339,20 @@ impl ApiServer {
     }
 
     /// Change an object's spec or metadata (bumps `metadata.generation`).
-    pub fn update<T: Object>(&mut self, key: &ObjKey, f: impl FnOnce(&mut T)) -> Result<(), ApiError> {
+    pub fn update<T: Object>(
+        &mut self,
+        key: &ObjKey,
+        f: impl FnOnce(&mut T),
+    ) -> Result<(), ApiError> {
         self.update_inner(key, true, f)
     }
 
     /// Change an object's status (the `/status` subresource: generation unchanged).
-    pub fn update_status<T: Object>(&mut self, key: &ObjKey, f: impl FnOnce(&mut T)) -> Result<(), ApiError> {
+    pub fn update_status<T: Object>(
+        &mut self,
+        key: &ObjKey,
+        f: impl FnOnce(&mut T),
+    ) -> Result<(), ApiError> {
         self.update_inner(key, false, f)
     }
 
@@ -349,10 +362,12 @@ impl ApiServer {
     /// left to the garbage collector.
     pub fn delete<T: Object>(&mut self, key: &ObjKey) -> Result<(), ApiError> {
         let now = self.now;
-        let obj = T::table(&self.store).get(key).ok_or_else(|| ApiError::NotFound {
-            kind: T::KIND,
-            key: key.clone(),
-        })?;
+        let obj = T::table(&self.store)
+            .get(key)
+            .ok_or_else(|| ApiError::NotFound {
+                kind: T::KIND,
+                key: key.clone(),
+            })?;
         if obj.meta().deletion_timestamp.is_some() {
             return Ok(());
         }
@@ -482,12 +497,14 @@ mod tests {
         api.take_changes();
         let mut p = pod("default", "a");
         p.node_name = Some("n1".into());
-        p.meta.owner_references.push(crate::api::meta::OwnerReference {
-            kind: Kind::ReplicaSet,
-            name: "rs".into(),
-            uid: Uid(99),
-            controller: true,
-        });
+        p.meta
+            .owner_references
+            .push(crate::api::meta::OwnerReference {
+                kind: Kind::ReplicaSet,
+                name: "rs".into(),
+                uid: Uid(99),
+                controller: true,
+            });
         api.create(p).unwrap();
         let c = api.take_changes();
         assert_eq!(c.len(), 1);

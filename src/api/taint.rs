@@ -106,7 +106,12 @@ pub fn tolerated(tols: &[Toleration], taint: &Taint) -> bool {
 mod tests {
     use super::*;
 
-    fn tol(key: &str, op: TolerationOperator, value: &str, effect: Option<TaintEffect>) -> Toleration {
+    fn tol(
+        key: &str,
+        op: TolerationOperator,
+        value: &str,
+        effect: Option<TaintEffect>,
+    ) -> Toleration {
         Toleration {
             key: key.into(),
             operator: op,
@@ -123,13 +128,25 @@ mod tests {
         assert!(!tol("dedicated", TolerationOperator::Equal, "cpu", None).tolerates(&t));
         assert!(tol("dedicated", TolerationOperator::Exists, "", None).tolerates(&t));
         assert!(tol("", TolerationOperator::Exists, "", None).tolerates(&t));
-        assert!(!tol("dedicated", TolerationOperator::Exists, "", Some(TaintEffect::NoExecute)).tolerates(&t));
+        assert!(!tol(
+            "dedicated",
+            TolerationOperator::Exists,
+            "",
+            Some(TaintEffect::NoExecute)
+        )
+        .tolerates(&t));
         assert!(!tol("other", TolerationOperator::Exists, "", None).tolerates(&t));
     }
 
     #[test]
     fn taint_prints_like_kubectl() {
-        assert_eq!(Taint::new("a", "b", TaintEffect::NoExecute).to_string(), "a=b:NoExecute");
-        assert_eq!(Taint::new("a", "", TaintEffect::NoSchedule).to_string(), "a:NoSchedule");
+        assert_eq!(
+            Taint::new("a", "b", TaintEffect::NoExecute).to_string(),
+            "a=b:NoExecute"
+        );
+        assert_eq!(
+            Taint::new("a", "", TaintEffect::NoSchedule).to_string(),
+            "a:NoSchedule"
+        );
     }
 }

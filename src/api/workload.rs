@@ -82,7 +82,11 @@ impl Default for DeploymentStrategy {
 }
 
 /// `ResolveFenceposts`: surge rounds up, unavailable rounds down, both 0 → unavailable 1.
-pub fn resolve_fenceposts(surge: IntOrPercent, unavailable: IntOrPercent, desired: i32) -> (i32, i32) {
+pub fn resolve_fenceposts(
+    surge: IntOrPercent,
+    unavailable: IntOrPercent,
+    desired: i32,
+) -> (i32, i32) {
     let s = surge.scaled(desired, true);
     let mut u = unavailable.scaled(desired, false);
     if s == 0 && u == 0 {

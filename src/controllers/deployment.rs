@@ -94,7 +94,10 @@ impl DeploymentController {
             Kind::Deployment => self.queue.add(ctx, change.key.clone()),
             Kind::ReplicaSet => {
                 if let Some((Kind::Deployment, owner)) = &change.owner {
-                    self.queue.add(ctx, ObjKey::new(change.key.namespace.clone(), owner.clone()));
+                    self.queue.add(
+                        ctx,
+                        ObjKey::new(change.key.namespace.clone(), owner.clone()),
+                    );
                 }
             }
             _ => {}
@@ -112,7 +115,11 @@ impl DeploymentController {
             .api
             .dependents_of(d.meta.uid, Kind::ReplicaSet)
             .filter_map(|k| ctx.api.get::<ReplicaSet>(k))
-            .filter(|rs| rs.meta.controller_ref().is_some_and(|o| o.uid == d.meta.uid))
+            .filter(|rs| {
+                rs.meta
+                    .controller_ref()
+                    .is_some_and(|o| o.uid == d.meta.uid)
+            })
             .cloned()
             .collect();
         // oldest first, as upstream's ReplicaSetsByCreationTimestamp
@@ -134,8 +141,9 @@ impl DeploymentController {
         }
         let d = d.clone();
         let sets = Self::owned_sets(ctx, &d);
-        let (new, old): (Vec<ReplicaSet>, Vec<ReplicaSet>) =
-            sets.into_iter().partition(|rs| same_template(rs, &d.template));
+        let (new, old): (Vec<ReplicaSet>, Vec<ReplicaSet>) = sets
+            .into_iter()
+            .partition(|rs| same_template(rs, &d.template));
         let mut new = new.into_iter().next();
         let mut old = old;
 
@@ -157,13 +165,16 @@ impl DeploymentController {
                 let target = if old_pods_left { 0 } else { d.replicas };
                 match new.as_mut() {
                     None => new = self.create_new_set(ctx, &d, &old, target),
-                    Some(rs) if !old_pods_left && rs.replicas != d.replicas => self.scale(ctx, &d, rs, d.replicas),
+                    Some(rs) if !old_pods_left && rs.replicas != d.replicas => {
+                        self.scale(ctx, &d, rs, d.replicas)
+                    }
                     Some(_) => {}
                 }
             }
             DeploymentStrategy::RollingUpdate { .. } => {
                 // NewRSNewReplicas
-                let all_spec: i32 = old.iter().map(|r| r.replicas).sum::<i32>() + new.as_ref().map_or(0, |r| r.replicas);
+                let all_spec: i32 = old.iter().map(|r| r.replicas).sum::<i32>()
+                    + new.as_ref().map_or(0, |r| r.replicas);
                 let cur_new = new.as_ref().map_or(0, |r| r.replicas);
                 let target_new = if cur_new > d.replicas {
                     d.replicas
@@ -193,7 +204,13 @@ impl DeploymentController {
 
     /// reconcileOldReplicaSets: first remove unhealthy old replicas, then scale old
     /// sets down as far as availability allows (minAvailable = replicas − maxUnavailable).
-    fn reconcile_old(&mut self, ctx: &mut Ctx, d: &Deployment, new: &ReplicaSet, old: &mut [ReplicaSet]) {
+    fn reconcile_old(
+        &mut self,
+        ctx: &mut Ctx,
+        d: &Deployment,
+        new: &ReplicaSet,
+        old: &mut [ReplicaSet],
+    ) {
         let old_count: i32 = old.iter().map(|r| r.replicas).sum();
         if old_count == 0 {
             return;
@@ -220,7 +237,8 @@ impl DeploymentController {
             cleaned += n;
         }
         // scaleDownOldReplicaSetsForRollingUpdate
-        let available: i32 = old.iter().map(|r| r.status.available_replicas).sum::<i32>() + new.status.available_replicas;
+        let available: i32 = old.iter().map(|r| r.status.available_replicas).sum::<i32>()
+            + new.status.available_replicas;
         if available <= min_available {
             return;
         }
@@ -240,11 +258,19 @@ impl DeploymentController {
         }
     }
 
-    fn create_new_set(&mut self, ctx: &mut Ctx, d: &Deployment, old: &[ReplicaSet], replicas: i32) -> Option<ReplicaSet> {
+    fn create_new_set(
+        &mut self,
+        ctx: &mut Ctx,
+        d: &Deployment,
+        old: &[ReplicaSet],
+        replicas: i32,
+    ) -> Option<ReplicaSet> {
         let hash = template_hash(&d.template);
         let name = format!("{}-{}", d.meta.name, hash);
         let mut template = d.template.clone();
-        template.labels.insert(POD_TEMPLATE_HASH.into(), hash.clone());
+        template
+            .labels
+            .insert(POD_TEMPLATE_HASH.into(), hash.clone());
         let mut selector = d.selector.clone();
         selector.match_labels.insert(POD_TEMPLATE_HASH.into(), hash);
         let mut meta = ObjectMeta::new(&d.meta.namespace, &name);
@@ -298,7 +324,11 @@ impl DeploymentController {
         if from == to {
             return;
         }
-        if ctx.api.update::<ReplicaSet>(&rs.meta.key(), |r| r.replicas = to).is_ok() {
+        if ctx
+            .api
+            .update::<ReplicaSet>(&rs.meta.key(), |r| r.replicas = to)
+            .is_ok()
+        {
             rs.replicas = to;
             let dir = if to > from { "up" } else { "down" };
             ctx.event(
@@ -306,12 +336,21 @@ impl DeploymentController {
                 EventType::Normal,
                 "ScalingReplicaSet",
                 object_ref(Kind::Deployment, &d.meta.key()),
-                format!("Scaled {dir} replica set {} from {from} to {to}", rs.meta.name),
+                format!(
+                    "Scaled {dir} replica set {} from {from} to {to}",
+                    rs.meta.name
+                ),
             );
         }
     }
 
-    fn update_status(&mut self, ctx: &mut Ctx, d: &Deployment, new: Option<&ReplicaSet>, old: &[ReplicaSet]) {
+    fn update_status(
+        &mut self,
+        ctx: &mut Ctx,
+        d: &Deployment,
+        new: Option<&ReplicaSet>,
+        old: &[ReplicaSet],
+    ) {
         let all = old.iter().chain(new);
         let mut s = DeploymentStatus {
             observed_generation: d.meta.generation,
@@ -324,7 +363,9 @@ impl DeploymentController {
             s.available_replicas += rs.status.available_replicas;
         }
         if s != d.status {
-            let _ = ctx.api.update_status::<Deployment>(&d.meta.key(), |x| x.status = s);
+            let _ = ctx
+                .api
+                .update_status::<Deployment>(&d.meta.key(), |x| x.status = s);
         }
     }
 }
@@ -341,7 +382,9 @@ mod tests {
         t.labels.insert("app".into(), "web".into());
         let h1 = template_hash(&t);
         assert_eq!(h1, template_hash(&t.clone()));
-        assert!(h1.chars().all(|c| "bcdfghjklmnpqrstvwxz2456789".contains(c)));
+        assert!(h1
+            .chars()
+            .all(|c| "bcdfghjklmnpqrstvwxz2456789".contains(c)));
         let mut t2 = t.clone();
         t2.spec = Arc::new(PodSpec {
             priority: 5,

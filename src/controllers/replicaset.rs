@@ -34,7 +34,10 @@ impl ReplicaSetController {
             Kind::ReplicaSet => self.queue.add(ctx, change.key.clone()),
             Kind::Pod => {
                 if let Some((Kind::ReplicaSet, owner)) = &change.owner {
-                    self.queue.add(ctx, ObjKey::new(change.key.namespace.clone(), owner.clone()));
+                    self.queue.add(
+                        ctx,
+                        ObjKey::new(change.key.namespace.clone(), owner.clone()),
+                    );
                 }
             }
             _ => {}
@@ -60,7 +63,11 @@ impl ReplicaSetController {
             .api
             .dependents_of(rs.meta.uid, Kind::Pod)
             .filter_map(|k| ctx.api.get::<Pod>(k))
-            .filter(|p| p.meta.controller_ref().is_some_and(|o| o.uid == rs.meta.uid))
+            .filter(|p| {
+                p.meta
+                    .controller_ref()
+                    .is_some_and(|o| o.uid == rs.meta.uid)
+            })
             .filter(|p| p.is_active())
             .cloned()
             .collect();
@@ -111,7 +118,10 @@ impl ReplicaSetController {
 
         // Status, from what was observed at the start of this sync.
         let ready = pods.iter().filter(|p| p.status.ready).count() as i32;
-        let available = pods.iter().filter(|p| p.is_available(rs.min_ready, now)).count() as i32;
+        let available = pods
+            .iter()
+            .filter(|p| p.is_available(rs.min_ready, now))
+            .count() as i32;
         let status = crate::api::workload::ReplicaSetStatus {
             replicas: pods.len() as i32,
             ready_replicas: ready,
@@ -119,7 +129,9 @@ impl ReplicaSetController {
             observed_generation: rs.meta.generation,
         };
         if status != rs.status {
-            let _ = ctx.api.update_status::<ReplicaSet>(key, |r| r.status = status);
+            let _ = ctx
+                .api
+                .update_status::<ReplicaSet>(key, |r| r.status = status);
         }
         // Pods that are ready but not yet available for minReadySeconds: look again then.
         let next = pods
@@ -240,7 +252,13 @@ mod tests {
         let names: Vec<&str> = v.iter().map(|p| p.meta.name.as_str()).collect();
         assert_eq!(
             names,
-            vec!["unassigned", "pending-bound", "running-unready", "running-new", "running-old"]
+            vec![
+                "unassigned",
+                "pending-bound",
+                "running-unready",
+                "running-new",
+                "running-old"
+            ]
         );
     }
 

@@ -7,11 +7,15 @@ use crate::api::node::{ConditionStatus, NodeResources, NodeStatus};
 use crate::api::pod::{Container, PodSpec, PullPolicy, RestartPolicy};
 use crate::api::quantity::{parse_cpu_millis, parse_value};
 use crate::api::resources::ResourceList;
-use crate::api::selector::{validate_label_key, validate_label_value, LabelSelector, Labels, Operator, Requirement};
+use crate::api::selector::{
+    validate_label_key, validate_label_value, LabelSelector, Labels, Operator, Requirement,
+};
 use crate::api::service::{ServicePort, ServiceType};
 use crate::api::taint::{Taint, TaintEffect, Toleration, TolerationOperator};
 use crate::api::workload::{DeploymentStrategy, IntOrPercent};
-use crate::api::{AnyObject, Deployment, Namespace, Node, ObjectMeta, Pod, PodTemplate, ReplicaSet, Service};
+use crate::api::{
+    AnyObject, Deployment, Namespace, Node, ObjectMeta, Pod, PodTemplate, ReplicaSet, Service,
+};
 use crate::diag::{explain_serde_error, suggest, Diagnostic, Loc};
 use crate::sim::time::SimDuration;
 use k8s_openapi::api::{apps::v1 as apps, core::v1 as core};
@@ -104,7 +108,11 @@ pub fn convert(value: &Value, loc: &Loc) -> Result<Converted, Errors> {
         match map.get(k) {
             Some(Value::String(s)) => Ok(s.clone()),
             Some(_) => Err(vec![loc.at_value(k, format!("{k} must be a string"))]),
-            None => Err(err(loc, "", format!("missing {k}: every Kubernetes object needs apiVersion and kind"))),
+            None => Err(err(
+                loc,
+                "",
+                format!("missing {k}: every Kubernetes object needs apiVersion and kind"),
+            )),
         }
     };
     let api_version = get_str("apiVersion")?;
@@ -114,7 +122,9 @@ pub fn convert(value: &Value, loc: &Loc) -> Result<Converted, Errors> {
         return match map.get("items") {
             Some(Value::Sequence(items)) => Ok(Converted::List(items.clone())),
             None => Ok(Converted::List(Vec::new())),
-            Some(_) => Err(vec![loc.at_value("items", "items of a List must be a sequence")]),
+            Some(_) => Err(vec![
+                loc.at_value("items", "items of a List must be a sequence")
+            ]),
         };
     }
 
@@ -173,10 +183,16 @@ pub fn convert(value: &Value, loc: &Loc) -> Result<Converted, Errors> {
         ("autoscaling/v2", "HorizontalPodAutoscaler") => {
             checked!(k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler)
         }
-        ("policy/v1", "PodDisruptionBudget") => checked!(k8s_openapi::api::policy::v1::PodDisruptionBudget),
+        ("policy/v1", "PodDisruptionBudget") => {
+            checked!(k8s_openapi::api::policy::v1::PodDisruptionBudget)
+        }
         ("networking.k8s.io/v1", "Ingress") => checked!(k8s_openapi::api::networking::v1::Ingress),
-        ("storage.k8s.io/v1", "StorageClass") => checked!(k8s_openapi::api::storage::v1::StorageClass),
-        ("scheduling.k8s.io/v1", "PriorityClass") => checked!(k8s_openapi::api::scheduling::v1::PriorityClass),
+        ("storage.k8s.io/v1", "StorageClass") => {
+            checked!(k8s_openapi::api::storage::v1::StorageClass)
+        }
+        ("scheduling.k8s.io/v1", "PriorityClass") => {
+            checked!(k8s_openapi::api::scheduling::v1::PriorityClass)
+        }
         _ => {
             if let Some((_, removed)) = REMOVED_VERSIONS.iter().find(|(v, _)| *v == api_version) {
                 return Ok(Converted::NotSimulated(format!(
@@ -186,7 +202,10 @@ pub fn convert(value: &Value, loc: &Loc) -> Result<Converted, Errors> {
             }
             let known = SIMULATED.iter().chain(NOT_SIMULATED);
             if let Some((v, _)) = known.clone().find(|(_, k)| *k == kind) {
-                if NOT_SIMULATED.iter().any(|(av, k)| *av == api_version && *k == kind) {
+                if NOT_SIMULATED
+                    .iter()
+                    .any(|(av, k)| *av == api_version && *k == kind)
+                {
                     return Ok(Converted::NotSimulated(format!(
                         "{}: kind {kind} ({api_version}) is accepted but not simulated yet",
                         where_()
@@ -215,8 +234,10 @@ where
         let (p, m) = explain_serde_error(&e.path().to_string(), &e.inner().to_string());
         vec![loc.at_value(&p, m)]
     })?;
-    let raw = serde_json::to_value(value).map_err(|e| err(loc, "", format!("cannot read object: {e}")))?;
-    let round = serde_json::to_value(&obj).map_err(|e| err(loc, "", format!("cannot read object: {e}")))?;
+    let raw = serde_json::to_value(value)
+        .map_err(|e| err(loc, "", format!("cannot read object: {e}")))?;
+    let round =
+        serde_json::to_value(&obj).map_err(|e| err(loc, "", format!("cannot read object: {e}")))?;
     let mut unknown = Vec::new();
     fields::unknown_fields(&raw, &round, "", &mut unknown);
     if unknown.is_empty() {
@@ -235,7 +256,12 @@ where
         .collect())
 }
 
-fn conv_meta(m: metav1::ObjectMeta, namespaced: bool, loc: &Loc, errors: &mut Errors) -> ObjectMeta {
+fn conv_meta(
+    m: metav1::ObjectMeta,
+    namespaced: bool,
+    loc: &Loc,
+    errors: &mut Errors,
+) -> ObjectMeta {
     let name = match (m.name, m.generate_name) {
         (Some(n), _) => n,
         (None, Some(_)) => {
@@ -301,9 +327,16 @@ fn conv_namespace(o: core::Namespace, loc: &Loc) -> Result<AnyObject, Errors> {
 }
 
 fn quantity(path: &str, name: &str, q: &str, loc: &Loc) -> Result<i64, Diagnostic> {
-    let r = if name == "cpu" { parse_cpu_millis(q) } else { parse_value(q) };
+    let r = if name == "cpu" {
+        parse_cpu_millis(q)
+    } else {
+        parse_value(q)
+    };
     match r {
-        Ok(v) if v < 0 => Err(loc.at_value(path, format!("{name} must be greater than or equal to 0, got {q:?}"))),
+        Ok(v) if v < 0 => Err(loc.at_value(
+            path,
+            format!("{name} must be greater than or equal to 0, got {q:?}"),
+        )),
         Ok(v) => Ok(v),
         Err(e) => Err(loc.at_value(path, e.to_string())),
     }
@@ -332,7 +365,12 @@ fn resource_list(
     r
 }
 
-fn conv_pod_spec(s: core::PodSpec, path: &str, loc: &Loc, errors: &mut Errors) -> (PodSpec, Option<String>) {
+fn conv_pod_spec(
+    s: core::PodSpec,
+    path: &str,
+    loc: &Loc,
+    errors: &mut Errors,
+) -> (PodSpec, Option<String>) {
     let p = |rest: &str| format!("{path}.{rest}");
     let mut spec = PodSpec::default();
     if s.containers.is_empty() {
@@ -342,7 +380,10 @@ fn conv_pod_spec(s: core::PodSpec, path: &str, loc: &Loc, errors: &mut Errors) -
     for (i, c) in s.containers.into_iter().enumerate() {
         let cp = format!("{path}.containers[{i}]");
         if !names.insert(c.name.clone()) {
-            errors.push(loc.at_value(&format!("{cp}.name"), format!("duplicate container name {:?}", c.name)));
+            errors.push(loc.at_value(
+                &format!("{cp}.name"),
+                format!("duplicate container name {:?}", c.name),
+            ));
         }
         if let Err(e) = validate_dns1123_label(&c.name) {
             errors.push(loc.at_value(&format!("{cp}.name"), e));
@@ -406,7 +447,10 @@ fn conv_pod_spec(s: core::PodSpec, path: &str, loc: &Loc, errors: &mut Errors) -
         Some("OnFailure") => RestartPolicy::OnFailure,
         Some("Never") => RestartPolicy::Never,
         Some(o) => {
-            errors.push(loc.at_value(&p("restartPolicy"), format!("unsupported value {o:?}: expected Always, OnFailure or Never")));
+            errors.push(loc.at_value(
+                &p("restartPolicy"),
+                format!("unsupported value {o:?}: expected Always, OnFailure or Never"),
+            ));
             RestartPolicy::Always
         }
     };
@@ -418,7 +462,10 @@ fn conv_pod_spec(s: core::PodSpec, path: &str, loc: &Loc, errors: &mut Errors) -
             None | Some("Equal") => TolerationOperator::Equal,
             Some("Exists") => TolerationOperator::Exists,
             Some(o) => {
-                errors.push(loc.at_value(&format!("{tp}.operator"), format!("unsupported value {o:?}: expected Equal or Exists")));
+                errors.push(loc.at_value(
+                    &format!("{tp}.operator"),
+                    format!("unsupported value {o:?}: expected Equal or Exists"),
+                ));
                 TolerationOperator::Equal
             }
         };
@@ -432,8 +479,13 @@ fn conv_pod_spec(s: core::PodSpec, path: &str, loc: &Loc, errors: &mut Errors) -
                 }
             },
         };
-        if operator == TolerationOperator::Exists && t.value.as_deref().is_some_and(|v| !v.is_empty()) {
-            errors.push(loc.at_value(&format!("{tp}.value"), "value must be empty when operator is Exists"));
+        if operator == TolerationOperator::Exists
+            && t.value.as_deref().is_some_and(|v| !v.is_empty())
+        {
+            errors.push(loc.at_value(
+                &format!("{tp}.value"),
+                "value must be empty when operator is Exists",
+            ));
         }
         spec.tolerations.push(Toleration {
             key: t.key.unwrap_or_default(),
@@ -449,7 +501,10 @@ fn conv_pod_spec(s: core::PodSpec, path: &str, loc: &Loc, errors: &mut Errors) -
     }
     if let Some(g) = s.termination_grace_period_seconds {
         if g < 0 {
-            errors.push(loc.at_value(&p("terminationGracePeriodSeconds"), "must be greater than or equal to 0"));
+            errors.push(loc.at_value(
+                &p("terminationGracePeriodSeconds"),
+                "must be greater than or equal to 0",
+            ));
         } else {
             spec.termination_grace_period = SimDuration::from_secs(g as u64);
         }
@@ -475,13 +530,28 @@ fn conv_pod(o: core::Pod, loc: &Loc) -> Result<AnyObject, Errors> {
     )
 }
 
-fn conv_selector(s: metav1::LabelSelector, path: &str, loc: &Loc, errors: &mut Errors) -> LabelSelector {
+fn conv_selector(
+    s: metav1::LabelSelector,
+    path: &str,
+    loc: &Loc,
+    errors: &mut Errors,
+) -> LabelSelector {
     let mut sel = LabelSelector {
         match_labels: s.match_labels.unwrap_or_default(),
         match_expressions: Vec::new(),
     };
-    check_labels(&sel.match_labels, &format!("{path}.matchLabels"), loc, errors);
-    for (i, e) in s.match_expressions.unwrap_or_default().into_iter().enumerate() {
+    check_labels(
+        &sel.match_labels,
+        &format!("{path}.matchLabels"),
+        loc,
+        errors,
+    );
+    for (i, e) in s
+        .match_expressions
+        .unwrap_or_default()
+        .into_iter()
+        .enumerate()
+    {
         let ep = format!("{path}.matchExpressions[{i}]");
         let op = match Operator::parse(&e.operator) {
             Ok(op) => op,
@@ -505,12 +575,18 @@ fn conv_template(
     errors: &mut Errors,
 ) -> PodTemplate {
     let (labels, annotations) = match t.metadata {
-        Some(m) => (m.labels.unwrap_or_default(), m.annotations.unwrap_or_default()),
+        Some(m) => (
+            m.labels.unwrap_or_default(),
+            m.annotations.unwrap_or_default(),
+        ),
         None => Default::default(),
     };
     check_labels(&labels, "spec.template.metadata.labels", loc, errors);
     if selector.is_empty() {
-        errors.push(loc.at("spec.selector", "selector must not be empty (apps/v1 requires spec.selector)"));
+        errors.push(loc.at(
+            "spec.selector",
+            "selector must not be empty (apps/v1 requires spec.selector)",
+        ));
     } else if !selector.matches(&labels) {
         errors.push(loc.at(
             "spec.template.metadata.labels",
@@ -538,18 +614,30 @@ fn replicas(r: Option<i32>, loc: &Loc, errors: &mut Errors) -> i32 {
     match r {
         None => 1,
         Some(v) if v < 0 => {
-            errors.push(loc.at_value("spec.replicas", format!("Invalid value: {v}: must be greater than or equal to 0")));
+            errors.push(loc.at_value(
+                "spec.replicas",
+                format!("Invalid value: {v}: must be greater than or equal to 0"),
+            ));
             0
         }
         Some(v) => v,
     }
 }
 
-fn seconds(v: Option<i32>, default: u64, path: &str, loc: &Loc, errors: &mut Errors) -> SimDuration {
+fn seconds(
+    v: Option<i32>,
+    default: u64,
+    path: &str,
+    loc: &Loc,
+    errors: &mut Errors,
+) -> SimDuration {
     match v {
         None => SimDuration::from_secs(default),
         Some(s) if s < 0 => {
-            errors.push(loc.at_value(path, format!("Invalid value: {s}: must be greater than or equal to 0")));
+            errors.push(loc.at_value(
+                path,
+                format!("Invalid value: {s}: must be greater than or equal to 0"),
+            ));
             SimDuration::from_secs(default)
         }
         Some(s) => SimDuration::from_secs(s as u64),
@@ -569,7 +657,13 @@ fn conv_replicaset(o: apps::ReplicaSet, loc: &Loc) -> Result<AnyObject, Errors> 
             PodTemplate::default()
         }
     };
-    let min_ready = seconds(s.min_ready_seconds, 0, "spec.minReadySeconds", loc, &mut errors);
+    let min_ready = seconds(
+        s.min_ready_seconds,
+        0,
+        "spec.minReadySeconds",
+        loc,
+        &mut errors,
+    );
     done(
         AnyObject::ReplicaSet(ReplicaSet {
             meta,
@@ -587,12 +681,18 @@ fn int_or_percent(v: &IntOrString, path: &str, loc: &Loc, errors: &mut Errors) -
     match v {
         IntOrString::Int(i) if *i >= 0 => IntOrPercent::Int(*i),
         IntOrString::Int(i) => {
-            errors.push(loc.at_value(path, format!("Invalid value: {i}: must be greater than or equal to 0")));
+            errors.push(loc.at_value(
+                path,
+                format!("Invalid value: {i}: must be greater than or equal to 0"),
+            ));
             IntOrPercent::Int(0)
         }
         IntOrString::String(s) => match IntOrPercent::parse(s) {
             Ok(IntOrPercent::Int(_)) => {
-                errors.push(loc.at_value(path, format!("Invalid value: {s:?}: a string must be a percentage such as \"25%\"")));
+                errors.push(loc.at_value(
+                    path,
+                    format!("Invalid value: {s:?}: a string must be a percentage such as \"25%\""),
+                ));
                 IntOrPercent::Int(0)
             }
             Ok(p) => p,
@@ -628,14 +728,24 @@ fn conv_deployment(o: apps::Deployment, loc: &Loc) -> Result<AnyObject, Errors> 
                 let surge = ru
                     .max_surge
                     .as_ref()
-                    .map(|v| int_or_percent(v, "spec.strategy.rollingUpdate.maxSurge", loc, &mut errors))
+                    .map(|v| {
+                        int_or_percent(v, "spec.strategy.rollingUpdate.maxSurge", loc, &mut errors)
+                    })
                     .unwrap_or(IntOrPercent::Percent(25));
                 let unavailable = ru
                     .max_unavailable
                     .as_ref()
-                    .map(|v| int_or_percent(v, "spec.strategy.rollingUpdate.maxUnavailable", loc, &mut errors))
+                    .map(|v| {
+                        int_or_percent(
+                            v,
+                            "spec.strategy.rollingUpdate.maxUnavailable",
+                            loc,
+                            &mut errors,
+                        )
+                    })
                     .unwrap_or(IntOrPercent::Percent(25));
-                let zero = |v: IntOrPercent| matches!(v, IntOrPercent::Int(0) | IntOrPercent::Percent(0));
+                let zero =
+                    |v: IntOrPercent| matches!(v, IntOrPercent::Int(0) | IntOrPercent::Percent(0));
                 if zero(surge) && zero(unavailable) {
                     errors.push(loc.at(
                         "spec.strategy.rollingUpdate.maxUnavailable",
@@ -643,7 +753,10 @@ fn conv_deployment(o: apps::Deployment, loc: &Loc) -> Result<AnyObject, Errors> 
                     ));
                 }
                 if matches!(unavailable, IntOrPercent::Percent(p) if p > 100) {
-                    errors.push(loc.at_value("spec.strategy.rollingUpdate.maxUnavailable", "must not be greater than 100%"));
+                    errors.push(loc.at_value(
+                        "spec.strategy.rollingUpdate.maxUnavailable",
+                        "must not be greater than 100%",
+                    ));
                 }
                 DeploymentStrategy::RollingUpdate {
                     max_surge: surge,
@@ -659,8 +772,20 @@ fn conv_deployment(o: apps::Deployment, loc: &Loc) -> Result<AnyObject, Errors> 
             }
         },
     };
-    let min_ready = seconds(s.min_ready_seconds, 0, "spec.minReadySeconds", loc, &mut errors);
-    let progress_deadline = seconds(s.progress_deadline_seconds, 600, "spec.progressDeadlineSeconds", loc, &mut errors);
+    let min_ready = seconds(
+        s.min_ready_seconds,
+        0,
+        "spec.minReadySeconds",
+        loc,
+        &mut errors,
+    );
+    let progress_deadline = seconds(
+        s.progress_deadline_seconds,
+        600,
+        "spec.progressDeadlineSeconds",
+        loc,
+        &mut errors,
+    );
     if progress_deadline <= min_ready && s.progress_deadline_seconds.is_some() {
         errors.push(loc.at_value(
             "spec.progressDeadlineSeconds",
@@ -669,7 +794,10 @@ fn conv_deployment(o: apps::Deployment, loc: &Loc) -> Result<AnyObject, Errors> 
     }
     let revision_history_limit = match s.revision_history_limit {
         Some(v) if v < 0 => {
-            errors.push(loc.at_value("spec.revisionHistoryLimit", "must be greater than or equal to 0"));
+            errors.push(loc.at_value(
+                "spec.revisionHistoryLimit",
+                "must be greater than or equal to 0",
+            ));
             10
         }
         Some(v) => v,
@@ -753,7 +881,10 @@ fn conv_node(o: core::Node, loc: &Loc) -> Result<AnyObject, Errors> {
         .into_iter()
         .flat_map(|i| {
             let size = i.size_bytes.unwrap_or(0);
-            i.names.unwrap_or_default().into_iter().map(move |n| (n, size))
+            i.names
+                .unwrap_or_default()
+                .into_iter()
+                .map(move |n| (n, size))
         })
         .collect();
     done(
@@ -798,11 +929,17 @@ fn conv_service(o: core::Service, loc: &Loc) -> Result<AnyObject, Errors> {
     let mut ports = Vec::new();
     for (i, p) in spec.ports.unwrap_or_default().into_iter().enumerate() {
         if !(1..=65535).contains(&p.port) {
-            errors.push(loc.at_value(&format!("spec.ports[{i}].port"), "must be between 1 and 65535, inclusive"));
+            errors.push(loc.at_value(
+                &format!("spec.ports[{i}].port"),
+                "must be between 1 and 65535, inclusive",
+            ));
         }
         if let Some(np) = p.node_port {
             if service_type == ServiceType::ClusterIP {
-                errors.push(loc.at_value(&format!("spec.ports[{i}].nodePort"), "may not be used when `type` is 'ClusterIP'"));
+                errors.push(loc.at_value(
+                    &format!("spec.ports[{i}].nodePort"),
+                    "may not be used when `type` is 'ClusterIP'",
+                ));
             } else if !(30000..=32767).contains(&np) {
                 errors.push(loc.at_value(
                     &format!("spec.ports[{i}].nodePort"),

@@ -27,7 +27,10 @@ const POD_SPEC: &[&str] = &[
     "nodeName",
 ];
 
-const TEMPLATE_META: &[&str] = &["spec.template.metadata.labels", "spec.template.metadata.annotations"];
+const TEMPLATE_META: &[&str] = &[
+    "spec.template.metadata.labels",
+    "spec.template.metadata.annotations",
+];
 
 /// Field paths (indices written `[]`) that kubesim simulates for `kind`.
 pub fn modelled(kind: &str) -> Vec<String> {
@@ -82,7 +85,11 @@ fn leaves(v: &Json, path: &str, out: &mut Vec<String>) {
     match v {
         Json::Object(m) if !m.is_empty() => {
             for (k, x) in m {
-                let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
                 leaves(x, &p, out);
             }
         }
@@ -98,7 +105,8 @@ fn leaves(v: &Json, path: &str, out: &mut Vec<String>) {
 fn covered(path: &str, patterns: &[String]) -> bool {
     patterns.iter().any(|p| {
         path == p
-            || (path.starts_with(p.as_str()) && matches!(path.as_bytes().get(p.len()), Some(b'.') | Some(b'[')))
+            || (path.starts_with(p.as_str())
+                && matches!(path.as_bytes().get(p.len()), Some(b'.') | Some(b'[')))
     })
 }
 
@@ -126,7 +134,11 @@ pub fn unknown_fields(raw: &Json, round: &Json, path: &str, out: &mut Vec<String
     match (raw, round) {
         (Json::Object(a), Json::Object(b)) => {
             for (k, v) in a {
-                let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
                 match b.get(k) {
                     Some(w) => unknown_fields(v, w, &p, out),
                     None if v.is_null() => {}
@@ -145,18 +157,90 @@ pub fn unknown_fields(raw: &Json, round: &Json, path: &str, out: &mut Vec<String
 
 /// Field names common in manifests, for "did you mean" hints on unknown fields.
 pub const COMMON_FIELDS: &[&str] = &[
-    "apiVersion", "kind", "metadata", "spec", "status", "name", "namespace", "labels", "annotations",
-    "replicas", "selector", "matchLabels", "matchExpressions", "template", "containers", "initContainers",
-    "image", "imagePullPolicy", "ports", "containerPort", "protocol", "resources", "requests", "limits",
-    "env", "envFrom", "value", "valueFrom", "volumeMounts", "volumes", "mountPath", "command", "args",
-    "nodeSelector", "tolerations", "affinity", "nodeName", "schedulerName", "priority", "priorityClassName",
-    "restartPolicy", "terminationGracePeriodSeconds", "strategy", "type", "rollingUpdate", "maxSurge",
-    "maxUnavailable", "minReadySeconds", "revisionHistoryLimit", "progressDeadlineSeconds", "paused",
-    "readinessProbe", "livenessProbe", "startupProbe", "httpGet", "path", "port", "targetPort", "nodePort",
-    "clusterIP", "externalTrafficPolicy", "sessionAffinity", "taints", "key", "operator", "values", "effect",
-    "tolerationSeconds", "unschedulable", "capacity", "allocatable", "serviceAccountName", "securityContext",
-    "workingDir", "hostNetwork", "dnsPolicy", "serviceName", "initialDelaySeconds", "periodSeconds",
-    "timeoutSeconds", "failureThreshold", "successThreshold", "cpu", "memory",
+    "apiVersion",
+    "kind",
+    "metadata",
+    "spec",
+    "status",
+    "name",
+    "namespace",
+    "labels",
+    "annotations",
+    "replicas",
+    "selector",
+    "matchLabels",
+    "matchExpressions",
+    "template",
+    "containers",
+    "initContainers",
+    "image",
+    "imagePullPolicy",
+    "ports",
+    "containerPort",
+    "protocol",
+    "resources",
+    "requests",
+    "limits",
+    "env",
+    "envFrom",
+    "value",
+    "valueFrom",
+    "volumeMounts",
+    "volumes",
+    "mountPath",
+    "command",
+    "args",
+    "nodeSelector",
+    "tolerations",
+    "affinity",
+    "nodeName",
+    "schedulerName",
+    "priority",
+    "priorityClassName",
+    "restartPolicy",
+    "terminationGracePeriodSeconds",
+    "strategy",
+    "type",
+    "rollingUpdate",
+    "maxSurge",
+    "maxUnavailable",
+    "minReadySeconds",
+    "revisionHistoryLimit",
+    "progressDeadlineSeconds",
+    "paused",
+    "readinessProbe",
+    "livenessProbe",
+    "startupProbe",
+    "httpGet",
+    "path",
+    "port",
+    "targetPort",
+    "nodePort",
+    "clusterIP",
+    "externalTrafficPolicy",
+    "sessionAffinity",
+    "taints",
+    "key",
+    "operator",
+    "values",
+    "effect",
+    "tolerationSeconds",
+    "unschedulable",
+    "capacity",
+    "allocatable",
+    "serviceAccountName",
+    "securityContext",
+    "workingDir",
+    "hostNetwork",
+    "dnsPolicy",
+    "serviceName",
+    "initialDelaySeconds",
+    "periodSeconds",
+    "timeoutSeconds",
+    "failureThreshold",
+    "successThreshold",
+    "cpu",
+    "memory",
 ];
 
 #[cfg(test)]
@@ -170,7 +254,10 @@ mod tests {
         let round = json!({"spec": {"template": {"spec": {"containers": [{"name": "a"}]}}}});
         let mut out = Vec::new();
         unknown_fields(&raw, &round, "", &mut out);
-        assert_eq!(out, vec!["spec.replcias", "spec.template.spec.containers[0].imagee"]);
+        assert_eq!(
+            out,
+            vec!["spec.replcias", "spec.template.spec.containers[0].imagee"]
+        );
     }
 
     #[test]

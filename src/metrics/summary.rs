@@ -77,6 +77,10 @@ pub struct SimFigures {
     /// Lines written to the event log.
     pub records: u64,
     pub virtual_time_ms: u64,
+    /// The scenario's `until`.
+    pub until_ms: u64,
+    /// Why the run stopped: `until` (time was up) or `idle` (nothing left to happen).
+    pub stopped: &'static str,
     /// Wall-clock time of the run (the one figure that differs between identical runs).
     pub wall_ms: u64,
 }
@@ -155,6 +159,12 @@ impl Summary {
                 events: sim.events_processed(),
                 records: sim.recorder().count(),
                 virtual_time_ms: sim.now().as_millis(),
+                until_ms: sim.until().as_millis(),
+                stopped: if sim.has_pending_events() {
+                    "until"
+                } else {
+                    "idle"
+                },
                 wall_ms: sim.wall_ms(),
             },
         }
@@ -166,10 +176,17 @@ impl Summary {
         use std::fmt::Write;
         let _ = writeln!(
             s,
-            "scenario {} (seed {}) ran to t={} in {} ms wall: {} events, {} records",
+            "scenario {} (seed {}) ran to t={}{} in {} ms wall: {} events, {} records",
             self.scenario,
             self.seed,
-            crate::sim::time::human(crate::sim::time::SimDuration::from_millis(self.sim.virtual_time_ms)),
+            crate::sim::time::human(crate::sim::time::SimDuration::from_millis(
+                self.sim.virtual_time_ms
+            )),
+            if self.sim.stopped == "idle" {
+                " (idle: nothing left to happen)"
+            } else {
+                ""
+            },
             self.sim.wall_ms,
             self.sim.events,
             self.sim.records

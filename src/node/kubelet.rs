@@ -65,7 +65,12 @@ pub struct Kubelet {
 }
 
 impl Kubelet {
-    pub fn new(node: &str, index: u32, settings: KubeletSettings, images: impl IntoIterator<Item = String>) -> Self {
+    pub fn new(
+        node: &str,
+        index: u32,
+        settings: KubeletSettings,
+        images: impl IntoIterator<Item = String>,
+    ) -> Self {
         Kubelet {
             node: node.to_string(),
             component: format!("kubelet/{node}"),
@@ -95,7 +100,11 @@ impl Kubelet {
             return;
         }
         let uid = pod.meta.uid;
-        let local = self.pods.get(key).filter(|(u, _)| *u == uid).map(|(_, s)| *s);
+        let local = self
+            .pods
+            .get(key)
+            .filter(|(u, _)| *u == uid)
+            .map(|(_, s)| *s);
         if pod.is_terminating() {
             if local != Some(Local::Stopping) {
                 self.stop(ctx, key.clone(), uid);
@@ -127,9 +136,14 @@ impl Kubelet {
                         EventType::Warning,
                         "ErrImageNeverPull",
                         object.clone(),
-                        format!("Container image {:?} is not present with pull policy of Never", c.image),
+                        format!(
+                            "Container image {:?} is not present with pull policy of Never",
+                            c.image
+                        ),
                     );
-                    let _ = ctx.api.update_status::<Pod>(&key, |p| p.status.reason = Some("ErrImageNeverPull".into()));
+                    let _ = ctx.api.update_status::<Pod>(&key, |p| {
+                        p.status.reason = Some("ErrImageNeverPull".into())
+                    });
                     return;
                 }
                 (PullPolicy::IfNotPresent | PullPolicy::Never, true) => ctx.event(
@@ -140,7 +154,11 @@ impl Kubelet {
                     format!("Container image {:?} already present on machine", c.image),
                 ),
                 _ => {
-                    let d = if present { SimDuration::ZERO } else { self.settings.image_pull };
+                    let d = if present {
+                        SimDuration::ZERO
+                    } else {
+                        self.settings.image_pull
+                    };
                     pull = pull + d;
                     ctx.event(
                         &self.component,
@@ -159,7 +177,11 @@ impl Kubelet {
             self.pulls.insert(key.clone(), pulled);
             KubeletEvent::ImagesPulled { pod: key, uid }
         };
-        let d = if matches!(ev, KubeletEvent::ImagesPulled { .. }) { pull } else { self.settings.container_start };
+        let d = if matches!(ev, KubeletEvent::ImagesPulled { .. }) {
+            pull
+        } else {
+            self.settings.container_start
+        };
         ctx.after(d, Event::Kubelet(self.index, ev));
     }
 
@@ -181,8 +203,18 @@ impl Kubelet {
             }
         }
         self.pods.insert(key.clone(), (uid, Local::Stopping));
-        let d = if was_running { self.settings.pod_stop.min(grace) } else { SimDuration::ZERO };
-        ctx.after(d, Event::Kubelet(self.index, KubeletEvent::ContainersStopped { pod: key, uid }));
+        let d = if was_running {
+            self.settings.pod_stop.min(grace)
+        } else {
+            SimDuration::ZERO
+        };
+        ctx.after(
+            d,
+            Event::Kubelet(
+                self.index,
+                KubeletEvent::ContainersStopped { pod: key, uid },
+            ),
+        );
     }
 
     pub fn on_event(&mut self, ctx: &mut Ctx, ev: &KubeletEvent) {
@@ -205,19 +237,39 @@ impl Kubelet {
                 }
                 ctx.after(
                     self.settings.container_start,
-                    Event::Kubelet(self.index, KubeletEvent::ContainersStarted { pod: pod.clone(), uid: *uid }),
+                    Event::Kubelet(
+                        self.index,
+                        KubeletEvent::ContainersStarted {
+                            pod: pod.clone(),
+                            uid: *uid,
+                        },
+                    ),
                 );
             }
             KubeletEvent::ContainersStarted { pod, uid } => {
                 if self.pods.get(pod) != Some(&(*uid, Local::Starting)) {
                     return; // deleted or replaced meanwhile
                 }
-                let Some(p) = ctx.api.get::<Pod>(pod) else { return };
+                let Some(p) = ctx.api.get::<Pod>(pod) else {
+                    return;
+                };
                 let object = object_ref(Kind::Pod, pod);
                 let spec = p.spec.clone();
                 for c in &spec.containers {
-                    ctx.event(&self.component, EventType::Normal, "Created", object.clone(), format!("Created container {}", c.name));
-                    ctx.event(&self.component, EventType::Normal, "Started", object.clone(), format!("Started container {}", c.name));
+                    ctx.event(
+                        &self.component,
+                        EventType::Normal,
+                        "Created",
+                        object.clone(),
+                        format!("Created container {}", c.name),
+                    );
+                    ctx.event(
+                        &self.component,
+                        EventType::Normal,
+                        "Started",
+                        object.clone(),
+                        format!("Started container {}", c.name),
+                    );
                 }
                 self.pods.insert(pod.clone(), (*uid, Local::Running));
                 let now = ctx.now;

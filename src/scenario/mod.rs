@@ -39,7 +39,11 @@ pub enum Action {
     /// `kubectl delete KIND/NAME`.
     Delete { kind: Kind, key: ObjKey },
     /// `kubectl scale KIND/NAME --replicas N`.
-    Scale { kind: Kind, key: ObjKey, replicas: i32 },
+    Scale {
+        kind: Kind,
+        key: ObjKey,
+        replicas: i32,
+    },
     /// `kubectl cordon NODE`.
     Cordon(String),
     /// `kubectl uncordon NODE`.
@@ -225,35 +229,45 @@ fn pool_nodes(pool: &schema::NodePool, p: &str, loc: &Loc) -> Result<Vec<Node>, 
     if let Err(e) = crate::api::meta::validate_dns1123_label(&pool.name) {
         errors.push(loc.at_value(&format!("{p}.name"), e));
     }
-    let resources = |m: &BTreeMap<String, QuantityValue>, path: &str, errors: &mut Vec<Diagnostic>| {
-        let mut r = NodeResources {
-            pods: 110,
-            ..Default::default()
-        };
-        for (name, q) in m {
-            let qp = format!("{path}.{name}");
-            let s = q.as_string();
-            let v = if name == "cpu" { parse_cpu_millis(&s) } else { parse_value(&s) };
-            match v {
-                Ok(v) if v < 0 => errors.push(loc.at_value(&qp, format!("{name} must not be negative"))),
-                Ok(v) => match name.as_str() {
-                    "cpu" => r.cpu_millis = v,
-                    "memory" => r.memory = v,
-                    "pods" => r.pods = v,
-                    _ => {
-                        r.other.insert(name.clone(), v);
+    let resources =
+        |m: &BTreeMap<String, QuantityValue>, path: &str, errors: &mut Vec<Diagnostic>| {
+            let mut r = NodeResources {
+                pods: 110,
+                ..Default::default()
+            };
+            for (name, q) in m {
+                let qp = format!("{path}.{name}");
+                let s = q.as_string();
+                let v = if name == "cpu" {
+                    parse_cpu_millis(&s)
+                } else {
+                    parse_value(&s)
+                };
+                match v {
+                    Ok(v) if v < 0 => {
+                        errors.push(loc.at_value(&qp, format!("{name} must not be negative")))
                     }
-                },
-                Err(e) => errors.push(loc.at_value(&qp, e.to_string())),
+                    Ok(v) => match name.as_str() {
+                        "cpu" => r.cpu_millis = v,
+                        "memory" => r.memory = v,
+                        "pods" => r.pods = v,
+                        _ => {
+                            r.other.insert(name.clone(), v);
+                        }
+                    },
+                    Err(e) => errors.push(loc.at_value(&qp, e.to_string())),
+                }
             }
-        }
-        for needed in ["cpu", "memory"] {
-            if !m.contains_key(needed) {
-                errors.push(loc.at(path, format!("{needed} is required (e.g. cpu: \"4\", memory: 16Gi)")));
+            for needed in ["cpu", "memory"] {
+                if !m.contains_key(needed) {
+                    errors.push(loc.at(
+                        path,
+                        format!("{needed} is required (e.g. cpu: \"4\", memory: 16Gi)"),
+                    ));
+                }
             }
-        }
-        r
-    };
+            r
+        };
     let capacity = resources(&pool.capacity, &format!("{p}.capacity"), &mut errors);
     let allocatable = match &pool.allocatable {
         Some(a) => resources(a, &format!("{p}.allocatable"), &mut errors),
@@ -283,7 +297,8 @@ fn pool_nodes(pool: &schema::NodePool, p: &str, loc: &Loc) -> Result<Vec<Node>, 
             let name = format!("{}-{j}", pool.name);
             let mut meta = ObjectMeta::new("", &name);
             meta.labels = pool.labels.clone();
-            meta.labels.insert("kubernetes.io/hostname".into(), name.clone());
+            meta.labels
+                .insert("kubernetes.io/hostname".into(), name.clone());
             Node {
                 meta,
                 unschedulable: false,
@@ -314,7 +329,12 @@ fn parse_target(t: &str, loc: &Loc, node_default: bool) -> Result<(Kind, String)
     }
 }
 
-fn resolve_action(v: &serde_yaml::Value, loc: &Loc, base: &Path, warnings: &mut Vec<String>) -> Result<TimedAction, Vec<Diagnostic>> {
+fn resolve_action(
+    v: &serde_yaml::Value,
+    loc: &Loc,
+    base: &Path,
+    warnings: &mut Vec<String>,
+) -> Result<TimedAction, Vec<Diagnostic>> {
     let raw: RawAction = serde_path_to_error::deserialize(v.clone()).map_err(|e| {
         let (p, m) = explain_serde_error(&e.path().to_string(), &e.inner().to_string());
         vec![loc.at_value(&p, m)]
@@ -324,7 +344,10 @@ fn resolve_action(v: &serde_yaml::Value, loc: &Loc, base: &Path, warnings: &mut 
     let mut errors = Vec::new();
     let act = raw.action.as_str();
     if !ACTIONS.contains(&act) {
-        let mut m = format!("unknown action {act:?}; expected one of: {}", ACTIONS.join(", "));
+        let mut m = format!(
+            "unknown action {act:?}; expected one of: {}",
+            ACTIONS.join(", ")
+        );
         if let Some(s) = suggest(act, ACTIONS.iter().copied()) {
             m = format!("unknown action {act:?} (did you mean {s:?}?)");
         }
@@ -346,13 +369,22 @@ fn resolve_action(v: &serde_yaml::Value, loc: &Loc, base: &Path, warnings: &mut 
     ];
     for (k, set) in present {
         if set && !allowed.contains(&k) {
-            errors.push(loc.at(k, format!("`{k}` does not apply to action {act}; it takes: at, action, {}", allowed.join(", "))));
+            errors.push(loc.at(
+                k,
+                format!(
+                    "`{k}` does not apply to action {act}; it takes: at, action, {}",
+                    allowed.join(", ")
+                ),
+            ));
         }
     }
     let ns = raw.namespace.clone().unwrap_or_else(|| "default".into());
     let need_target = |errors: &mut Vec<Diagnostic>| -> Option<String> {
         if raw.target.is_none() {
-            errors.push(loc.at("", format!("action {act} needs a `target`, e.g. target: deployment/web")));
+            errors.push(loc.at(
+                "",
+                format!("action {act} needs a `target`, e.g. target: deployment/web"),
+            ));
         }
         raw.target.clone()
     };
@@ -365,7 +397,10 @@ fn resolve_action(v: &serde_yaml::Value, loc: &Loc, base: &Path, warnings: &mut 
                     if target.exists() {
                         manifest::load_path(&target, &mut out, &mut errors);
                     } else {
-                        errors.push(loc.at_value("file", format!("manifest file or folder not found: {}", target.display())));
+                        errors.push(loc.at_value(
+                            "file",
+                            format!("manifest file or folder not found: {}", target.display()),
+                        ));
                     }
                 }
                 (None, Some(o)) => {
@@ -377,8 +412,12 @@ fn resolve_action(v: &serde_yaml::Value, loc: &Loc, base: &Path, warnings: &mut 
                     };
                     manifest::load_value(o, &l, &mut out, &mut errors);
                 }
-                (Some(_), Some(_)) => errors.push(loc.at("", "apply takes either `file` or `object`, not both")),
-                (None, None) => errors.push(loc.at("", "apply needs `file: PATH` or `object: {...}`")),
+                (Some(_), Some(_)) => {
+                    errors.push(loc.at("", "apply takes either `file` or `object`, not both"))
+                }
+                (None, None) => {
+                    errors.push(loc.at("", "apply needs `file: PATH` or `object: {...}`"))
+                }
             }
             warnings.append(&mut out.warnings);
             let mut objs: Vec<AnyObject> = out.objects.into_iter().map(|(o, _)| o).collect();
@@ -388,7 +427,11 @@ fn resolve_action(v: &serde_yaml::Value, loc: &Loc, base: &Path, warnings: &mut 
         "delete" => need_target(&mut errors).and_then(|t| match parse_target(&t, loc, false) {
             Ok((kind, name)) => Some(Action::Delete {
                 kind,
-                key: if kind.namespaced() { ObjKey::new(ns.clone(), name) } else { ObjKey::cluster(name) },
+                key: if kind.namespaced() {
+                    ObjKey::new(ns.clone(), name)
+                } else {
+                    ObjKey::cluster(name)
+                },
             }),
             Err(d) => {
                 errors.push(d);
@@ -402,7 +445,10 @@ fn resolve_action(v: &serde_yaml::Value, loc: &Loc, base: &Path, warnings: &mut 
                     0
                 }
                 Some(r) if !(0..=MAX_REPLICAS).contains(&r) => {
-                    errors.push(loc.at_value("replicas", format!("replicas must be between 0 and {MAX_REPLICAS}, got {r}")));
+                    errors.push(loc.at_value(
+                        "replicas",
+                        format!("replicas must be between 0 and {MAX_REPLICAS}, got {r}"),
+                    ));
                     0
                 }
                 Some(r) => r as i32,
@@ -414,7 +460,10 @@ fn resolve_action(v: &serde_yaml::Value, loc: &Loc, base: &Path, warnings: &mut 
                     replicas,
                 }),
                 Ok((kind, _)) => {
-                    errors.push(loc.at_value("target", format!("cannot scale a {kind}: scale takes a deployment or replicaset")));
+                    errors.push(loc.at_value(
+                        "target",
+                        format!("cannot scale a {kind}: scale takes a deployment or replicaset"),
+                    ));
                     None
                 }
                 Err(d) => {
@@ -424,7 +473,11 @@ fn resolve_action(v: &serde_yaml::Value, loc: &Loc, base: &Path, warnings: &mut 
             })
         }
         _ => need_target(&mut errors).and_then(|t| match parse_target(&t, loc, true) {
-            Ok((Kind::Node, name)) => Some(if act == "cordon" { Action::Cordon(name) } else { Action::Uncordon(name) }),
+            Ok((Kind::Node, name)) => Some(if act == "cordon" {
+                Action::Cordon(name)
+            } else {
+                Action::Uncordon(name)
+            }),
             Ok((kind, _)) => {
                 errors.push(loc.at_value("target", format!("{act} takes a node, not a {kind}")));
                 None
@@ -436,14 +489,23 @@ fn resolve_action(v: &serde_yaml::Value, loc: &Loc, base: &Path, warnings: &mut 
         }),
     };
     match action {
-        Some(action) if errors.is_empty() => Ok(TimedAction { at: raw.at, action, origin }),
+        Some(action) if errors.is_empty() => Ok(TimedAction {
+            at: raw.at,
+            action,
+            origin,
+        }),
         _ => Err(errors),
     }
 }
 
 /// Whole-scenario checks: no object defined twice, namespaces exist, and every
 /// timeline target is something the scenario defines.
-fn check_objects(objects: &[(AnyObject, Origin)], timeline: &[TimedAction], loc: &Loc, errors: &mut Vec<Diagnostic>) {
+fn check_objects(
+    objects: &[(AnyObject, Origin)],
+    timeline: &[TimedAction],
+    loc: &Loc,
+    errors: &mut Vec<Diagnostic>,
+) {
     let mut first: BTreeMap<(Kind, ObjKey), &Origin> = BTreeMap::new();
     for (o, origin) in objects {
         let k = (o.kind(), o.key());
@@ -472,7 +534,9 @@ fn check_objects(objects: &[(AnyObject, Origin)], timeline: &[TimedAction], loc:
     }
     for (o, origin) in objects {
         let ns = &o.meta().namespace;
-        if o.kind().namespaced() && !defined.contains(&(Kind::Namespace, ObjKey::cluster(ns.clone()))) {
+        if o.kind().namespaced()
+            && !defined.contains(&(Kind::Namespace, ObjKey::cluster(ns.clone())))
+        {
             errors.push(Diagnostic {
                 file: origin.file.clone(),
                 pos: Some(crate::manifest::yamlpos::Pos {
@@ -494,8 +558,13 @@ fn check_objects(objects: &[(AnyObject, Origin)], timeline: &[TimedAction], loc:
             continue; // pods stamped by controllers have generated names
         }
         if !defined.contains(&(kind, key.clone())) {
-            let names = defined.iter().filter(|(k, _)| *k == kind).map(|(_, k)| k.name.as_str());
-            let mut m = format!("no {kind} {key} is defined in this scenario (initial objects or a timeline apply)");
+            let names = defined
+                .iter()
+                .filter(|(k, _)| *k == kind)
+                .map(|(_, k)| k.name.as_str());
+            let mut m = format!(
+                "no {kind} {key} is defined in this scenario (initial objects or a timeline apply)"
+            );
             if let Some(s) = suggest(&key.name, names) {
                 m.push_str(&format!("; did you mean {s:?}?"));
             }

@@ -52,19 +52,39 @@ impl Kubectl {
             }
             Action::Delete { kind, key } => {
                 let msg = match ctx.api.delete_kind(kind, &key) {
-                    Ok(()) => (EventType::Normal, format!("{} deleted", kubectl_name(kind, &key))),
-                    Err(e) => (EventType::Warning, format!("Error from server (NotFound): {e}")),
+                    Ok(()) => (
+                        EventType::Normal,
+                        format!("{} deleted", kubectl_name(kind, &key)),
+                    ),
+                    Err(e) => (
+                        EventType::Warning,
+                        format!("Error from server (NotFound): {e}"),
+                    ),
                 };
                 ctx.event(COMPONENT, msg.0, "Delete", object_ref(kind, &key), msg.1);
             }
-            Action::Scale { kind, key, replicas } => {
+            Action::Scale {
+                kind,
+                key,
+                replicas,
+            } => {
                 let r = match kind {
-                    Kind::Deployment => ctx.api.update::<Deployment>(&key, |d| d.replicas = replicas),
-                    _ => ctx.api.update::<ReplicaSet>(&key, |r| r.replicas = replicas),
+                    Kind::Deployment => ctx
+                        .api
+                        .update::<Deployment>(&key, |d| d.replicas = replicas),
+                    _ => ctx
+                        .api
+                        .update::<ReplicaSet>(&key, |r| r.replicas = replicas),
                 };
                 let msg = match r {
-                    Ok(()) => (EventType::Normal, format!("{} scaled to {replicas}", kubectl_name(kind, &key))),
-                    Err(e) => (EventType::Warning, format!("Error from server (NotFound): {e}")),
+                    Ok(()) => (
+                        EventType::Normal,
+                        format!("{} scaled to {replicas}", kubectl_name(kind, &key)),
+                    ),
+                    Err(e) => (
+                        EventType::Warning,
+                        format!("Error from server (NotFound): {e}"),
+                    ),
                 };
                 ctx.event(COMPONENT, msg.0, "Scale", object_ref(kind, &key), msg.1);
             }
@@ -79,7 +99,10 @@ impl Kubectl {
                 };
                 let msg = match r {
                     Ok(()) => (EventType::Normal, format!("node/{node} {word}")),
-                    Err(e) => (EventType::Warning, format!("Error from server (NotFound): {e}")),
+                    Err(e) => (
+                        EventType::Warning,
+                        format!("Error from server (NotFound): {e}"),
+                    ),
                 };
                 ctx.event(COMPONENT, msg.0, reason, format!("Node/{node}"), msg.1);
             }
@@ -91,7 +114,10 @@ fn apply(ctx: &mut Ctx, o: AnyObject) {
     let kind = o.kind();
     let key = o.key();
     let (ty, msg) = match o.apply(ctx.api) {
-        Ok(word) => (EventType::Normal, format!("{} {word}", kubectl_name(kind, &key))),
+        Ok(word) => (
+            EventType::Normal,
+            format!("{} {word}", kubectl_name(kind, &key)),
+        ),
         Err(e) => (EventType::Warning, format!("Error from server: {e}")),
     };
     ctx.event(COMPONENT, ty, "Apply", object_ref(kind, &key), msg);

@@ -116,10 +116,17 @@ impl std::fmt::Debug for Profile {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Profile")
             .field("name", &self.name)
-            .field("filters", &self.filters.iter().map(|p| p.name()).collect::<Vec<_>>())
+            .field(
+                "filters",
+                &self.filters.iter().map(|p| p.name()).collect::<Vec<_>>(),
+            )
             .field(
                 "scores",
-                &self.scores.iter().map(|(p, w)| (p.name(), *w)).collect::<Vec<_>>(),
+                &self
+                    .scores
+                    .iter()
+                    .map(|(p, w)| (p.name(), *w))
+                    .collect::<Vec<_>>(),
             )
             .finish()
     }

@@ -70,7 +70,10 @@ pub fn default_profile() -> Profile {
             Box::new(plugins::NodeResourcesFit),
         ],
         scores: vec![
-            (Box::new(plugins::TaintToleration) as Box<dyn ScorePlugin>, 3),
+            (
+                Box::new(plugins::TaintToleration) as Box<dyn ScorePlugin>,
+                3,
+            ),
             (Box::new(plugins::NodeResourcesFitScore::default()), 1),
             (Box::new(plugins::BalancedAllocation), 1),
         ],
@@ -166,7 +169,9 @@ impl Scheduler {
             uid: p.meta.uid,
             node: p.node_name.clone(),
             terminal: p.status.phase.is_terminal(),
-            pending_unbound: p.node_name.is_none() && !p.is_terminating() && !p.status.phase.is_terminal(),
+            pending_unbound: p.node_name.is_none()
+                && !p.is_terminating()
+                && !p.status.phase.is_terminal(),
             ours: p.spec.scheduler_name == self.profile.name,
             priority: p.spec.priority,
             requests: p.spec.requests(),
@@ -179,7 +184,8 @@ impl Scheduler {
         });
         let cached = self.assigned.get(key).map(|(uid, idx, _)| (*uid, *idx));
         match (counted, cached) {
-            (Some((uid, node)), Some((cuid, cidx))) if uid == cuid && self.nodes[cidx].name == node => {}
+            (Some((uid, node)), Some((cuid, cidx)))
+                if uid == cuid && self.nodes[cidx].name == node => {}
             (now_counted, _) => {
                 let mut freed = false;
                 if let Some((_, idx, req)) = self.assigned.remove(key) {
@@ -281,10 +287,19 @@ impl Scheduler {
             let msg = if present == 0 {
                 "no nodes available to schedule pods".to_string()
             } else {
-                let parts: Vec<String> = reasons.iter().map(|(r, n)| format!("{n} {r}")).collect();
+                // upstream sorts the "count reason" strings as a whole (FitError.Error)
+                let mut parts: Vec<String> =
+                    reasons.iter().map(|(r, n)| format!("{n} {r}")).collect();
+                parts.sort();
                 format!("0/{present} nodes are available: {}.", parts.join(", "))
             };
-            ctx.event(COMPONENT, EventType::Warning, "FailedScheduling", object, msg);
+            ctx.event(
+                COMPONENT,
+                EventType::Warning,
+                "FailedScheduling",
+                object,
+                msg,
+            );
             self.queue.mark_unschedulable(key, ctx.now);
             return;
         }
@@ -302,7 +317,9 @@ impl Scheduler {
         match ctx.api.bind(&key, &node_name) {
             Ok(()) => {
                 self.stats.bound += 1;
-                self.stats.latencies_ms.push(ctx.now.since(first_seen).as_millis());
+                self.stats
+                    .latencies_ms
+                    .push(ctx.now.since(first_seen).as_millis());
                 self.nodes[chosen].add_pod(&requests);
                 self.assigned.insert(key.clone(), (uid, chosen, requests));
                 self.queue.remove(&key);
@@ -346,7 +363,11 @@ impl Scheduler {
     }
 }
 
-fn run_filters(filters: &[Box<dyn FilterPlugin>], pod: &PodInfo, node: &NodeInfo) -> Result<(), Vec<String>> {
+fn run_filters(
+    filters: &[Box<dyn FilterPlugin>],
+    pod: &PodInfo,
+    node: &NodeInfo,
+) -> Result<(), Vec<String>> {
     for f in filters {
         f.filter(pod, node)?;
     }
@@ -354,7 +375,12 @@ fn run_filters(filters: &[Box<dyn FilterPlugin>], pod: &PodInfo, node: &NodeInfo
 }
 
 /// Σ normalized score × weight per feasible node.
-pub fn score_nodes(profile: &Profile, pod: &PodInfo, nodes: &[NodeInfo], feasible: &[usize]) -> Vec<i64> {
+pub fn score_nodes(
+    profile: &Profile,
+    pod: &PodInfo,
+    nodes: &[NodeInfo],
+    feasible: &[usize],
+) -> Vec<i64> {
     let mut totals = vec![0i64; feasible.len()];
     let mut raw = vec![0i64; feasible.len()];
     for (plugin, weight) in &profile.scores {

@@ -1,6 +1,8 @@
 //! The plugins of the default profile, with upstream's formulas.
 
-use super::framework::{default_normalize, FilterPlugin, NodeInfo, PodInfo, ScorePlugin, MAX_NODE_SCORE};
+use super::framework::{
+    default_normalize, FilterPlugin, NodeInfo, PodInfo, ScorePlugin, MAX_NODE_SCORE,
+};
 use crate::api::selector::matches_map;
 use crate::api::taint::{tolerated, Taint, TaintEffect, Toleration};
 
@@ -16,7 +18,11 @@ impl FilterPlugin for NodeUnschedulable {
         if !node.unschedulable {
             return Ok(());
         }
-        let t = Taint::new("node.kubernetes.io/unschedulable", "", TaintEffect::NoSchedule);
+        let t = Taint::new(
+            "node.kubernetes.io/unschedulable",
+            "",
+            TaintEffect::NoSchedule,
+        );
         if tolerated(pod.tolerations, &t) {
             Ok(())
         } else {
@@ -36,7 +42,9 @@ impl FilterPlugin for NodeAffinity {
         if matches_map(pod.node_selector, &node.labels) {
             Ok(())
         } else {
-            Err(vec!["node(s) didn't match Pod's node affinity/selector".into()])
+            Err(vec![
+                "node(s) didn't match Pod's node affinity/selector".into()
+            ])
         }
     }
 }
@@ -51,11 +59,15 @@ impl FilterPlugin for TaintToleration {
     }
     fn filter(&self, pod: &PodInfo, node: &NodeInfo) -> Result<(), Vec<String>> {
         let bad = node.taints.iter().find(|t| {
-            matches!(t.effect, TaintEffect::NoSchedule | TaintEffect::NoExecute) && !tolerated(pod.tolerations, t)
+            matches!(t.effect, TaintEffect::NoSchedule | TaintEffect::NoExecute)
+                && !tolerated(pod.tolerations, t)
         });
         match bad {
             None => Ok(()),
-            Some(t) => Err(vec![format!("node(s) had untolerated taint {{{}: {}}}", t.key, t.value)]),
+            Some(t) => Err(vec![format!(
+                "node(s) had untolerated taint {{{}: {}}}",
+                t.key, t.value
+            )]),
         }
     }
 }
@@ -73,7 +85,10 @@ impl ScorePlugin for TaintToleration {
             .collect();
         node.taints
             .iter()
-            .filter(|t| t.effect == TaintEffect::PreferNoSchedule && !prefer.iter().any(|tol| tol.tolerates(t)))
+            .filter(|t| {
+                t.effect == TaintEffect::PreferNoSchedule
+                    && !prefer.iter().any(|tol| tol.tolerates(t))
+            })
             .count() as i64
     }
     fn normalize(&self, scores: &mut [i64]) {
@@ -157,8 +172,16 @@ impl ScorePlugin for NodeResourcesFitScore {
             FitStrategy::MostAllocated => most_allocated,
         };
         let resources = [
-            (node.nonzero_cpu + pod.requests.nonzero_cpu_millis, node.allocatable_cpu, self.cpu_weight),
-            (node.nonzero_memory + pod.requests.nonzero_memory, node.allocatable_memory, self.memory_weight),
+            (
+                node.nonzero_cpu + pod.requests.nonzero_cpu_millis,
+                node.allocatable_cpu,
+                self.cpu_weight,
+            ),
+            (
+                node.nonzero_memory + pod.requests.nonzero_memory,
+                node.allocatable_memory,
+                self.memory_weight,
+            ),
         ];
         let (mut total, mut weights) = (0, 0);
         for (req, cap, w) in resources {
@@ -192,8 +215,14 @@ impl ScorePlugin for BalancedAllocation {
             (cap > 0).then(|| (req as f64 / cap as f64).min(1.0))
         };
         let fs: Vec<f64> = [
-            frac(node.requested_cpu + pod.requests.cpu_millis, node.allocatable_cpu),
-            frac(node.requested_memory + pod.requests.memory, node.allocatable_memory),
+            frac(
+                node.requested_cpu + pod.requests.cpu_millis,
+                node.allocatable_cpu,
+            ),
+            frac(
+                node.requested_memory + pod.requests.memory,
+                node.allocatable_memory,
+            ),
         ]
         .into_iter()
         .flatten()
@@ -310,7 +339,9 @@ mod tests {
     fn fit_filter_names_each_insufficient_resource() {
         let n = node(1000, 1000, &[&[(800, 900)]]);
         let big = pod(&[(500, 500)]);
-        let err = NodeResourcesFit.filter(&PodInfo::new(&big), &n).unwrap_err();
+        let err = NodeResourcesFit
+            .filter(&PodInfo::new(&big), &n)
+            .unwrap_err();
         assert_eq!(err, vec!["Insufficient cpu", "Insufficient memory"]);
         let small = pod(&[(100, 100)]);
         assert!(NodeResourcesFit.filter(&PodInfo::new(&small), &n).is_ok());
@@ -319,8 +350,10 @@ mod tests {
     #[test]
     fn taint_score_counts_untolerated_prefer_no_schedule() {
         let mut n = node(1000, 1000, &[]);
-        n.taints.push(Taint::new("a", "b", TaintEffect::PreferNoSchedule));
-        n.taints.push(Taint::new("c", "", TaintEffect::PreferNoSchedule));
+        n.taints
+            .push(Taint::new("a", "b", TaintEffect::PreferNoSchedule));
+        n.taints
+            .push(Taint::new("c", "", TaintEffect::PreferNoSchedule));
         let p = pod(&[]);
         assert_eq!(score(&TaintToleration, &p, &n), 2);
         assert!(TaintToleration.filter(&PodInfo::new(&p), &n).is_ok());

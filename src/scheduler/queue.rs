@@ -84,7 +84,8 @@ impl SchedulingQueue {
         q.timestamp = now;
         self.seq += 1;
         q.seq = self.seq;
-        self.active.insert((Reverse(q.priority), q.timestamp, q.seq, key));
+        self.active
+            .insert((Reverse(q.priority), q.timestamp, q.seq, key));
     }
 
     /// A new pending pod.
@@ -109,7 +110,8 @@ impl SchedulingQueue {
     /// Forget a pod (bound, deleted).
     pub fn remove(&mut self, key: &ObjKey) {
         if let Some(q) = self.pods.remove(key) {
-            self.active.remove(&(Reverse(q.priority), q.timestamp, q.seq, key.clone()));
+            self.active
+                .remove(&(Reverse(q.priority), q.timestamp, q.seq, key.clone()));
             self.backoff.remove(key);
             self.unschedulable.remove(key);
         }
@@ -211,7 +213,9 @@ mod tests {
         q.add(ObjKey::new("d", "low1"), 0, t(0));
         q.add(ObjKey::new("d", "high"), 10, t(1));
         q.add(ObjKey::new("d", "low2"), 0, t(0));
-        let order: Vec<String> = std::iter::from_fn(|| q.pop(t(2))).map(|(k, _)| k.name).collect();
+        let order: Vec<String> = std::iter::from_fn(|| q.pop(t(2)))
+            .map(|(k, _)| k.name)
+            .collect();
         assert_eq!(order, vec!["high", "low1", "low2"]);
     }
 

@@ -66,8 +66,16 @@ impl Ctx<'_> {
         self.queue.push(self.now + d, ev);
     }
     /// Record a Kubernetes-style event.
-    pub fn event(&mut self, component: &str, ty: EventType, reason: &str, object: String, message: String) {
-        self.rec.event(self.now, component, ty, reason, object, message);
+    pub fn event(
+        &mut self,
+        component: &str,
+        ty: EventType,
+        reason: &str,
+        object: String,
+        message: String,
+    ) {
+        self.rec
+            .event(self.now, component, ty, reason, object, message);
     }
 }
 
@@ -160,6 +168,14 @@ impl Simulation {
     pub fn scheduler(&self) -> &Scheduler {
         &self.scheduler
     }
+    /// The scenario's stop time.
+    pub fn until(&self) -> SimTime {
+        self.until
+    }
+    /// Whether events were still pending when the run stopped.
+    pub fn has_pending_events(&self) -> bool {
+        !self.queue.is_empty()
+    }
     /// Events processed so far.
     pub fn events_processed(&self) -> u64 {
         self.events
@@ -186,9 +202,8 @@ impl Simulation {
             self.dispatch(ev);
             self.route_changes();
         }
-        if self.queue.is_empty() {
-            // nothing left to happen: the run ends at its last event
-        } else {
+        // With nothing left to happen, the run ends at its last event.
+        if !self.queue.is_empty() {
             self.now = self.now.max(t);
         }
         self.wall_ms += wall_start.elapsed().as_millis() as u64;
@@ -206,8 +221,12 @@ impl Simulation {
             Event::Timeline(i) => self.kubectl.run(&mut ctx, i),
             Event::Watch(target, change) => match target {
                 Target::Scheduler => self.scheduler.on_watch(&mut ctx, &change),
-                Target::Controller(ControllerId::ReplicaSet) => self.replicasets.on_watch(&mut ctx, &change),
-                Target::Controller(ControllerId::Deployment) => self.deployments.on_watch(&mut ctx, &change),
+                Target::Controller(ControllerId::ReplicaSet) => {
+                    self.replicasets.on_watch(&mut ctx, &change)
+                }
+                Target::Controller(ControllerId::Deployment) => {
+                    self.deployments.on_watch(&mut ctx, &change)
+                }
                 Target::GarbageCollector => self.gc.on_owner_deleted(&mut ctx, change.uid),
                 Target::Kubelet(i) => self.kubelets[i as usize].on_watch(&mut ctx, &change),
             },
@@ -226,12 +245,18 @@ impl Simulation {
         }
         let at = self.now + self.settings.watch_delay;
         for c in changes {
-            let send = |q: &mut EventQueue<Event>, t: Target, c: &Change| q.push(at, Event::Watch(t, c.clone()));
+            let send = |q: &mut EventQueue<Event>, t: Target, c: &Change| {
+                q.push(at, Event::Watch(t, c.clone()))
+            };
             match c.kind {
                 Kind::Pod => {
                     send(&mut self.queue, Target::Scheduler, &c);
                     if matches!(c.owner, Some((Kind::ReplicaSet, _))) {
-                        send(&mut self.queue, Target::Controller(ControllerId::ReplicaSet), &c);
+                        send(
+                            &mut self.queue,
+                            Target::Controller(ControllerId::ReplicaSet),
+                            &c,
+                        );
                     }
                     if let Some(i) = c.node.as_ref().and_then(|n| self.kubelet_index.get(n)) {
                         send(&mut self.queue, Target::Kubelet(*i), &c);
@@ -244,18 +269,31 @@ impl Simulation {
                     send(&mut self.queue, Target::Scheduler, &c);
                 }
                 Kind::ReplicaSet => {
-                    send(&mut self.queue, Target::Controller(ControllerId::ReplicaSet), &c);
+                    send(
+                        &mut self.queue,
+                        Target::Controller(ControllerId::ReplicaSet),
+                        &c,
+                    );
                     if matches!(c.owner, Some((Kind::Deployment, _))) {
-                        send(&mut self.queue, Target::Controller(ControllerId::Deployment), &c);
+                        send(
+                            &mut self.queue,
+                            Target::Controller(ControllerId::Deployment),
+                            &c,
+                        );
                     }
                 }
                 Kind::Deployment => {
-                    send(&mut self.queue, Target::Controller(ControllerId::Deployment), &c);
+                    send(
+                        &mut self.queue,
+                        Target::Controller(ControllerId::Deployment),
+                        &c,
+                    );
                 }
                 Kind::Namespace | Kind::Service => {}
             }
             if c.op == Op::Deleted && !self.api.all_dependents(c.uid).is_empty() {
-                self.queue.push(at, Event::Watch(Target::GarbageCollector, c));
+                self.queue
+                    .push(at, Event::Watch(Target::GarbageCollector, c));
             }
         }
     }
@@ -268,8 +306,12 @@ impl Simulation {
             .get::<Node>(&crate::api::ObjKey::cluster(node))
             .map(|n| n.status.images.keys().cloned().collect::<Vec<_>>())
             .unwrap_or_default();
-        self.kubelets
-            .push(Kubelet::new(node, idx, self.settings.kubelet.clone(), images));
+        self.kubelets.push(Kubelet::new(
+            node,
+            idx,
+            self.settings.kubelet.clone(),
+            images,
+        ));
         self.kubelet_index.insert(node.to_string(), idx);
         self.rec.event(
             self.now,
@@ -308,4 +350,3 @@ impl Simulation {
 pub fn sort_for_apply(objs: &mut [AnyObject]) {
     objs.sort_by_key(|o| o.apply_rank());
 }
-

@@ -35,8 +35,14 @@ mod tests {
 
     #[test]
     fn same_seed_and_component_give_same_numbers() {
-        let a: Vec<u32> = (0..8).map(|_| 0).scan(stream(7, "scheduler"), |r, _: u32| Some(r.random())).collect();
-        let b: Vec<u32> = (0..8).map(|_| 0).scan(stream(7, "scheduler"), |r, _: u32| Some(r.random())).collect();
+        let a: Vec<u32> = (0..8)
+            .map(|_| 0)
+            .scan(stream(7, "scheduler"), |r, _: u32| Some(r.random()))
+            .collect();
+        let b: Vec<u32> = (0..8)
+            .map(|_| 0)
+            .scan(stream(7, "scheduler"), |r, _: u32| Some(r.random()))
+            .collect();
         assert_eq!(a, b);
     }
 

@@ -74,7 +74,9 @@ impl SimDuration {
             }
             let num = &t[start..i];
             if num.is_empty() || num == "." || num.matches('.').count() > 1 {
-                return Err(err("expected a number followed by a unit (ms, s, m, h, d), e.g. 30s or 1h30m"));
+                return Err(err(
+                    "expected a number followed by a unit (ms, s, m, h, d), e.g. 30s or 1h30m",
+                ));
             }
             let ustart = i;
             while i < bytes.len() && bytes[i].is_ascii_alphabetic() {
@@ -87,20 +89,28 @@ impl SimDuration {
                 "h" => 3_600_000,
                 "d" => 86_400_000,
                 "" => return Err(err("missing unit: use ms, s, m, h or d (e.g. 30s)")),
-                _ => return Err(err("unknown unit: use ms, s, m, h or d (e.g. 30s, 5m, 1h30m)")),
+                _ => {
+                    return Err(err(
+                        "unknown unit: use ms, s, m, h or d (e.g. 30s, 5m, 1h30m)",
+                    ))
+                }
             };
             // exact decimal arithmetic: value = int.frac × unit
             let (int_part, frac_part) = num.split_once('.').unwrap_or((num, ""));
             if int_part.len() > 15 || frac_part.len() > 9 {
                 return Err(err("number too long"));
             }
-            let int: u128 = if int_part.is_empty() { 0 } else { int_part.parse().map_err(|_| err("bad number"))? };
+            let int: u128 = if int_part.is_empty() {
+                0
+            } else {
+                int_part.parse().map_err(|_| err("bad number"))?
+            };
             let mut part = int * unit_ms;
             if !frac_part.is_empty() {
                 let frac: u128 = frac_part.parse().map_err(|_| err("bad number"))?;
                 let scale = 10u128.pow(frac_part.len() as u32);
                 let num = frac * unit_ms;
-                if num % scale != 0 {
+                if !num.is_multiple_of(scale) {
                     return Err(err("finer than the 1ms resolution of virtual time"));
                 }
                 part += num / scale;
@@ -251,7 +261,10 @@ mod tests {
     #[test]
     fn rejects_garbage_with_reason() {
         for bad in ["", "5", "5x", "s", "1.2.3s", "0.0001s", "-5s", "5 m"] {
-            assert!(SimDuration::parse(bad).is_err(), "{bad:?} should be rejected");
+            assert!(
+                SimDuration::parse(bad).is_err(),
+                "{bad:?} should be rejected"
+            );
         }
         let e = SimDuration::parse("10 minutes").unwrap_err();
         assert!(e.to_string().contains("10 minutes"));
