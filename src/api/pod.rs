@@ -88,14 +88,19 @@ impl PodSpec {
             r.nonzero_cpu_millis += cpu.unwrap_or(DEFAULT_MILLI_CPU_REQUEST);
             r.nonzero_memory += mem.unwrap_or(DEFAULT_MEMORY_REQUEST);
             r.any_request |= cpu.is_some() || mem.is_some();
+            for (name, v) in &c.requests.other {
+                *r.other.entry(name.clone()).or_default() += v;
+            }
         }
         r
     }
 }
 
 /// A pod's resource demand in the form the scheduler needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PodRequests {
+    /// Other resources (`nvidia.com/gpu`, `ephemeral-storage`, ...), summed over containers.
+    pub other: std::collections::BTreeMap<String, i64>,
     pub cpu_millis: i64,
     pub memory: i64,
     /// With upstream's non-zero defaults (100m CPU, 200Mi memory per container) for scoring.

@@ -22,6 +22,8 @@ pub struct Origin {
     pub file: PathBuf,
     pub line: usize,
     pub col: usize,
+    /// Where `metadata.namespace` is written, if it is.
+    pub namespace_pos: Option<yamlpos::Pos>,
 }
 
 impl std::fmt::Display for Origin {
@@ -157,6 +159,7 @@ pub fn load_value(value: &Value, loc: &Loc, out: &mut Loaded, errors: &mut Vec<D
                     file: loc.file.to_path_buf(),
                     line: p.line,
                     col: p.col,
+                    namespace_pos: loc.pos.value_pos(&loc.full("metadata.namespace")),
                 },
             ));
             out.warnings.extend(warnings);

@@ -156,6 +156,7 @@ pub fn load(path: &Path) -> Result<Scenario, LoadError> {
                             file: path.to_path_buf(),
                             line: at.line,
                             col: at.col,
+                            namespace_pos: None,
                         },
                     ));
                 }
@@ -539,10 +540,14 @@ fn check_objects(
         {
             errors.push(Diagnostic {
                 file: origin.file.clone(),
-                pos: Some(crate::manifest::yamlpos::Pos {
-                    line: origin.line,
-                    col: origin.col,
-                }),
+                pos: Some(
+                    origin
+                        .namespace_pos
+                        .unwrap_or(crate::manifest::yamlpos::Pos {
+                            line: origin.line,
+                            col: origin.col,
+                        }),
+                ),
                 path: "metadata.namespace".into(),
                 message: format!("namespace {ns:?} does not exist: add a Namespace object for it"),
             });

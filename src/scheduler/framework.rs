@@ -27,6 +27,9 @@ pub struct NodeInfo {
     pub nonzero_cpu: i64,
     pub nonzero_memory: i64,
     pub pod_count: i64,
+    /// Allocatable and requested amounts of other resources (extended resources, ...).
+    pub allocatable_other: std::collections::BTreeMap<String, i64>,
+    pub requested_other: std::collections::BTreeMap<String, i64>,
     /// False once the Node object is gone (indices stay stable).
     pub present: bool,
 }
@@ -38,6 +41,9 @@ impl NodeInfo {
         self.nonzero_cpu += r.nonzero_cpu_millis;
         self.nonzero_memory += r.nonzero_memory;
         self.pod_count += 1;
+        for (k, v) in &r.other {
+            *self.requested_other.entry(k.clone()).or_default() += v;
+        }
     }
     pub fn remove_pod(&mut self, r: &PodRequests) {
         self.requested_cpu -= r.cpu_millis;
@@ -45,6 +51,9 @@ impl NodeInfo {
         self.nonzero_cpu -= r.nonzero_cpu_millis;
         self.nonzero_memory -= r.nonzero_memory;
         self.pod_count -= 1;
+        for (k, v) in &r.other {
+            *self.requested_other.entry(k.clone()).or_default() -= v;
+        }
     }
 }
 

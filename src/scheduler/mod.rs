@@ -151,6 +151,7 @@ impl Scheduler {
                 info.allocatable_cpu = n.status.allocatable.cpu_millis;
                 info.allocatable_memory = n.status.allocatable.memory;
                 info.allocatable_pods = n.status.allocatable.pods;
+                info.allocatable_other = n.status.allocatable.other.clone();
                 info.present = true;
                 // NodeAdd / NodeUpdate may make parked pods schedulable.
                 self.move_all(ctx);
@@ -194,7 +195,7 @@ impl Scheduler {
                 }
                 if let Some((uid, node)) = now_counted {
                     if let Some(&idx) = self.node_index.get(node) {
-                        let req = pod.map(|p| p.requests).unwrap_or_default();
+                        let req = pod.map(|p| p.requests.clone()).unwrap_or_default();
                         self.nodes[idx].add_pod(&req);
                         self.assigned.insert(key.clone(), (uid, idx, req));
                     }
@@ -311,7 +312,7 @@ impl Scheduler {
             let totals = score_nodes(&self.profile, &info, &self.nodes, &feasible);
             self.select_host(&feasible, &totals)
         };
-        let requests = info.requests;
+        let requests = info.requests.clone();
         let uid = pod.meta.uid;
         let node_name = self.nodes[chosen].name.clone();
         match ctx.api.bind(&key, &node_name) {

@@ -115,6 +115,13 @@ impl FilterPlugin for NodeResourcesFit {
         if r.memory > 0 && r.memory > node.allocatable_memory - node.requested_memory {
             why.push("Insufficient memory".to_string());
         }
+        for (name, want) in &r.other {
+            let alloc = node.allocatable_other.get(name).copied().unwrap_or(0);
+            let used = node.requested_other.get(name).copied().unwrap_or(0);
+            if *want > 0 && *want > alloc - used {
+                why.push(format!("Insufficient {name}"));
+            }
+        }
         if why.is_empty() {
             Ok(())
         } else {
@@ -345,6 +352,22 @@ mod tests {
         assert_eq!(err, vec!["Insufficient cpu", "Insufficient memory"]);
         let small = pod(&[(100, 100)]);
         assert!(NodeResourcesFit.filter(&PodInfo::new(&small), &n).is_ok());
+    }
+
+    #[test]
+    fn fit_filter_checks_extended_resources() {
+        let mut p = pod(&[(100, 100)]);
+        std::sync::Arc::make_mut(&mut p.spec).containers[0]
+            .requests
+            .other
+            .insert("nvidia.com/gpu".into(), 1);
+        let mut n = node(1000, 1000, &[]);
+        assert_eq!(
+            NodeResourcesFit.filter(&PodInfo::new(&p), &n).unwrap_err(),
+            vec!["Insufficient nvidia.com/gpu"]
+        );
+        n.allocatable_other.insert("nvidia.com/gpu".into(), 1);
+        assert!(NodeResourcesFit.filter(&PodInfo::new(&p), &n).is_ok());
     }
 
     #[test]
