@@ -318,8 +318,8 @@ fn guestbook_warns_about_fields_not_simulated_on_stderr() {
         r.describe()
     );
     assert!(
-        warnings.iter().any(|w| w.contains("containerPort")),
-        "no warning names the unsimulated field containerPort\n{}",
+        warnings.iter().any(|w| w.contains("env[].name")),
+        "no warning names the unsimulated field env[].name\n{}",
         r.describe()
     );
     assert!(

@@ -3,6 +3,7 @@
 //! Names and semantics follow upstream (`k8s.io/api`); each kind keeps only the
 //! fields the simulation acts on, so that large clusters stay small in memory.
 
+pub mod affinity;
 pub mod any;
 pub mod meta;
 pub mod node;

@@ -4,6 +4,7 @@
 //! template shares it: 150,000 pods must not mean 150,000 copies of a spec. The
 //! binding (`spec.nodeName` upstream) is therefore kept on the pod itself.
 
+use super::affinity::{Affinity, TopologySpreadConstraint};
 use super::meta::ObjectMeta;
 use super::resources::{ResourceList, DEFAULT_MEMORY_REQUEST, DEFAULT_MILLI_CPU_REQUEST};
 use super::selector::Labels;
@@ -32,6 +33,16 @@ impl PullPolicy {
     }
 }
 
+/// A container port (`v1.ContainerPort`); `host_port` is what the NodePorts filter checks.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ContainerPort {
+    pub name: String,
+    pub container_port: i32,
+    pub host_port: Option<i32>,
+    pub protocol: String,
+    pub host_ip: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Container {
     pub name: String,
@@ -39,6 +50,7 @@ pub struct Container {
     pub image_pull_policy: PullPolicy,
     pub requests: ResourceList,
     pub limits: ResourceList,
+    pub ports: Vec<ContainerPort>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -57,8 +69,12 @@ pub struct PodSpec {
     pub node_selector: Labels,
     pub tolerations: Vec<Toleration>,
     pub priority: i32,
+    /// Resolved into `priority` from a PriorityClass at admission.
+    pub priority_class_name: Option<String>,
     pub scheduler_name: String,
     pub termination_grace_period: SimDuration,
+    pub affinity: Affinity,
+    pub topology_spread: Vec<TopologySpreadConstraint>,
 }
 
 impl Default for PodSpec {
@@ -69,8 +85,11 @@ impl Default for PodSpec {
             node_selector: Labels::new(),
             tolerations: Vec::new(),
             priority: 0,
+            priority_class_name: None,
             scheduler_name: "default-scheduler".into(),
             termination_grace_period: SimDuration::from_secs(30),
+            affinity: Affinity::default(),
+            topology_spread: Vec::new(),
         }
     }
 }
@@ -215,6 +234,7 @@ mod tests {
                 ..Default::default()
             },
             limits: ResourceList::default(),
+            ports: Vec::new(),
         }
     }
 

@@ -4,7 +4,7 @@
 use super::fields;
 use crate::api::meta::{validate_dns1123_label, validate_dns1123_subdomain};
 use crate::api::node::{ConditionStatus, NodeResources, NodeStatus};
-use crate::api::pod::{Container, PodSpec, PullPolicy, RestartPolicy};
+use crate::api::pod::{Container, ContainerPort, PodSpec, PullPolicy, RestartPolicy};
 use crate::api::quantity::{parse_cpu_millis, parse_value};
 use crate::api::resources::ResourceList;
 use crate::api::selector::{
@@ -434,12 +434,25 @@ fn conv_pod_spec(
                 }
             }
         }
+        let ports = c
+            .ports
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| ContainerPort {
+                name: p.name.unwrap_or_default(),
+                container_port: p.container_port,
+                host_port: p.host_port,
+                protocol: p.protocol.unwrap_or_else(|| "TCP".into()),
+                host_ip: p.host_ip.unwrap_or_default(),
+            })
+            .collect();
         spec.containers.push(Container {
             name: c.name,
             image,
             image_pull_policy: pull,
             requests,
             limits,
+            ports,
         });
     }
     spec.restart_policy = match s.restart_policy.as_deref() {

@@ -18,6 +18,7 @@ const POD_SPEC: &[&str] = &[
     "containers[].imagePullPolicy",
     "containers[].resources.requests",
     "containers[].resources.limits",
+    "containers[].ports",
     "restartPolicy",
     "nodeSelector",
     "tolerations",
@@ -264,11 +265,11 @@ mod tests {
     fn unmodelled_fields_are_listed_with_generic_indices() {
         let raw = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "w"},
             "spec": {"replicas": 1, "template": {"spec": {"containers": [
-                {"name": "a", "image": "x", "ports": [{"containerPort": 80}]},
-                {"name": "b", "image": "y", "ports": [{"containerPort": 81}]}]}}}});
+                {"name": "a", "image": "x", "env": [{"name": "A"}]},
+                {"name": "b", "image": "y", "env": [{"name": "B"}]}]}}}});
         assert_eq!(
             unmodelled("Deployment", &raw),
-            vec!["spec.template.spec.containers[].ports[].containerPort"]
+            vec!["spec.template.spec.containers[].env[].name"]
         );
     }
 }

@@ -1,16 +1,45 @@
-//! The scheduling framework: filter and score plugins grouped in a profile, as in
-//! kube-scheduler. A plugin sees a read-only view of one pod and one node and
-//! never touches the store, so a policy is just a list of plugins and weights.
+//! The scheduling framework: PreFilter/Filter and PreScore/Score/NormalizeScore
+//! plugins grouped in a profile, as in kube-scheduler.
+//!
+//! Plugins see a read-only [`Snapshot`] of the cluster (one [`NodeInfo`] per node)
+//! and a per-cycle [`CycleState`] they fill in PreFilter/PreScore; they never touch
+//! the store. A policy is therefore just a list of plugins and weights, and the same
+//! evaluation code serves the scheduler and `kubesim explain-schedule`.
 
 use crate::api::pod::PodRequests;
 use crate::api::selector::Labels;
 use crate::api::taint::{Taint, Toleration};
-use crate::api::Pod;
+use crate::api::{Node, ObjKey, Pod, PodSpec, Uid};
+use std::any::Any;
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Highest score a plugin may give a node (`framework.MaxNodeScore`).
 pub const MAX_NODE_SCORE: i64 = 100;
 
-/// The scheduler's cached view of a node: what is allocatable and what is already requested.
+/// A pod already assigned to a node, as the scheduler cache keeps it.
+#[derive(Debug, Clone)]
+pub struct PodSummary {
+    pub key: ObjKey,
+    pub uid: Uid,
+    pub labels: Labels,
+    pub spec: Arc<PodSpec>,
+    pub requests: PodRequests,
+}
+
+impl PodSummary {
+    pub fn of(p: &Pod) -> Self {
+        PodSummary {
+            key: p.meta.key(),
+            uid: p.meta.uid,
+            labels: p.meta.labels.clone(),
+            spec: p.spec.clone(),
+            requests: p.spec.requests(),
+        }
+    }
+}
+
+/// The scheduler's view of a node: what is allocatable and what is already there.
 #[derive(Debug, Clone, Default)]
 pub struct NodeInfo {
     pub name: String,
@@ -20,22 +49,47 @@ pub struct NodeInfo {
     pub allocatable_cpu: i64,
     pub allocatable_memory: i64,
     pub allocatable_pods: i64,
+    pub allocatable_other: BTreeMap<String, i64>,
     /// Sum of the real requests of pods assigned here.
     pub requested_cpu: i64,
     pub requested_memory: i64,
+    pub requested_other: BTreeMap<String, i64>,
     /// Sum with non-zero defaulting (for scoring).
     pub nonzero_cpu: i64,
     pub nonzero_memory: i64,
     pub pod_count: i64,
-    /// Allocatable and requested amounts of other resources (extended resources, ...).
-    pub allocatable_other: std::collections::BTreeMap<String, i64>,
-    pub requested_other: std::collections::BTreeMap<String, i64>,
+    /// The pods assigned here, in assignment order.
+    pub pods: Vec<PodSummary>,
+    /// Images on the node (name → size in bytes).
+    pub images: BTreeMap<String, i64>,
     /// False once the Node object is gone (indices stay stable).
     pub present: bool,
 }
 
 impl NodeInfo {
-    pub fn add_pod(&mut self, r: &PodRequests) {
+    /// A node with nothing on it yet.
+    pub fn from_node(n: &Node) -> Self {
+        let mut info = NodeInfo::default();
+        info.update_node(n);
+        info
+    }
+
+    /// Refresh what comes from the Node object, keeping the pods.
+    pub fn update_node(&mut self, n: &Node) {
+        self.name = n.meta.name.clone();
+        self.labels = n.meta.labels.clone();
+        self.taints = n.taints.clone();
+        self.unschedulable = n.unschedulable;
+        self.allocatable_cpu = n.status.allocatable.cpu_millis;
+        self.allocatable_memory = n.status.allocatable.memory;
+        self.allocatable_pods = n.status.allocatable.pods;
+        self.allocatable_other = n.status.allocatable.other.clone();
+        self.images = n.status.images.clone();
+        self.present = true;
+    }
+
+    pub fn add_pod(&mut self, p: PodSummary) {
+        let r = &p.requests;
         self.requested_cpu += r.cpu_millis;
         self.requested_memory += r.memory;
         self.nonzero_cpu += r.nonzero_cpu_millis;
@@ -44,8 +98,14 @@ impl NodeInfo {
         for (k, v) in &r.other {
             *self.requested_other.entry(k.clone()).or_default() += v;
         }
+        self.pods.push(p);
     }
-    pub fn remove_pod(&mut self, r: &PodRequests) {
+
+    /// Remove the pod with this key; returns it if it was here.
+    pub fn remove_pod(&mut self, key: &ObjKey) -> Option<PodSummary> {
+        let i = self.pods.iter().position(|p| &p.key == key)?;
+        let p = self.pods.remove(i);
+        let r = &p.requests;
         self.requested_cpu -= r.cpu_millis;
         self.requested_memory -= r.memory;
         self.nonzero_cpu -= r.nonzero_cpu_millis;
@@ -54,6 +114,26 @@ impl NodeInfo {
         for (k, v) in &r.other {
             *self.requested_other.entry(k.clone()).or_default() -= v;
         }
+        Some(p)
+    }
+}
+
+/// The cluster as the plugins see it during one scheduling cycle.
+#[derive(Debug, Clone, Copy)]
+pub struct Snapshot<'a> {
+    /// Indexed by node index; entries with `present == false` are gone.
+    pub nodes: &'a [NodeInfo],
+    /// image name → number of present nodes that have it (for ImageLocality's spread).
+    pub image_nodes: &'a BTreeMap<String, usize>,
+    /// Number of present nodes.
+    pub node_count: usize,
+    /// Namespace labels (for pod affinity namespace selectors).
+    pub namespace_labels: &'a BTreeMap<String, Labels>,
+}
+
+impl<'a> Snapshot<'a> {
+    pub fn present(&self) -> impl Iterator<Item = (usize, &'a NodeInfo)> {
+        self.nodes.iter().enumerate().filter(|(_, n)| n.present)
     }
 }
 
@@ -61,39 +141,83 @@ impl NodeInfo {
 #[derive(Debug, Clone)]
 pub struct PodInfo<'a> {
     pub pod: &'a Pod,
+    pub spec: &'a PodSpec,
+    pub labels: &'a Labels,
+    pub namespace: &'a str,
     pub requests: PodRequests,
     pub node_selector: &'a Labels,
     pub tolerations: &'a [Toleration],
+    /// `spec.nodeName` the pod asks for (the NodeName plugin).
+    pub node_name: Option<&'a str>,
 }
 
 impl<'a> PodInfo<'a> {
     pub fn new(pod: &'a Pod) -> Self {
         PodInfo {
             pod,
+            spec: &pod.spec,
+            labels: &pod.meta.labels,
+            namespace: &pod.meta.namespace,
             requests: pod.spec.requests(),
             node_selector: &pod.spec.node_selector,
             tolerations: &pod.spec.tolerations,
+            node_name: pod.node_name.as_deref(),
         }
     }
 }
 
-/// A Filter plugin: can this node run the pod? `Err` carries the reasons, worded
-/// as kube-scheduler words them, because they end up in FailedScheduling events.
-pub trait FilterPlugin: Send + Sync {
-    fn name(&self) -> &'static str;
-    fn filter(&self, pod: &PodInfo, node: &NodeInfo) -> Result<(), Vec<String>>;
+/// Per-cycle data that PreFilter/PreScore compute once and Filter/Score read per node.
+#[derive(Default)]
+pub struct CycleState {
+    data: BTreeMap<&'static str, Box<dyn Any + Send>>,
 }
 
-/// A Score plugin: how much does this node suit the pod, in [0, 100] after normalization.
+impl CycleState {
+    pub fn insert<T: Any + Send>(&mut self, key: &'static str, v: T) {
+        self.data.insert(key, Box::new(v));
+    }
+    pub fn get<T: Any>(&self, key: &'static str) -> Option<&T> {
+        self.data.get(key).and_then(|b| b.downcast_ref())
+    }
+}
+
+/// A Filter plugin (with its optional PreFilter): can this node run the pod?
+/// `Err` carries the reasons, worded as kube-scheduler words them, because they end
+/// up in FailedScheduling events.
+pub trait FilterPlugin: Send + Sync {
+    fn name(&self) -> &'static str;
+    /// PreFilter: once per pod before any Filter. `Err` makes the pod unschedulable
+    /// on every node, with that reason.
+    fn pre_filter(
+        &self,
+        _pod: &PodInfo,
+        _snap: &Snapshot,
+        _state: &mut CycleState,
+    ) -> Result<(), String> {
+        Ok(())
+    }
+    fn filter(&self, pod: &PodInfo, node: &NodeInfo, state: &CycleState)
+        -> Result<(), Vec<String>>;
+}
+
+/// A Score plugin (with optional PreScore and NormalizeScore): how well does this
+/// node suit the pod, in [0, 100] after normalization.
 pub trait ScorePlugin: Send + Sync {
     fn name(&self) -> &'static str;
-    /// Whether the plugin scores this pod at all (PreScore's `Skip`).
-    fn applies(&self, _pod: &PodInfo) -> bool {
+    /// PreScore over the feasible nodes; `false` skips this plugin for the pod
+    /// (upstream's `Skip` status), so it adds nothing to any node.
+    fn pre_score(
+        &self,
+        _pod: &PodInfo,
+        _snap: &Snapshot,
+        _feasible: &[usize],
+        _state: &mut CycleState,
+    ) -> bool {
         true
     }
-    fn score(&self, pod: &PodInfo, node: &NodeInfo) -> i64;
-    /// NormalizeScore over all feasible nodes; the default leaves raw scores as they are.
-    fn normalize(&self, _scores: &mut [i64]) {}
+    fn score(&self, pod: &PodInfo, node: &NodeInfo, state: &CycleState) -> i64;
+    /// NormalizeScore over the feasible nodes' raw scores; the default leaves them.
+    fn normalize(&self, _scores: &mut [i64], _state: &CycleState) {}
 }
 
 /// `DefaultNormalizeScore`: scale to [0, max]; `reverse` makes high raw scores low.
@@ -114,11 +238,35 @@ pub fn default_normalize(max: i64, reverse: bool, scores: &mut [i64]) {
     }
 }
 
+/// How the node is picked from the scores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Selection {
+    /// Highest total score; ties broken uniformly at random (seeded).
+    HighestScore,
+    /// The first feasible node in node order, no scoring (first-fit).
+    FirstFeasible,
+}
+
 /// A named set of plugins with score weights (a KubeSchedulerConfiguration profile).
 pub struct Profile {
     pub name: String,
     pub filters: Vec<Box<dyn FilterPlugin>>,
     pub scores: Vec<(Box<dyn ScorePlugin>, i64)>,
+    pub selection: Selection,
+    /// `percentageOfNodesToScore`: `None` or 0 = adaptive; 100 = every node.
+    pub percentage_of_nodes_to_score: Option<u32>,
+}
+
+impl Profile {
+    pub fn new(name: &str) -> Self {
+        Profile {
+            name: name.into(),
+            filters: Vec::new(),
+            scores: Vec::new(),
+            selection: Selection::HighestScore,
+            percentage_of_nodes_to_score: None,
+        }
+    }
 }
 
 impl std::fmt::Debug for Profile {
@@ -137,8 +285,130 @@ impl std::fmt::Debug for Profile {
                     .map(|(p, w)| (p.name(), *w))
                     .collect::<Vec<_>>(),
             )
+            .field("selection", &self.selection)
             .finish()
     }
+}
+
+/// `numFeasibleNodesToFind` (schedule_one.go): below 100 nodes, all of them;
+/// otherwise `percentageOfNodesToScore`, adaptive by default (50% − n/125, at
+/// least 5%), and never fewer than 100.
+pub fn num_feasible_nodes_to_find(percentage: Option<u32>, n: usize) -> usize {
+    const MIN_FEASIBLE: usize = 100;
+    let pct = percentage.unwrap_or(0) as i64;
+    if n < MIN_FEASIBLE || pct >= 100 {
+        return n;
+    }
+    let mut adaptive = pct;
+    if adaptive <= 0 {
+        adaptive = 50 - n as i64 / 125;
+        if adaptive < 5 {
+            adaptive = 5;
+        }
+    }
+    let num = n as i64 * adaptive / 100;
+    if (num as usize) < MIN_FEASIBLE {
+        MIN_FEASIBLE
+    } else {
+        num as usize
+    }
+}
+
+/// Why a node was rejected: the plugin and its reasons.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    pub plugin: &'static str,
+    pub reasons: Vec<String>,
+}
+
+/// Run every filter of `profile` on one node, stopping at the first rejection.
+pub fn run_filters(
+    profile: &Profile,
+    pod: &PodInfo,
+    node: &NodeInfo,
+    state: &CycleState,
+) -> Result<(), Rejection> {
+    for f in &profile.filters {
+        f.filter(pod, node, state).map_err(|reasons| Rejection {
+            plugin: f.name(),
+            reasons,
+        })?;
+    }
+    Ok(())
+}
+
+/// Run every PreFilter; the first failure rejects the pod everywhere.
+pub fn run_pre_filters(
+    profile: &Profile,
+    pod: &PodInfo,
+    snap: &Snapshot,
+    state: &mut CycleState,
+) -> Result<(), Rejection> {
+    for f in &profile.filters {
+        f.pre_filter(pod, snap, state).map_err(|r| Rejection {
+            plugin: f.name(),
+            reasons: vec![r],
+        })?;
+    }
+    Ok(())
+}
+
+/// One score plugin's scores over the feasible nodes.
+#[derive(Debug, Clone)]
+pub struct PluginScores {
+    pub plugin: &'static str,
+    pub weight: i64,
+    /// False when PreScore skipped the plugin for this pod.
+    pub applied: bool,
+    pub raw: Vec<i64>,
+    pub normalized: Vec<i64>,
+}
+
+/// PreScore, Score and NormalizeScore for every score plugin; returns the per-plugin
+/// detail and the totals Σ normalized × weight, aligned with `feasible`.
+pub fn score_nodes(
+    profile: &Profile,
+    pod: &PodInfo,
+    snap: &Snapshot,
+    feasible: &[usize],
+    state: &mut CycleState,
+    keep_detail: bool,
+) -> (Vec<PluginScores>, Vec<i64>) {
+    let mut totals = vec![0i64; feasible.len()];
+    let mut detail = Vec::new();
+    for (plugin, weight) in &profile.scores {
+        if !plugin.pre_score(pod, snap, feasible, state) {
+            if keep_detail {
+                detail.push(PluginScores {
+                    plugin: plugin.name(),
+                    weight: *weight,
+                    applied: false,
+                    raw: vec![0; feasible.len()],
+                    normalized: vec![0; feasible.len()],
+                });
+            }
+            continue;
+        }
+        let raw: Vec<i64> = feasible
+            .iter()
+            .map(|&i| plugin.score(pod, &snap.nodes[i], state))
+            .collect();
+        let mut normalized = raw.clone();
+        plugin.normalize(&mut normalized, state);
+        for (t, s) in totals.iter_mut().zip(&normalized) {
+            *t += s.clamp(&0, &MAX_NODE_SCORE) * weight;
+        }
+        if keep_detail {
+            detail.push(PluginScores {
+                plugin: plugin.name(),
+                weight: *weight,
+                applied: true,
+                raw,
+                normalized,
+            });
+        }
+    }
+    (detail, totals)
 }
 
 #[cfg(test)]
@@ -159,5 +429,16 @@ mod tests {
         let mut s = vec![0, 0];
         default_normalize(100, false, &mut s);
         assert_eq!(s, vec![0, 0]);
+    }
+
+    #[test]
+    fn feasible_nodes_to_find_matches_upstream_examples() {
+        assert_eq!(num_feasible_nodes_to_find(None, 50), 50);
+        assert_eq!(num_feasible_nodes_to_find(None, 500), 230);
+        assert_eq!(num_feasible_nodes_to_find(None, 1000), 420);
+        assert_eq!(num_feasible_nodes_to_find(None, 5000), 500);
+        assert_eq!(num_feasible_nodes_to_find(Some(100), 5000), 5000);
+        assert_eq!(num_feasible_nodes_to_find(Some(1), 5000), 100);
+        assert_eq!(num_feasible_nodes_to_find(None, 100_000), 5000);
     }
 }

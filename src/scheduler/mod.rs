@@ -9,19 +9,24 @@ pub mod framework;
 pub mod plugins;
 pub mod queue;
 
-use crate::api::pod::PodRequests;
-use crate::api::{Change, Kind, Node, ObjKey, Op, Pod, Uid};
+use crate::api::selector::Labels;
+use crate::api::{Change, Kind, Namespace, Node, ObjKey, Op, Pod, Uid};
 use crate::metrics::EventType;
 use crate::sim::rng::{self, SimRng};
 use crate::sim::time::{SimDuration, SimTime};
 use crate::sim::{Ctx, Event};
-use framework::{FilterPlugin, NodeInfo, PodInfo, Profile, ScorePlugin};
+use framework::{
+    num_feasible_nodes_to_find, run_filters, run_pre_filters, score_nodes, CycleState, NodeInfo,
+    PodInfo, PodSummary, Profile, ScorePlugin, Selection, Snapshot,
+};
 use queue::{SchedulingQueue, FLUSH_PERIOD};
 use rand::RngExt;
 use std::collections::BTreeMap;
 
 /// The component name in the event log.
 pub const COMPONENT: &str = "scheduler";
+/// The profile pods get when they name no scheduler.
+pub const DEFAULT_SCHEDULER: &str = "default-scheduler";
 
 /// Timers the scheduler sets for itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,7 +67,9 @@ pub struct SchedulerStats {
 /// default that concern resources, selectors and taints, with upstream weights.
 pub fn default_profile() -> Profile {
     Profile {
-        name: "default-scheduler".into(),
+        name: DEFAULT_SCHEDULER.into(),
+        selection: Selection::HighestScore,
+        percentage_of_nodes_to_score: None,
         filters: vec![
             Box::new(plugins::NodeUnschedulable),
             Box::new(plugins::TaintToleration),
@@ -80,25 +87,20 @@ pub fn default_profile() -> Profile {
     }
 }
 
-/// What the scheduler needs of a pod from one watch notification.
-struct PodView {
-    uid: Uid,
-    node: Option<String>,
-    terminal: bool,
-    pending_unbound: bool,
-    ours: bool,
-    priority: i32,
-    requests: PodRequests,
-}
-
 pub struct Scheduler {
     rng: SimRng,
-    profile: Profile,
+    /// Profiles by `schedulerName`.
+    profiles: BTreeMap<String, Profile>,
     settings: SchedulerSettings,
     nodes: Vec<NodeInfo>,
     node_index: BTreeMap<String, usize>,
-    /// Pods counted in `nodes`: key → (uid, node index, requests).
-    assigned: BTreeMap<ObjKey, (Uid, usize, PodRequests)>,
+    /// Pods counted in `nodes`: key → (uid, node index).
+    assigned: BTreeMap<ObjKey, (Uid, usize)>,
+    /// image → number of present nodes that have it.
+    image_nodes: BTreeMap<String, usize>,
+    namespace_labels: BTreeMap<String, Labels>,
+    /// Where the next filtering pass starts (upstream's nextStartNodeIndex).
+    next_start_index: usize,
     queue: SchedulingQueue,
     cycle_pending: bool,
     flush_pending: bool,
@@ -106,14 +108,19 @@ pub struct Scheduler {
 }
 
 impl Scheduler {
-    pub fn new(seed: u64, profile: Profile, settings: SchedulerSettings) -> Self {
+    /// A scheduler running `profiles` (keyed by their names, which pods select with
+    /// `spec.schedulerName`).
+    pub fn new(seed: u64, profiles: Vec<Profile>, settings: SchedulerSettings) -> Self {
         Scheduler {
             rng: rng::stream(seed, COMPONENT),
-            profile,
+            profiles: profiles.into_iter().map(|p| (p.name.clone(), p)).collect(),
             settings,
             nodes: Vec::new(),
             node_index: BTreeMap::new(),
             assigned: BTreeMap::new(),
+            image_nodes: BTreeMap::new(),
+            namespace_labels: BTreeMap::new(),
+            next_start_index: 0,
             queue: SchedulingQueue::default(),
             cycle_pending: false,
             flush_pending: false,
@@ -130,34 +137,58 @@ impl Scheduler {
         match change.kind {
             Kind::Node => self.on_node(ctx, change),
             Kind::Pod => self.on_pod(ctx, change),
+            Kind::Namespace => match ctx.api.get::<Namespace>(&change.key) {
+                Some(ns) => {
+                    self.namespace_labels
+                        .insert(change.key.name.clone(), ns.meta.labels.clone());
+                }
+                None => {
+                    self.namespace_labels.remove(&change.key.name);
+                }
+            },
             _ => {}
         }
         self.ensure_cycle(ctx);
+    }
+
+    fn count_images(&mut self, idx: usize, add: bool) {
+        for img in self.nodes[idx].images.keys() {
+            let c = self.image_nodes.entry(img.clone()).or_default();
+            if add {
+                *c += 1;
+            } else {
+                *c = c.saturating_sub(1);
+            }
+        }
     }
 
     fn on_node(&mut self, ctx: &mut Ctx, change: &Change) {
         let name = &change.key.name;
         match ctx.api.get::<Node>(&change.key) {
             Some(n) => {
-                let idx = *self.node_index.entry(name.clone()).or_insert_with(|| {
-                    self.nodes.push(NodeInfo::default());
-                    self.nodes.len() - 1
-                });
-                let info = &mut self.nodes[idx];
-                info.name = name.clone();
-                info.labels = n.meta.labels.clone();
-                info.taints = n.taints.clone();
-                info.unschedulable = n.unschedulable;
-                info.allocatable_cpu = n.status.allocatable.cpu_millis;
-                info.allocatable_memory = n.status.allocatable.memory;
-                info.allocatable_pods = n.status.allocatable.pods;
-                info.allocatable_other = n.status.allocatable.other.clone();
-                info.present = true;
+                let idx = match self.node_index.get(name) {
+                    Some(&i) => {
+                        if self.nodes[i].present {
+                            self.count_images(i, false);
+                        }
+                        self.nodes[i].update_node(n);
+                        i
+                    }
+                    None => {
+                        self.nodes.push(NodeInfo::from_node(n));
+                        self.node_index.insert(name.clone(), self.nodes.len() - 1);
+                        self.nodes.len() - 1
+                    }
+                };
+                self.count_images(idx, true);
                 // NodeAdd / NodeUpdate may make parked pods schedulable.
                 self.move_all(ctx);
             }
             None => {
                 if let Some(&idx) = self.node_index.get(name) {
+                    if self.nodes[idx].present {
+                        self.count_images(idx, false);
+                    }
                     self.nodes[idx].present = false;
                 }
             }
@@ -166,53 +197,55 @@ impl Scheduler {
 
     fn on_pod(&mut self, ctx: &mut Ctx, change: &Change) {
         let key = &change.key;
-        let pod = ctx.api.get::<Pod>(key).map(|p| PodView {
-            uid: p.meta.uid,
-            node: p.node_name.clone(),
-            terminal: p.status.phase.is_terminal(),
-            pending_unbound: p.node_name.is_none()
-                && !p.is_terminating()
-                && !p.status.phase.is_terminal(),
-            ours: p.spec.scheduler_name == self.profile.name,
-            priority: p.spec.priority,
-            requests: p.spec.requests(),
-        });
-        let pod = pod.as_ref();
+        let pod = ctx.api.get::<Pod>(key);
         // Keep the cache in step with what is bound where.
         let counted = pod.and_then(|p| {
-            let bound = p.node.as_deref()?;
-            (!p.terminal).then_some((p.uid, bound))
+            let bound = p.node_name.as_deref()?;
+            (!p.status.phase.is_terminal()).then(|| (p.meta.uid, bound.to_string()))
         });
-        let cached = self.assigned.get(key).map(|(uid, idx, _)| (*uid, *idx));
-        match (counted, cached) {
-            (Some((uid, node)), Some((cuid, cidx)))
-                if uid == cuid && self.nodes[cidx].name == node => {}
-            (now_counted, _) => {
-                let mut freed = false;
-                if let Some((_, idx, req)) = self.assigned.remove(key) {
-                    self.nodes[idx].remove_pod(&req);
-                    freed = true;
+        let pending = pod
+            .filter(|p| {
+                p.node_name.is_none() && !p.is_terminating() && !p.status.phase.is_terminal()
+            })
+            .map(|p| {
+                (
+                    self.profiles.contains_key(&p.spec.scheduler_name),
+                    p.spec.priority,
+                )
+            });
+        let cached = self.assigned.get(key).copied();
+        let in_step = match (&counted, cached) {
+            (Some((uid, node)), Some((cuid, cidx))) => {
+                *uid == cuid && self.nodes[cidx].name == *node
+            }
+            (None, None) => true,
+            _ => false,
+        };
+        if !in_step {
+            let mut freed = false;
+            if let Some((_, idx)) = self.assigned.remove(key) {
+                self.nodes[idx].remove_pod(key);
+                freed = true;
+            }
+            if let Some((uid, node)) = counted {
+                if let (Some(&idx), Some(p)) = (self.node_index.get(&node), ctx.api.get::<Pod>(key))
+                {
+                    self.nodes[idx].add_pod(PodSummary::of(p));
+                    self.assigned.insert(key.clone(), (uid, idx));
                 }
-                if let Some((uid, node)) = now_counted {
-                    if let Some(&idx) = self.node_index.get(node) {
-                        let req = pod.map(|p| p.requests.clone()).unwrap_or_default();
-                        self.nodes[idx].add_pod(&req);
-                        self.assigned.insert(key.clone(), (uid, idx, req));
-                    }
-                }
-                if freed && change.op != Op::Added {
-                    // AssignedPodDelete frees capacity.
-                    self.move_all(ctx);
-                }
+            }
+            if freed && change.op != Op::Added {
+                // AssignedPodDelete frees capacity.
+                self.move_all(ctx);
             }
         }
-        match pod {
-            Some(p) if p.pending_unbound => {
-                if p.ours && !self.queue.contains(key) {
-                    self.queue.add(key.clone(), p.priority, ctx.now);
+        match pending {
+            Some((ours, prio)) => {
+                if ours && !self.queue.contains(key) {
+                    self.queue.add(key.clone(), prio, ctx.now);
                 }
             }
-            _ => self.queue.remove(key),
+            None => self.queue.remove(key),
         }
     }
 
@@ -261,140 +294,152 @@ impl Scheduler {
             self.queue.remove(&key);
             return;
         }
+        let Some(profile) = self.profiles.get(&pod.spec.scheduler_name) else {
+            self.queue.remove(&key);
+            return;
+        };
         self.stats.attempts += 1;
         let info = PodInfo::new(pod);
         let object = crate::api::meta::object_ref(Kind::Pod, &key);
-
-        // Filter.
-        let mut feasible: Vec<usize> = Vec::new();
-        let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
-        let mut present = 0usize;
-        for (idx, node) in self.nodes.iter().enumerate() {
-            if !node.present {
-                continue;
-            }
-            present += 1;
-            match run_filters(&self.profile.filters, &info, node) {
-                Ok(()) => feasible.push(idx),
-                Err(why) => {
-                    for w in why {
-                        *reasons.entry(w).or_default() += 1;
-                    }
-                }
-            }
-        }
-        if feasible.is_empty() {
-            self.stats.failed += 1;
-            let msg = if present == 0 {
-                "no nodes available to schedule pods".to_string()
-            } else {
-                // upstream sorts the "count reason" strings as a whole (FitError.Error)
-                let mut parts: Vec<String> =
-                    reasons.iter().map(|(r, n)| format!("{n} {r}")).collect();
-                parts.sort();
-                format!("0/{present} nodes are available: {}.", parts.join(", "))
-            };
-            ctx.event(
-                COMPONENT,
-                EventType::Warning,
-                "FailedScheduling",
-                object,
-                msg,
-            );
-            self.queue.mark_unschedulable(key, ctx.now);
-            return;
-        }
-
-        // Score (a single feasible node needs none).
-        let chosen = if feasible.len() == 1 {
-            feasible[0]
-        } else {
-            let totals = score_nodes(&self.profile, &info, &self.nodes, &feasible);
-            self.select_host(&feasible, &totals)
+        let snap = Snapshot {
+            nodes: &self.nodes,
+            image_nodes: &self.image_nodes,
+            node_count: self.nodes.iter().filter(|n| n.present).count(),
+            namespace_labels: &self.namespace_labels,
         };
-        let requests = info.requests.clone();
-        let uid = pod.meta.uid;
-        let node_name = self.nodes[chosen].name.clone();
-        match ctx.api.bind(&key, &node_name) {
-            Ok(()) => {
-                self.stats.bound += 1;
-                self.stats
-                    .latencies_ms
-                    .push(ctx.now.since(first_seen).as_millis());
-                self.nodes[chosen].add_pod(&requests);
-                self.assigned.insert(key.clone(), (uid, chosen, requests));
-                self.queue.remove(&key);
-                let msg = format!("Successfully assigned {} to {}", key, node_name);
-                ctx.event(COMPONENT, EventType::Normal, "Scheduled", object, msg);
-            }
-            Err(e) => {
+        let decision = decide(
+            profile,
+            &info,
+            &snap,
+            &mut self.next_start_index,
+            &mut self.rng,
+        );
+        match decision {
+            Err(msg) => {
                 self.stats.failed += 1;
-                self.queue.remove(&key);
                 ctx.event(
                     COMPONENT,
                     EventType::Warning,
                     "FailedScheduling",
                     object,
-                    format!("Binding rejected: {e}"),
+                    msg,
                 );
+                self.queue.mark_unschedulable(key, ctx.now);
             }
-        }
-    }
-
-    /// Highest total wins; ties are broken uniformly at random from the scheduler's
-    /// own stream, by reservoir sampling in node order (as `selectHost` did upstream).
-    fn select_host(&mut self, feasible: &[usize], totals: &[i64]) -> usize {
-        let mut best = feasible[0];
-        let mut best_score = totals[0];
-        let mut ties = 1u32;
-        for (i, &idx) in feasible.iter().enumerate().skip(1) {
-            let s = totals[i];
-            if s > best_score {
-                best = idx;
-                best_score = s;
-                ties = 1;
-            } else if s == best_score {
-                ties += 1;
-                if self.rng.random_range(0..ties) == 0 {
-                    best = idx;
+            Ok(chosen) => {
+                let summary = PodSummary::of(pod);
+                let uid = pod.meta.uid;
+                let node_name = self.nodes[chosen].name.clone();
+                match ctx.api.bind(&key, &node_name) {
+                    Ok(()) => {
+                        self.stats.bound += 1;
+                        self.stats
+                            .latencies_ms
+                            .push(ctx.now.since(first_seen).as_millis());
+                        // assume: count the pod now, before the watch confirms it
+                        self.nodes[chosen].add_pod(summary);
+                        self.assigned.insert(key.clone(), (uid, chosen));
+                        self.queue.remove(&key);
+                        let msg = format!("Successfully assigned {} to {}", key, node_name);
+                        ctx.event(COMPONENT, EventType::Normal, "Scheduled", object, msg);
+                    }
+                    Err(e) => {
+                        self.stats.failed += 1;
+                        self.queue.remove(&key);
+                        ctx.event(
+                            COMPONENT,
+                            EventType::Warning,
+                            "FailedScheduling",
+                            object,
+                            format!("Binding rejected: {e}"),
+                        );
+                    }
                 }
             }
         }
-        best
     }
 }
 
-fn run_filters(
-    filters: &[Box<dyn FilterPlugin>],
-    pod: &PodInfo,
-    node: &NodeInfo,
-) -> Result<(), Vec<String>> {
-    for f in filters {
-        f.filter(pod, node)?;
-    }
-    Ok(())
-}
-
-/// Σ normalized score × weight per feasible node.
-pub fn score_nodes(
+/// One scheduling cycle for one pod: PreFilter, Filter (adaptive sample from a
+/// rotating start), PreScore/Score/Normalize, select. `Err` is the FailedScheduling message.
+pub fn decide(
     profile: &Profile,
     pod: &PodInfo,
-    nodes: &[NodeInfo],
-    feasible: &[usize],
-) -> Vec<i64> {
-    let mut totals = vec![0i64; feasible.len()];
-    let mut raw = vec![0i64; feasible.len()];
-    for (plugin, weight) in &profile.scores {
-        if !plugin.applies(pod) {
-            continue;
+    snap: &Snapshot,
+    next_start: &mut usize,
+    rng: &mut SimRng,
+) -> Result<usize, String> {
+    let present: Vec<usize> = snap.present().map(|(i, _)| i).collect();
+    let n = present.len();
+    if n == 0 {
+        return Err("no nodes available to schedule pods".into());
+    }
+    let mut state = CycleState::default();
+    if let Err(r) = run_pre_filters(profile, pod, snap, &mut state) {
+        return Err(format!(
+            "0/{n} nodes are available: {}.",
+            r.reasons.join(", ")
+        ));
+    }
+    let first_fit = profile.selection == Selection::FirstFeasible;
+    let want = if first_fit {
+        1
+    } else {
+        num_feasible_nodes_to_find(profile.percentage_of_nodes_to_score, n)
+    };
+    let start = if first_fit { 0 } else { *next_start % n };
+    let mut feasible = Vec::new();
+    let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
+    let mut examined = 0;
+    for k in 0..n {
+        if feasible.len() >= want {
+            break;
         }
-        for (slot, &idx) in raw.iter_mut().zip(feasible) {
-            *slot = plugin.score(pod, &nodes[idx]);
-        }
-        plugin.normalize(&mut raw);
-        for (t, s) in totals.iter_mut().zip(&raw) {
-            *t += s * weight;
+        let idx = present[(start + k) % n];
+        examined += 1;
+        match run_filters(profile, pod, &snap.nodes[idx], &state) {
+            Ok(()) => feasible.push(idx),
+            Err(r) => {
+                for w in r.reasons {
+                    *reasons.entry(w).or_default() += 1;
+                }
+            }
         }
     }
-    totals
+    if !first_fit {
+        *next_start = (start + examined) % n;
+    }
+    if feasible.is_empty() {
+        // upstream sorts the "count reason" strings as a whole (FitError.Error)
+        let mut parts: Vec<String> = reasons.iter().map(|(r, c)| format!("{c} {r}")).collect();
+        parts.sort();
+        return Err(format!("0/{n} nodes are available: {}.", parts.join(", ")));
+    }
+    if feasible.len() == 1 || first_fit {
+        return Ok(feasible[0]);
+    }
+    let (_, totals) = score_nodes(profile, pod, snap, &feasible, &mut state, false);
+    Ok(select_host(&feasible, &totals, rng))
+}
+
+/// Highest total wins; ties are broken uniformly at random from the scheduler's
+/// own stream, by reservoir sampling in evaluation order (as `selectHost` did upstream).
+pub fn select_host(feasible: &[usize], totals: &[i64], rng: &mut SimRng) -> usize {
+    let mut best = feasible[0];
+    let mut best_score = totals[0];
+    let mut ties = 1u32;
+    for (i, &idx) in feasible.iter().enumerate().skip(1) {
+        let s = totals[i];
+        if s > best_score {
+            best = idx;
+            best_score = s;
+            ties = 1;
+        } else if s == best_score {
+            ties += 1;
+            if rng.random_range(0..ties) == 0 {
+                best = idx;
+            }
+        }
+    }
+    best
 }

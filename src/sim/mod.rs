@@ -135,7 +135,7 @@ impl Simulation {
             queue: EventQueue::new(),
             api: ApiServer::new(),
             rec,
-            scheduler: Scheduler::new(seed, default_profile(), s.scheduler.clone()),
+            scheduler: Scheduler::new(seed, vec![default_profile()], s.scheduler.clone()),
             replicasets: ReplicaSetController::new(seed, s.controller_sync_delay),
             deployments: DeploymentController::new(s.controller_sync_delay),
             gc: GarbageCollector::default(),
@@ -289,7 +289,10 @@ impl Simulation {
                         &c,
                     );
                 }
-                Kind::Namespace | Kind::Service => {}
+                Kind::Namespace => {
+                    send(&mut self.queue, Target::Scheduler, &c);
+                }
+                Kind::Service => {}
             }
             if c.op == Op::Deleted && !self.api.all_dependents(c.uid).is_empty() {
                 self.queue

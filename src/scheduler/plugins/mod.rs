@@ -1,7 +1,8 @@
 //! The plugins of the default profile, with upstream's formulas.
 
 use super::framework::{
-    default_normalize, FilterPlugin, NodeInfo, PodInfo, ScorePlugin, MAX_NODE_SCORE,
+    default_normalize, CycleState, FilterPlugin, NodeInfo, PodInfo, ScorePlugin, Snapshot,
+    MAX_NODE_SCORE,
 };
 use crate::api::selector::matches_map;
 use crate::api::taint::{tolerated, Taint, TaintEffect, Toleration};
@@ -14,7 +15,12 @@ impl FilterPlugin for NodeUnschedulable {
     fn name(&self) -> &'static str {
         "NodeUnschedulable"
     }
-    fn filter(&self, pod: &PodInfo, node: &NodeInfo) -> Result<(), Vec<String>> {
+    fn filter(
+        &self,
+        pod: &PodInfo,
+        node: &NodeInfo,
+        _state: &CycleState,
+    ) -> Result<(), Vec<String>> {
         if !node.unschedulable {
             return Ok(());
         }
@@ -38,7 +44,12 @@ impl FilterPlugin for NodeAffinity {
     fn name(&self) -> &'static str {
         "NodeAffinity"
     }
-    fn filter(&self, pod: &PodInfo, node: &NodeInfo) -> Result<(), Vec<String>> {
+    fn filter(
+        &self,
+        pod: &PodInfo,
+        node: &NodeInfo,
+        _state: &CycleState,
+    ) -> Result<(), Vec<String>> {
         if matches_map(pod.node_selector, &node.labels) {
             Ok(())
         } else {
@@ -57,7 +68,12 @@ impl FilterPlugin for TaintToleration {
     fn name(&self) -> &'static str {
         "TaintToleration"
     }
-    fn filter(&self, pod: &PodInfo, node: &NodeInfo) -> Result<(), Vec<String>> {
+    fn filter(
+        &self,
+        pod: &PodInfo,
+        node: &NodeInfo,
+        _state: &CycleState,
+    ) -> Result<(), Vec<String>> {
         let bad = node.taints.iter().find(|t| {
             matches!(t.effect, TaintEffect::NoSchedule | TaintEffect::NoExecute)
                 && !tolerated(pod.tolerations, t)
@@ -76,7 +92,7 @@ impl ScorePlugin for TaintToleration {
     fn name(&self) -> &'static str {
         "TaintToleration"
     }
-    fn score(&self, pod: &PodInfo, node: &NodeInfo) -> i64 {
+    fn score(&self, pod: &PodInfo, node: &NodeInfo, _state: &CycleState) -> i64 {
         // only tolerations with no effect or PreferNoSchedule count here
         let prefer: Vec<&Toleration> = pod
             .tolerations
@@ -91,7 +107,7 @@ impl ScorePlugin for TaintToleration {
             })
             .count() as i64
     }
-    fn normalize(&self, scores: &mut [i64]) {
+    fn normalize(&self, scores: &mut [i64], _state: &CycleState) {
         default_normalize(MAX_NODE_SCORE, true, scores);
     }
 }
@@ -103,7 +119,12 @@ impl FilterPlugin for NodeResourcesFit {
     fn name(&self) -> &'static str {
         "NodeResourcesFit"
     }
-    fn filter(&self, pod: &PodInfo, node: &NodeInfo) -> Result<(), Vec<String>> {
+    fn filter(
+        &self,
+        pod: &PodInfo,
+        node: &NodeInfo,
+        _state: &CycleState,
+    ) -> Result<(), Vec<String>> {
         let mut why = Vec::new();
         if node.pod_count + 1 > node.allocatable_pods {
             why.push("Too many pods".to_string());
@@ -173,7 +194,7 @@ impl ScorePlugin for NodeResourcesFitScore {
     fn name(&self) -> &'static str {
         "NodeResourcesFit"
     }
-    fn score(&self, pod: &PodInfo, node: &NodeInfo) -> i64 {
+    fn score(&self, pod: &PodInfo, node: &NodeInfo, _state: &CycleState) -> i64 {
         let f = match self.strategy {
             FitStrategy::LeastAllocated => least_allocated,
             FitStrategy::MostAllocated => most_allocated,
@@ -214,10 +235,16 @@ impl ScorePlugin for BalancedAllocation {
     fn name(&self) -> &'static str {
         "NodeResourcesBalancedAllocation"
     }
-    fn applies(&self, pod: &PodInfo) -> bool {
+    fn pre_score(
+        &self,
+        pod: &PodInfo,
+        _snap: &Snapshot,
+        _feasible: &[usize],
+        _state: &mut CycleState,
+    ) -> bool {
         pod.requests.any_request
     }
-    fn score(&self, pod: &PodInfo, node: &NodeInfo) -> i64 {
+    fn score(&self, pod: &PodInfo, node: &NodeInfo, _state: &CycleState) -> i64 {
         let frac = |req: i64, cap: i64| -> Option<f64> {
             (cap > 0).then(|| (req as f64 / cap as f64).min(1.0))
         };
@@ -267,6 +294,7 @@ mod tests {
                             ..Default::default()
                         },
                         limits: ResourceList::default(),
+                        ports: Vec::new(),
                     })
                     .collect(),
                 ..Default::default()
@@ -286,13 +314,13 @@ mod tests {
             ..Default::default()
         };
         for p in pods {
-            n.add_pod(&pod(p).spec.requests());
+            n.add_pod(super::super::framework::PodSummary::of(&pod(p)));
         }
         n
     }
 
     fn score(plugin: &dyn ScorePlugin, incoming: &Pod, n: &NodeInfo) -> i64 {
-        plugin.score(&PodInfo::new(incoming), n)
+        plugin.score(&PodInfo::new(incoming), n, &CycleState::default())
     }
 
     #[test]
@@ -347,11 +375,13 @@ mod tests {
         let n = node(1000, 1000, &[&[(800, 900)]]);
         let big = pod(&[(500, 500)]);
         let err = NodeResourcesFit
-            .filter(&PodInfo::new(&big), &n)
+            .filter(&PodInfo::new(&big), &n, &CycleState::default())
             .unwrap_err();
         assert_eq!(err, vec!["Insufficient cpu", "Insufficient memory"]);
         let small = pod(&[(100, 100)]);
-        assert!(NodeResourcesFit.filter(&PodInfo::new(&small), &n).is_ok());
+        assert!(NodeResourcesFit
+            .filter(&PodInfo::new(&small), &n, &CycleState::default())
+            .is_ok());
     }
 
     #[test]
@@ -363,11 +393,15 @@ mod tests {
             .insert("nvidia.com/gpu".into(), 1);
         let mut n = node(1000, 1000, &[]);
         assert_eq!(
-            NodeResourcesFit.filter(&PodInfo::new(&p), &n).unwrap_err(),
+            NodeResourcesFit
+                .filter(&PodInfo::new(&p), &n, &CycleState::default())
+                .unwrap_err(),
             vec!["Insufficient nvidia.com/gpu"]
         );
         n.allocatable_other.insert("nvidia.com/gpu".into(), 1);
-        assert!(NodeResourcesFit.filter(&PodInfo::new(&p), &n).is_ok());
+        assert!(NodeResourcesFit
+            .filter(&PodInfo::new(&p), &n, &CycleState::default())
+            .is_ok());
     }
 
     #[test]
@@ -379,10 +413,14 @@ mod tests {
             .push(Taint::new("c", "", TaintEffect::PreferNoSchedule));
         let p = pod(&[]);
         assert_eq!(score(&TaintToleration, &p, &n), 2);
-        assert!(TaintToleration.filter(&PodInfo::new(&p), &n).is_ok());
+        assert!(TaintToleration
+            .filter(&PodInfo::new(&p), &n, &CycleState::default())
+            .is_ok());
         n.taints.push(Taint::new("d", "e", TaintEffect::NoSchedule));
         assert_eq!(
-            TaintToleration.filter(&PodInfo::new(&p), &n).unwrap_err(),
+            TaintToleration
+                .filter(&PodInfo::new(&p), &n, &CycleState::default())
+                .unwrap_err(),
             vec!["node(s) had untolerated taint {d: e}"]
         );
     }
