@@ -18,6 +18,7 @@
 pub mod api;
 pub mod controllers;
 pub mod diag;
+pub mod explain;
 pub mod manifest;
 pub mod metrics;
 pub mod node;

@@ -6,8 +6,9 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use kubesim::metrics::Recorder;
 use kubesim::output::{write_atomic, AtomicFile};
+use kubesim::scheduler::policies::Registry;
 use kubesim::sim::time::SimDuration;
-use kubesim::{manifest, scenario, Simulation};
+use kubesim::{explain, manifest, scenario, Simulation};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -36,16 +37,47 @@ enum Command {
         /// Folder to write events.jsonl and summary.json into (created if missing).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Scheduling policy of the default-scheduler profile (see `kubesim policies`).
+        #[arg(long)]
+        scheduler: Option<String>,
         /// Print nothing but errors.
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Show how the scheduler would place one pod: every node's filter verdict and every plugin's score.
+    ExplainSchedule {
+        /// The scenario whose cluster the pod meets.
+        scenario: PathBuf,
+        /// The incoming pod (a YAML file with one `kind: Pod`).
+        #[arg(long)]
+        pod: PathBuf,
+        /// Virtual time at which to look at the cluster (default 0: after the initial objects are applied).
+        #[arg(long, value_parser = parse_duration, default_value = "0")]
+        at: SimDuration,
+        /// Policy to evaluate with (default: the profile the pod's schedulerName selects).
+        #[arg(long)]
+        scheduler: Option<String>,
+        /// Seed (overrides the scenario's).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Output format.
+        #[arg(short = 'o', long = "output", value_enum, default_value = "table")]
+        output: OutputFormat,
+    },
+    /// List the registered scheduling policies.
+    Policies,
     /// Check scenario and manifest files without running them; exits non-zero on any error.
     Validate {
         /// Scenario files or Kubernetes manifests (files or folders).
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum OutputFormat {
+    Table,
+    Json,
 }
 
 fn parse_duration(s: &str) -> Result<SimDuration, String> {
@@ -60,9 +92,33 @@ fn main() -> ExitCode {
             seed,
             until,
             out,
+            scheduler,
             quiet,
-        } => run(&scenario, seed, until, out.as_deref(), quiet),
+        } => run(
+            &scenario,
+            seed,
+            until,
+            out.as_deref(),
+            scheduler.as_deref(),
+            quiet,
+        ),
         Command::Validate { files } => validate(&files),
+        Command::ExplainSchedule {
+            scenario,
+            pod,
+            at,
+            scheduler,
+            seed,
+            output,
+        } => explain_schedule(&scenario, &pod, at, scheduler.as_deref(), seed, output),
+        Command::Policies => {
+            let r = Registry::builtin();
+            let w = r.list().map(|p| p.name.len()).max().unwrap_or(0);
+            for p in r.list() {
+                println!("{:<w$}  {}", p.name, p.description);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
     };
     match r {
         Ok(code) => code,
@@ -79,13 +135,28 @@ fn print_warnings(ws: &[String]) {
     }
 }
 
+/// Check a policy name given on the command line.
+fn check_policy(name: &str) -> Result<(), ExitCode> {
+    match Registry::builtin().get(name) {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            eprintln!("error: --scheduler: {e}");
+            Err(ExitCode::FAILURE)
+        }
+    }
+}
+
 fn run(
     path: &Path,
     seed: Option<u64>,
     until: Option<SimDuration>,
     out: Option<&Path>,
+    scheduler: Option<&str>,
     quiet: bool,
 ) -> Result<ExitCode> {
+    if let Some(Err(code)) = scheduler.map(check_policy) {
+        return Ok(code);
+    }
     let mut sc = match scenario::load(path) {
         Ok(s) => s,
         Err(e) => {
@@ -93,6 +164,9 @@ fn run(
             return Ok(ExitCode::FAILURE);
         }
     };
+    if let Some(s) = scheduler {
+        sc.settings.profiles[0].1 = s.to_string();
+    }
     if !quiet {
         print_warnings(&sc.warnings);
     }
@@ -140,6 +214,50 @@ fn run(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn explain_schedule(
+    path: &Path,
+    pod: &Path,
+    at: SimDuration,
+    scheduler: Option<&str>,
+    seed: Option<u64>,
+    output: OutputFormat,
+) -> Result<ExitCode> {
+    if let Some(Err(code)) = scheduler.map(check_policy) {
+        return Ok(code);
+    }
+    let mut sc = match scenario::load(path) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    if let Some(s) = seed {
+        sc.seed = s;
+    }
+    let pod = match explain::load_pod(pod) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("{e}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let at = kubesim::sim::time::SimTime::ZERO + at;
+    match explain::explain_scenario(&sc, &pod, at, scheduler, &Registry::builtin()) {
+        Ok(e) => {
+            match output {
+                OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&e)?),
+                OutputFormat::Table => print!("{}", explain::table(&e)),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(msg) => {
+            eprintln!("error: {msg}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
 }
 
 /// A scenario has a top-level `name` and no `apiVersion`; everything else is a manifest.

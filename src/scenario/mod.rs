@@ -120,6 +120,57 @@ pub fn load(path: &Path) -> Result<Scenario, LoadError> {
     if let Some(d) = c.scheduler.cycle {
         settings.scheduler.cycle = d;
     }
+    let registry = crate::scheduler::policies::Registry::builtin();
+    let check_policy = |path: &str, name: &str, errors: &mut Vec<Diagnostic>| {
+        if let Err(e) = registry.get(name) {
+            let mut m = e.to_string();
+            if let Some(s) = suggest(name, e.valid.iter().map(String::as_str)) {
+                m = format!("unknown scheduling policy {name:?} (did you mean {s:?}?)");
+            }
+            errors.push(loc.at_value(path, m));
+        }
+    };
+    if let Some(p) = &c.scheduler.policy {
+        check_policy("cluster.scheduler.policy", p, &mut errors);
+        settings.profiles[0].1 = p.clone();
+    }
+    if let Some(pct) = c.scheduler.percentage_of_nodes_to_score {
+        if pct > 100 {
+            errors.push(loc.at_value(
+                "cluster.scheduler.percentageOfNodesToScore",
+                "must be between 0 and 100",
+            ));
+        }
+        settings.percentage_of_nodes_to_score = Some(pct);
+    }
+    for (i, prof) in c.scheduler.profiles.iter().enumerate() {
+        let p = format!("cluster.scheduler.profiles[{i}]");
+        let policy = prof.policy.clone().unwrap_or_else(|| "default".into());
+        if prof.policy.is_some() {
+            check_policy(&format!("{p}.policy"), &policy, &mut errors);
+        }
+        if settings
+            .profiles
+            .iter()
+            .any(|(n, _)| *n == prof.scheduler_name)
+        {
+            if prof.scheduler_name == crate::scheduler::DEFAULT_SCHEDULER
+                && i == 0
+                && c.scheduler.policy.is_none()
+            {
+                settings.profiles[0].1 = policy;
+                continue;
+            }
+            errors.push(loc.at_value(
+                &format!("{p}.schedulerName"),
+                format!("profile {:?} is defined twice", prof.scheduler_name),
+            ));
+            continue;
+        }
+        settings
+            .profiles
+            .push((prof.scheduler_name.clone(), policy));
+    }
     if let Some(d) = c.controller_manager.sync_delay {
         settings.controller_sync_delay = d;
     }

@@ -98,6 +98,23 @@ pub struct ApiServerSpec {
 pub struct SchedulerSpec {
     /// Virtual time one scheduling cycle takes.
     pub cycle: Option<SimDuration>,
+    /// The policy of the `default-scheduler` profile (see `kubesim policies`).
+    pub policy: Option<String>,
+    /// `percentageOfNodesToScore` for every profile: 0 = adaptive, 100 = all nodes.
+    pub percentage_of_nodes_to_score: Option<u32>,
+    /// More profiles, selected by pods' `spec.schedulerName` (KubeSchedulerConfiguration shape).
+    #[serde(default)]
+    pub profiles: Vec<ProfileSpec>,
+}
+
+/// One scheduler profile, as in KubeSchedulerConfiguration `profiles[]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ProfileSpec {
+    pub scheduler_name: String,
+    /// The named policy the profile starts from (default: `default`).
+    #[serde(default)]
+    pub policy: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -7,7 +7,9 @@
 
 pub mod framework;
 pub mod plugins;
+pub mod policies;
 pub mod queue;
+pub mod snapshot;
 
 use crate::api::selector::Labels;
 use crate::api::{Change, Kind, Namespace, Node, ObjKey, Op, Pod, Uid};

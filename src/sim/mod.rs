@@ -19,7 +19,8 @@ use crate::metrics::{EventType, Recorder, Summary};
 use crate::node::kubelet::{Kubelet, KubeletEvent};
 use crate::scenario::timeline::Kubectl;
 use crate::scenario::Scenario;
-use crate::scheduler::{default_profile, Scheduler, SchedulerEvent};
+use crate::scheduler::policies::{Registry, UnknownPolicy};
+use crate::scheduler::{Scheduler, SchedulerEvent, DEFAULT_SCHEDULER};
 use queue::EventQueue;
 use std::collections::BTreeMap;
 use time::{SimDuration, SimTime};
@@ -87,6 +88,10 @@ pub struct Settings {
     /// Notification → controller sync.
     pub controller_sync_delay: SimDuration,
     pub scheduler: crate::scheduler::SchedulerSettings,
+    /// Scheduler profiles: (profile name = schedulerName, policy name), `default-scheduler` first.
+    pub profiles: Vec<(String, String)>,
+    /// `percentageOfNodesToScore` override for every profile.
+    pub percentage_of_nodes_to_score: Option<u32>,
     pub kubelet: crate::node::kubelet::KubeletSettings,
 }
 
@@ -96,6 +101,8 @@ impl Default for Settings {
             watch_delay: SimDuration::from_millis(50),
             controller_sync_delay: SimDuration::ZERO,
             scheduler: Default::default(),
+            profiles: vec![(DEFAULT_SCHEDULER.to_string(), "default".to_string())],
+            percentage_of_nodes_to_score: None,
             kubelet: Default::default(),
         }
     }
@@ -123,10 +130,30 @@ pub struct Simulation {
 }
 
 impl Simulation {
-    /// Build the cluster of `scenario`; nothing runs until [`Simulation::run`].
+    /// Build the cluster of `scenario` with the built-in policies; nothing runs
+    /// until [`Simulation::run`]. Scenario loading has already checked the policy
+    /// names against the built-in registry.
     pub fn new(scenario: &Scenario, rec: Recorder) -> Self {
+        Self::with_registry(scenario, rec, &Registry::builtin())
+            .expect("scenario::load checks policy names against the built-in registry")
+    }
+
+    /// Build the cluster with policies from `registry` (built-in or your own).
+    pub fn with_registry(
+        scenario: &Scenario,
+        rec: Recorder,
+        registry: &Registry,
+    ) -> Result<Self, UnknownPolicy> {
         let seed = scenario.seed;
         let s = scenario.settings.clone();
+        let mut profiles = Vec::new();
+        for (name, policy) in &s.profiles {
+            let mut p = registry.build(policy, name)?;
+            if s.percentage_of_nodes_to_score.is_some() {
+                p.percentage_of_nodes_to_score = s.percentage_of_nodes_to_score;
+            }
+            profiles.push(p);
+        }
         let mut sim = Simulation {
             now: SimTime::ZERO,
             until: SimTime::ZERO + scenario.until,
@@ -135,7 +162,7 @@ impl Simulation {
             queue: EventQueue::new(),
             api: ApiServer::new(),
             rec,
-            scheduler: Scheduler::new(seed, vec![default_profile()], s.scheduler.clone()),
+            scheduler: Scheduler::new(seed, profiles, s.scheduler.clone()),
             replicasets: ReplicaSetController::new(seed, s.controller_sync_delay),
             deployments: DeploymentController::new(s.controller_sync_delay),
             gc: GarbageCollector::default(),
@@ -150,7 +177,7 @@ impl Simulation {
         for (i, a) in scenario.timeline.iter().enumerate() {
             sim.queue.push(SimTime::ZERO + a.at, Event::Timeline(i));
         }
-        sim
+        Ok(sim)
     }
 
     pub fn api(&self) -> &ApiServer {
