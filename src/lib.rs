@@ -16,6 +16,7 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
+pub mod compare;
 pub mod controllers;
 pub mod diag;
 pub mod explain;
@@ -26,5 +27,6 @@ pub mod output;
 pub mod scenario;
 pub mod scheduler;
 pub mod sim;
+pub mod workload;
 
 pub use sim::Simulation;

@@ -8,7 +8,7 @@ use kubesim::metrics::Recorder;
 use kubesim::output::{write_atomic, AtomicFile};
 use kubesim::scheduler::policies::Registry;
 use kubesim::sim::time::SimDuration;
-use kubesim::{explain, manifest, scenario, Simulation};
+use kubesim::{compare, explain, manifest, scenario, Simulation};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -64,6 +64,29 @@ enum Command {
         #[arg(short = 'o', long = "output", value_enum, default_value = "table")]
         output: OutputFormat,
     },
+    /// Run one scenario under several scheduling policies and seeds; print means with 95% CIs
+    /// and paired differences; with --out, write comparison.json and comparison.csv.
+    Compare {
+        scenario: PathBuf,
+        /// Comma-separated policy names (see `kubesim policies`); the first is the baseline.
+        #[arg(long, value_delimiter = ',', required = true)]
+        schedulers: Vec<String>,
+        /// Number of seeds: 1, 2, ..., N.
+        #[arg(long, conflicts_with = "seed_list", default_value_t = 10)]
+        seeds: u64,
+        /// Explicit seeds, comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        seed_list: Option<Vec<u64>>,
+        /// Worker threads (default: every core). Results do not depend on it.
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Virtual time to stop each run at (overrides the scenario's `until`).
+        #[arg(long, value_parser = parse_duration)]
+        until: Option<SimDuration>,
+        /// Folder for comparison.json and comparison.csv.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// List the registered scheduling policies.
     Policies,
     /// Check scenario and manifest files without running them; exits non-zero on any error.
@@ -111,6 +134,25 @@ fn main() -> ExitCode {
             seed,
             output,
         } => explain_schedule(&scenario, &pod, at, scheduler.as_deref(), seed, output),
+        Command::Compare {
+            scenario,
+            schedulers,
+            seeds,
+            seed_list,
+            threads,
+            until,
+            out,
+        } => {
+            let seeds: Vec<u64> = seed_list.unwrap_or_else(|| (1..=seeds).collect());
+            compare_cmd(
+                &scenario,
+                &schedulers,
+                &seeds,
+                threads,
+                until,
+                out.as_deref(),
+            )
+        }
         Command::Policies => {
             let r = Registry::builtin();
             let w = r.list().map(|p| p.name.len()).max().unwrap_or(0);
@@ -258,6 +300,65 @@ fn explain_schedule(
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+fn compare_cmd(
+    path: &Path,
+    policies: &[String],
+    seeds: &[u64],
+    threads: Option<usize>,
+    until: Option<SimDuration>,
+    out: Option<&Path>,
+) -> Result<ExitCode> {
+    for p in policies {
+        if let Err(code) = check_policy(p) {
+            return Ok(code);
+        }
+    }
+    if seeds.is_empty() {
+        eprintln!("error: --seeds must be at least 1");
+        return Ok(ExitCode::FAILURE);
+    }
+    if threads == Some(0) {
+        eprintln!("error: --threads must be at least 1");
+        return Ok(ExitCode::FAILURE);
+    }
+    let mut sc = match scenario::load(path) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    print_warnings(&sc.warnings);
+    if let Some(u) = until {
+        sc.until = u;
+    }
+    let c = match compare::compare(&sc, policies, seeds, &Registry::builtin(), threads) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    print!("{}", compare::table(&c));
+    if let Some(dir) = out {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create output folder {}", dir.display()))?;
+        write_atomic(
+            &dir.join("comparison.json"),
+            &serde_json::to_vec_pretty(&c)?,
+        )
+        .with_context(|| format!("cannot write {}", dir.join("comparison.json").display()))?;
+        write_atomic(&dir.join("comparison.csv"), compare::csv(&c).as_bytes())
+            .with_context(|| format!("cannot write {}", dir.join("comparison.csv").display()))?;
+        println!(
+            "wrote {}/comparison.json and {}/comparison.csv",
+            dir.display(),
+            dir.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// A scenario has a top-level `name` and no `apiVersion`; everything else is a manifest.

@@ -125,6 +125,9 @@ pub struct Store {
 pub struct ApiStats {
     pub writes: u64,
     pub pods_created: u64,
+    /// Pods that reached Succeeded, and when the last one did (makespan).
+    pub pods_succeeded: u64,
+    pub last_success: Option<SimTime>,
 }
 
 /// The API server.

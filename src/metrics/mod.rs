@@ -1,6 +1,7 @@
 //! What a run records: the event log and the end-of-run summary.
 
 pub mod recorder;
+pub mod sampler;
 pub mod summary;
 
 pub use recorder::{EventType, Record, Recorder};

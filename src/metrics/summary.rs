@@ -1,5 +1,6 @@
 //! `summary.json`: the figures at the end of a run.
 
+use super::sampler::Utilization;
 use crate::api::node::ConditionStatus;
 use crate::api::{Deployment, Node, Pod, PodPhase};
 use crate::sim::Simulation;
@@ -29,6 +30,8 @@ pub struct SchedulingCounts {
     pub failed: u64,
     /// Time from entering the scheduling queue to binding, over bound pods.
     pub latency_ms: Percentiles,
+    /// When the last finite pod (`kubesim.io/run-for`) completed; null if none did.
+    pub makespan_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
@@ -94,6 +97,8 @@ pub struct Summary {
     pub nodes: NodeCounts,
     /// Per Deployment, keyed `namespace/name`.
     pub deployments: BTreeMap<String, DeploymentFigures>,
+    /// Means over periodic samples of the cluster's allocation.
+    pub utilization: Utilization,
     pub sim: SimFigures,
 }
 
@@ -152,7 +157,9 @@ impl Summary {
                 bound: st.bound,
                 failed: st.failed,
                 latency_ms: Percentiles::of(&st.latencies_ms),
+                makespan_ms: api.stats.last_success.map(|t| t.as_millis()),
             },
+            utilization: Utilization::of(sim.sampler()),
             nodes,
             deployments,
             sim: SimFigures {

@@ -13,6 +13,10 @@ use crate::sim::time::SimDuration;
 use crate::sim::{Ctx, Event};
 use std::collections::{BTreeMap, BTreeSet};
 
+/// Annotation that makes a pod finite: its containers exit successfully this long
+/// after they start (`10m`), and the pod becomes Succeeded.
+pub const RUN_FOR: &str = "kubesim.io/run-for";
+
 /// Container runtime timings (simulator defaults, settable per scenario).
 #[derive(Debug, Clone)]
 pub struct KubeletSettings {
@@ -43,6 +47,8 @@ pub enum KubeletEvent {
     ContainersStarted { pod: ObjKey, uid: Uid },
     /// The pod's containers have exited after termination.
     ContainersStopped { pod: ObjKey, uid: Uid },
+    /// A finite pod's work is done (`kubesim.io/run-for`): its containers exit 0.
+    ContainersCompleted { pod: ObjKey, uid: Uid },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -255,6 +261,11 @@ impl Kubelet {
                 };
                 let object = object_ref(Kind::Pod, pod);
                 let spec = p.spec.clone();
+                let run_for = p
+                    .meta
+                    .annotations
+                    .get(RUN_FOR)
+                    .and_then(|v| SimDuration::parse(v).ok());
                 for c in &spec.containers {
                     ctx.event(
                         &self.component,
@@ -272,12 +283,38 @@ impl Kubelet {
                     );
                 }
                 self.pods.insert(pod.clone(), (*uid, Local::Running));
+                if let Some(d) = run_for {
+                    ctx.after(
+                        d,
+                        Event::Kubelet(
+                            self.index,
+                            KubeletEvent::ContainersCompleted {
+                                pod: pod.clone(),
+                                uid: *uid,
+                            },
+                        ),
+                    );
+                }
                 let now = ctx.now;
                 let _ = ctx.api.update_status::<Pod>(pod, |p| {
                     p.status.phase = PodPhase::Running;
                     p.status.reason = None;
                     p.status.ready = true;
                     p.status.ready_since = Some(now);
+                });
+            }
+            KubeletEvent::ContainersCompleted { pod, uid } => {
+                if self.pods.get(pod) != Some(&(*uid, Local::Running)) {
+                    return; // stopped or replaced meanwhile
+                }
+                self.pods.remove(pod);
+                ctx.api.stats.pods_succeeded += 1;
+                ctx.api.stats.last_success = Some(ctx.now);
+                let _ = ctx.api.update_status::<Pod>(pod, |p| {
+                    p.status.phase = PodPhase::Succeeded;
+                    p.status.ready = false;
+                    p.status.ready_since = None;
+                    p.status.reason = None;
                 });
             }
             KubeletEvent::ContainersStopped { pod, uid } => {

@@ -72,6 +72,8 @@ pub struct Scenario {
     pub timeline: Vec<TimedAction>,
     /// Things accepted without effect (kinds and fields not simulated).
     pub warnings: Vec<String>,
+    /// Pod generators; each draws from its own stream.
+    pub generators: Vec<crate::workload::GeneratorSpec>,
 }
 
 /// Load and check a scenario file.
@@ -251,7 +253,31 @@ pub fn load(path: &Path) -> Result<Scenario, LoadError> {
         }
     }
 
+    let generators = raw.workload.map(|w| w.generators).unwrap_or_default();
+    let spec = crate::workload::WorkloadSpec {
+        generators: generators.clone(),
+    };
+    if let Err(es) = spec.validate("workload") {
+        for (p, m) in es {
+            errors.push(loc.at_value(&p, m));
+        }
+    }
     check_objects(&loaded.objects, &timeline, &loc, &mut errors);
+    // generators' namespaces must exist too
+    for (i, g) in generators.iter().enumerate() {
+        let ns = g.namespace.clone().unwrap_or_else(|| "default".into());
+        let defined = crate::api::store::INITIAL_NAMESPACES.contains(&ns.as_str())
+            || loaded
+                .objects
+                .iter()
+                .any(|(o, _)| o.kind() == Kind::Namespace && o.meta().name == ns);
+        if !defined {
+            errors.push(loc.at_value(
+                &format!("workload.generators[{i}].namespace"),
+                format!("namespace {ns:?} does not exist: add a Namespace object for it"),
+            ));
+        }
+    }
     if !errors.is_empty() {
         return Err(LoadError(errors));
     }
@@ -273,6 +299,7 @@ pub fn load(path: &Path) -> Result<Scenario, LoadError> {
         objects,
         timeline,
         warnings,
+        generators,
     })
 }
 

@@ -25,6 +25,9 @@ pub struct ScenarioFile {
     pub objects: Vec<Value>,
     #[serde(default)]
     pub timeline: Vec<Value>,
+    /// Seeded pod generators (arrivals, sizes, run times, priorities).
+    #[serde(default)]
+    pub workload: Option<crate::workload::WorkloadSpec>,
 }
 
 #[derive(Debug, Default, Deserialize)]

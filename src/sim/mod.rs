@@ -15,6 +15,7 @@ use crate::controllers::deployment::DeploymentController;
 use crate::controllers::gc::GarbageCollector;
 use crate::controllers::replicaset::ReplicaSetController;
 use crate::controllers::ControllerId;
+use crate::metrics::sampler::Sampler;
 use crate::metrics::{EventType, Recorder, Summary};
 use crate::node::kubelet::{Kubelet, KubeletEvent};
 use crate::scenario::timeline::Kubectl;
@@ -47,6 +48,10 @@ pub enum Event {
     Sync(ControllerId, crate::api::ObjKey),
     Scheduler(SchedulerEvent),
     Kubelet(u32, KubeletEvent),
+    /// Take a metrics sample.
+    Sample,
+    /// The next generated pod arrives.
+    Arrival,
 }
 
 /// What a handler may touch.
@@ -92,6 +97,8 @@ pub struct Settings {
     pub profiles: Vec<(String, String)>,
     /// `percentageOfNodesToScore` override for every profile.
     pub percentage_of_nodes_to_score: Option<u32>,
+    /// How often cluster allocation is sampled for utilization figures.
+    pub sample_interval: SimDuration,
     pub kubelet: crate::node::kubelet::KubeletSettings,
 }
 
@@ -103,6 +110,7 @@ impl Default for Settings {
             scheduler: Default::default(),
             profiles: vec![(DEFAULT_SCHEDULER.to_string(), "default".to_string())],
             percentage_of_nodes_to_score: None,
+            sample_interval: SimDuration::from_secs(60),
             kubelet: Default::default(),
         }
     }
@@ -125,6 +133,9 @@ pub struct Simulation {
     kubelets: Vec<Kubelet>,
     kubelet_index: BTreeMap<String, u32>,
     kubectl: Kubectl,
+    sampler: Sampler,
+    arrivals: crate::workload::Merged,
+    last_activity: SimTime,
     events: u64,
     wall_ms: u64,
 }
@@ -169,11 +180,19 @@ impl Simulation {
             kubelets: Vec::new(),
             kubelet_index: BTreeMap::new(),
             kubectl: Kubectl::new(scenario.objects.clone(), scenario.timeline.clone()),
+            sampler: Sampler::new(s.sample_interval),
+            arrivals: crate::workload::merged(&scenario.generators, seed),
+            last_activity: SimTime::ZERO,
             settings: s,
             events: 0,
             wall_ms: 0,
         };
         sim.queue.push(SimTime::ZERO, Event::Bootstrap);
+        sim.queue
+            .push(SimTime::ZERO + sim.settings.sample_interval, Event::Sample);
+        if let Some(t) = sim.arrivals.peek_time() {
+            sim.queue.push(t, Event::Arrival);
+        }
         for (i, a) in scenario.timeline.iter().enumerate() {
             sim.queue.push(SimTime::ZERO + a.at, Event::Timeline(i));
         }
@@ -224,13 +243,19 @@ impl Simulation {
             }
             let (at, ev) = self.queue.pop().expect("peeked");
             self.now = at;
+            if ev != Event::Sample {
+                self.last_activity = at;
+            }
             self.api.set_now(at);
             self.events += 1;
             self.dispatch(ev);
             self.route_changes();
         }
-        // With nothing left to happen, the run ends at its last event.
-        if !self.queue.is_empty() {
+        // With nothing left to happen, the run ends at its last event (not at a
+        // trailing metrics sample).
+        if self.queue.is_empty() {
+            self.now = self.last_activity;
+        } else {
             self.now = self.now.max(t);
         }
         self.wall_ms += wall_start.elapsed().as_millis() as u64;
@@ -261,6 +286,22 @@ impl Simulation {
             Event::Sync(ControllerId::Deployment, key) => self.deployments.on_sync(&mut ctx, &key),
             Event::Scheduler(e) => self.scheduler.on_event(&mut ctx, &e),
             Event::Kubelet(i, e) => self.kubelets[i as usize].on_event(&mut ctx, &e),
+            Event::Arrival => {
+                if let Some(a) = self.arrivals.next() {
+                    crate::workload::create_pod(&mut ctx, a);
+                }
+                if let Some(t) = self.arrivals.peek_time() {
+                    ctx.at(t, Event::Arrival);
+                }
+            }
+            Event::Sample => {
+                self.sampler.sample(&self.api, self.now);
+                // keep sampling only while something else is still to happen
+                if !self.queue.is_empty() {
+                    self.queue
+                        .push(self.now + self.sampler.interval, Event::Sample);
+                }
+            }
         }
     }
 
@@ -369,6 +410,9 @@ impl Simulation {
     }
     pub fn gc(&self) -> &GarbageCollector {
         &self.gc
+    }
+    pub fn sampler(&self) -> &Sampler {
+        &self.sampler
     }
     /// Nodes with a running kubelet.
     pub fn kubelet_count(&self) -> usize {

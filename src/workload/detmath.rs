@@ -143,7 +143,12 @@ mod tests {
         while x < 1e300 {
             for m in [1.0, 1.1, 1.41, 1.42, 1.9999, 2.7, 3.3, 7.77] {
                 let v = x * m;
-                assert!(close(ln(v), v.ln(), 1e-15), "ln({v}) = {} vs {}", ln(v), v.ln());
+                assert!(
+                    close(ln(v), v.ln(), 1e-15),
+                    "ln({v}) = {} vs {}",
+                    ln(v),
+                    v.ln()
+                );
             }
             x *= 13.0;
         }
@@ -159,7 +164,12 @@ mod tests {
     fn exp_matches_std() {
         let mut x = -745.0;
         while x < 709.0 {
-            assert!(close(exp(x), x.exp(), 4e-15), "exp({x}) = {} vs {}", exp(x), x.exp());
+            assert!(
+                close(exp(x), x.exp(), 4e-15),
+                "exp({x}) = {} vs {}",
+                exp(x),
+                x.exp()
+            );
             x += 0.37;
         }
         for x in [0.0, 1e-10, -1e-10, 0.5, -0.5, 1.0, 20.0] {

@@ -85,7 +85,12 @@ pub fn exact_duration(ms: u64) -> String {
     }
     let mut out = String::new();
     let mut rest = ms;
-    for (unit, size) in [("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000)] {
+    for (unit, size) in [
+        ("d", 86_400_000),
+        ("h", 3_600_000),
+        ("m", 60_000),
+        ("s", 1000),
+    ] {
         if rest >= size {
             out.push_str(&format!("{}{unit}", rest / size));
             rest %= size;
@@ -188,10 +193,7 @@ pub struct Exponential<T> {
 
 /// A distribution of values of unit `T`; in YAML a map with exactly one key.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(
-    try_from = "RawDist<T>",
-    bound(deserialize = "T: Deserialize<'de>")
-)]
+#[serde(try_from = "RawDist<T>", bound(deserialize = "T: Deserialize<'de>"))]
 pub enum Dist<T> {
     Constant(T),
     /// Inclusive bounds; every base-unit integer between them is equally likely.
@@ -543,8 +545,15 @@ mod tests {
         let d: Dist<Millicores> = parse("constant: 0.5");
         assert_eq!(d, Dist::Constant(Millicores(500)));
         let d: Dist<Bytes> = parse("lognormal: {median: 512Mi, sigma: 0.5}");
-        assert!(matches!(d, Dist::Lognormal(LogNormal { median: Bytes(536_870_912), .. })));
-        let d: Dist<SimDuration> = parse("choice: [{value: 5m, weight: 3}, {value: 30m, weight: 1}]");
+        assert!(matches!(
+            d,
+            Dist::Lognormal(LogNormal {
+                median: Bytes(536_870_912),
+                ..
+            })
+        ));
+        let d: Dist<SimDuration> =
+            parse("choice: [{value: 5m, weight: 3}, {value: 30m, weight: 1}]");
         assert!(matches!(d, Dist::Choice(ref v) if v.len() == 2));
         let d: Dist<i32> = parse("exponential: {mean: 7}");
         assert!(matches!(d, Dist::Exponential(Exponential { mean: 7, .. })));
@@ -592,7 +601,10 @@ mod tests {
         let d: Dist<Millicores> = parse("lognormal: {median: 1, sigma: 1, min: 2, max: 1}");
         assert_eq!(
             errors(&d),
-            vec![("g.cpu.lognormal.min".to_string(), "min 2 is above max 1".to_string())]
+            vec![(
+                "g.cpu.lognormal.min".to_string(),
+                "min 2 is above max 1".to_string()
+            )]
         );
         let d: Dist<SimDuration> = parse("exponential: {mean: 0s}");
         assert_eq!(errors(&d)[0].0, "g.cpu.exponential.mean");
@@ -616,7 +628,9 @@ mod tests {
 
     #[test]
     fn choice_follows_weights() {
-        let d: Dist<i32> = parse("choice: [{value: 1, weight: 3}, {value: 2, weight: 1}, {value: 3, weight: 0.5}]");
+        let d: Dist<i32> = parse(
+            "choice: [{value: 1, weight: 3}, {value: 2, weight: 1}, {value: 3, weight: 0.5}]",
+        );
         let s = Sampler::new(&d);
         let n = 90_000;
         let mut counts = [0usize; 4];
@@ -641,7 +655,10 @@ mod tests {
         assert!((median / want - 1.0).abs() < 0.03, "median {median}");
         // spread: the 84th percentile is about median·e^sigma
         let p84 = draws[(draws.len() as f64 * 0.8413) as usize] as f64;
-        assert!((p84 / (want * 0.5f64.exp()) - 1.0).abs() < 0.03, "p84 {p84}");
+        assert!(
+            (p84 / (want * 0.5f64.exp()) - 1.0).abs() < 0.03,
+            "p84 {p84}"
+        );
 
         let d: Dist<Millicores> = parse("lognormal: {median: 100m, sigma: 3, min: 50m, max: 200m}");
         let s = Sampler::new(&d);

@@ -1,0 +1,364 @@
+//! `kubesim compare`: one scenario under several scheduling policies and seeds.
+//!
+//! Every (policy, seed) run is independent; runs go to a thread pool and their
+//! results are put back in grid order, so the output does not depend on the
+//! number of threads. Under one seed every policy sees the same workload (each
+//! generator draws from its own stream), which is what makes the paired
+//! differences against the first policy meaningful.
+
+use crate::metrics::{Recorder, Summary};
+use crate::scenario::Scenario;
+use crate::scheduler::policies::Registry;
+use crate::Simulation;
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// One compared figure.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct Metric {
+    pub name: &'static str,
+    pub unit: &'static str,
+    /// Whether a higher value is better (for reading the table).
+    pub higher_is_better: bool,
+    pub description: &'static str,
+}
+
+/// The figures `compare` reports, in table order.
+pub const METRICS: &[Metric] = &[
+    Metric {
+        name: "pods_bound",
+        unit: "pods",
+        higher_is_better: true,
+        description: "pods bound to a node during the run",
+    },
+    Metric {
+        name: "pods_pending_end",
+        unit: "pods",
+        higher_is_better: false,
+        description: "pods still pending when the run ended",
+    },
+    Metric {
+        name: "latency_p50_ms",
+        unit: "ms",
+        higher_is_better: false,
+        description: "scheduling latency (queue entry to bind), median",
+    },
+    Metric {
+        name: "latency_p99_ms",
+        unit: "ms",
+        higher_is_better: false,
+        description: "scheduling latency, 99th percentile",
+    },
+    Metric {
+        name: "nodes_used_mean",
+        unit: "nodes",
+        higher_is_better: false,
+        description: "nodes running at least one pod, mean over samples",
+    },
+    Metric {
+        name: "cpu_allocation_used",
+        unit: "share",
+        higher_is_better: true,
+        description: "requested / allocatable CPU of the used nodes, mean over samples",
+    },
+    Metric {
+        name: "memory_allocation_used",
+        unit: "share",
+        higher_is_better: true,
+        description: "requested / allocatable memory of the used nodes, mean over samples",
+    },
+    Metric {
+        name: "fragmentation",
+        unit: "share",
+        higher_is_better: false,
+        description:
+            "free CPU on nodes where no pending pod fits, as a share of free CPU, mean over samples",
+    },
+    Metric {
+        name: "makespan_ms",
+        unit: "ms",
+        higher_is_better: false,
+        description: "when the last finite pod completed",
+    },
+];
+
+/// The figures of one run, by metric name (absent when undefined, e.g. no latency).
+pub fn figures(s: &Summary) -> BTreeMap<&'static str, f64> {
+    let mut m = BTreeMap::new();
+    m.insert("pods_bound", s.scheduling.bound as f64);
+    m.insert("pods_pending_end", s.pods.pending as f64);
+    if let Some(v) = s.scheduling.latency_ms.p50 {
+        m.insert("latency_p50_ms", v as f64);
+    }
+    if let Some(v) = s.scheduling.latency_ms.p99 {
+        m.insert("latency_p99_ms", v as f64);
+    }
+    m.insert("nodes_used_mean", s.utilization.nodes_used_mean);
+    m.insert(
+        "cpu_allocation_used",
+        s.utilization.cpu_allocation_used_mean,
+    );
+    m.insert(
+        "memory_allocation_used",
+        s.utilization.memory_allocation_used_mean,
+    );
+    m.insert("fragmentation", s.utilization.fragmentation_mean);
+    if let Some(v) = s.scheduling.makespan_ms {
+        m.insert("makespan_ms", v as f64);
+    }
+    m
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RunResult {
+    pub policy: String,
+    pub seed: u64,
+    pub figures: BTreeMap<&'static str, f64>,
+}
+
+/// Mean and 95% confidence interval (Student's t) of a sample.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Stats {
+    pub n: usize,
+    pub mean: f64,
+    /// Half-width of the 95% confidence interval (0 for n < 2).
+    pub ci95: f64,
+}
+
+/// Two-sided 95% Student-t quantiles for 1..=30 degrees of freedom.
+const T95: [f64; 30] = [
+    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
+    2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
+    2.052, 2.048, 2.045, 2.042,
+];
+
+impl Stats {
+    pub fn of(xs: &[f64]) -> Stats {
+        let n = xs.len();
+        if n == 0 {
+            return Stats {
+                n,
+                mean: f64::NAN,
+                ci95: f64::NAN,
+            };
+        }
+        let mean = xs.iter().sum::<f64>() / n as f64;
+        if n < 2 {
+            return Stats { n, mean, ci95: 0.0 };
+        }
+        let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+        let t = if n - 1 <= 30 { T95[n - 2] } else { 1.96 };
+        Stats {
+            n,
+            mean,
+            ci95: t * (var / n as f64).sqrt(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Comparison {
+    pub scenario: String,
+    pub policies: Vec<String>,
+    pub seeds: Vec<u64>,
+    pub metrics: Vec<Metric>,
+    /// Every run, in grid order (policy-major, then seed).
+    pub runs: Vec<RunResult>,
+    /// policy → metric → stats over seeds.
+    pub per_policy: BTreeMap<String, BTreeMap<&'static str, Stats>>,
+    /// policy → metric → stats of (policy − first policy) paired by seed.
+    pub paired_vs_first: BTreeMap<String, BTreeMap<&'static str, Stats>>,
+}
+
+/// Run every policy × seed and aggregate. `threads` = None uses every core.
+pub fn compare(
+    scenario: &Scenario,
+    policies: &[String],
+    seeds: &[u64],
+    registry: &Registry,
+    threads: Option<usize>,
+) -> Result<Comparison, String> {
+    for p in policies {
+        registry.get(p).map_err(|e| e.to_string())?;
+    }
+    let grid: Vec<(String, u64)> = policies
+        .iter()
+        .flat_map(|p| seeds.iter().map(move |s| (p.clone(), *s)))
+        .collect();
+    let run_one = |(policy, seed): &(String, u64)| -> Result<RunResult, String> {
+        let mut sc = scenario.clone();
+        sc.seed = *seed;
+        sc.settings.profiles[0].1 = policy.clone();
+        let mut sim = Simulation::with_registry(&sc, Recorder::discard(), registry)
+            .map_err(|e| e.to_string())?;
+        sim.run();
+        Ok(RunResult {
+            policy: policy.clone(),
+            seed: *seed,
+            figures: figures(&sim.summary()),
+        })
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.unwrap_or(0))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let runs: Vec<RunResult> =
+        pool.install(|| grid.par_iter().map(run_one).collect::<Result<Vec<_>, _>>())?;
+
+    let mut per_policy = BTreeMap::new();
+    let mut paired = BTreeMap::new();
+    let first = &policies[0];
+    for p in policies {
+        let mine: Vec<&RunResult> = runs.iter().filter(|r| &r.policy == p).collect();
+        let mut stats = BTreeMap::new();
+        let mut diffs = BTreeMap::new();
+        for m in METRICS {
+            let xs: Vec<f64> = mine
+                .iter()
+                .filter_map(|r| r.figures.get(m.name).copied())
+                .collect();
+            stats.insert(m.name, Stats::of(&xs));
+            let d: Vec<f64> = mine
+                .iter()
+                .filter_map(|r| {
+                    let base = runs
+                        .iter()
+                        .find(|b| &b.policy == first && b.seed == r.seed)?;
+                    Some(r.figures.get(m.name)? - base.figures.get(m.name)?)
+                })
+                .collect();
+            diffs.insert(m.name, Stats::of(&d));
+        }
+        per_policy.insert(p.clone(), stats);
+        if p != first {
+            paired.insert(p.clone(), diffs);
+        }
+    }
+    Ok(Comparison {
+        scenario: scenario.name.clone(),
+        policies: policies.to_vec(),
+        seeds: seeds.to_vec(),
+        metrics: METRICS.to_vec(),
+        runs,
+        per_policy,
+        paired_vs_first: paired,
+    })
+}
+
+fn fmt_stat(s: &Stats, unit: &str) -> String {
+    if s.n == 0 || s.mean.is_nan() {
+        return "-".into();
+    }
+    let digits = if unit == "share" {
+        3
+    } else if s.mean.abs() >= 100.0 {
+        0
+    } else {
+        2
+    };
+    format!("{:.*} ± {:.*}", digits, s.mean, digits, s.ci95)
+}
+
+/// The comparison as tables for people: means ± 95% CI, then paired differences.
+pub fn table(c: &Comparison) -> String {
+    use std::fmt::Write;
+    let mut rows: Vec<Vec<String>> = vec![{
+        let mut h = vec!["metric".to_string()];
+        h.extend(c.policies.iter().cloned());
+        h
+    }];
+    for m in METRICS {
+        let mut r = vec![format!("{} ({})", m.name, m.unit)];
+        for p in &c.policies {
+            r.push(fmt_stat(&c.per_policy[p][m.name], m.unit));
+        }
+        rows.push(r);
+    }
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "scenario {}: {} policies x {} seeds, mean ± 95% CI over seeds",
+        c.scenario,
+        c.policies.len(),
+        c.seeds.len()
+    );
+    s.push_str(&render(&rows));
+    if c.policies.len() > 1 {
+        let _ = writeln!(
+            s,
+            "\npaired difference vs {} (same seed), mean ± 95% CI:",
+            c.policies[0]
+        );
+        let mut rows: Vec<Vec<String>> = vec![{
+            let mut h = vec!["metric".to_string()];
+            h.extend(
+                c.policies[1..]
+                    .iter()
+                    .map(|p| format!("{p} − {}", c.policies[0])),
+            );
+            h
+        }];
+        for m in METRICS {
+            let mut r = vec![format!("{} ({})", m.name, m.unit)];
+            for p in &c.policies[1..] {
+                r.push(fmt_stat(&c.paired_vs_first[p][m.name], m.unit));
+            }
+            rows.push(r);
+        }
+        s.push_str(&render(&rows));
+    }
+    s
+}
+
+fn render(rows: &[Vec<String>]) -> String {
+    let widths: Vec<usize> = (0..rows[0].len())
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut s = String::new();
+    for r in rows {
+        let line: Vec<String> = r
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        s.push_str(line.join("  ").trim_end());
+        s.push('\n');
+    }
+    s
+}
+
+/// One CSV row per run: policy, seed, then every metric.
+pub fn csv(c: &Comparison) -> String {
+    let mut s = String::from("policy,seed");
+    for m in METRICS {
+        s.push(',');
+        s.push_str(m.name);
+    }
+    s.push('\n');
+    for r in &c.runs {
+        s.push_str(&format!("{},{}", r.policy, r.seed));
+        for m in METRICS {
+            s.push(',');
+            if let Some(v) = r.figures.get(m.name) {
+                s.push_str(&format!("{v}"));
+            }
+        }
+        s.push('\n');
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn confidence_interval_uses_student_t() {
+        let s = Stats::of(&[1.0, 2.0, 3.0]);
+        assert_eq!(s.mean, 2.0);
+        // sd = 1, n = 3, t(2) = 4.303
+        assert!((s.ci95 - 4.303 / 3f64.sqrt()).abs() < 1e-9);
+        assert_eq!(Stats::of(&[5.0]).ci95, 0.0);
+    }
+}

@@ -1,0 +1,129 @@
+//! Periodic samples of cluster allocation, for utilization and fragmentation
+//! figures. Sampling only reads the store, so it never changes what happens.
+
+use crate::api::{ApiServer, Node, Pod};
+use crate::sim::time::{SimDuration, SimTime};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// One sample of the cluster.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Sample {
+    pub time_ms: u64,
+    pub nodes: u64,
+    /// Nodes running at least one unfinished pod.
+    pub nodes_used: u64,
+    /// Requested CPU / allocatable CPU over the used nodes (0 when none is used).
+    pub cpu_allocation_used: f64,
+    pub memory_allocation_used: f64,
+    pub pending: u64,
+    /// Free CPU on nodes where no pending pod fits, as a share of all free CPU
+    /// (0 when nothing is pending).
+    pub fragmentation: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Sampler {
+    pub interval: SimDuration,
+    pub samples: Vec<Sample>,
+}
+
+impl Sampler {
+    pub fn new(interval: SimDuration) -> Self {
+        Sampler {
+            interval,
+            samples: Vec::new(),
+        }
+    }
+
+    pub fn sample(&mut self, api: &ApiServer, now: SimTime) {
+        // node → (cpu, mem, pods) requested
+        let mut used: BTreeMap<&str, (i64, i64, i64)> = BTreeMap::new();
+        let mut pending: Vec<(i64, i64)> = Vec::new();
+        for p in api.list::<Pod>() {
+            if p.status.phase.is_terminal() {
+                continue;
+            }
+            let r = p.spec.requests();
+            match p.node_name.as_deref() {
+                Some(n) => {
+                    let e = used.entry(n).or_default();
+                    e.0 += r.cpu_millis;
+                    e.1 += r.memory;
+                    e.2 += 1;
+                }
+                None if !p.is_terminating() => pending.push((r.cpu_millis, r.memory)),
+                None => {}
+            }
+        }
+        pending.sort_unstable();
+        pending.dedup();
+        let (mut nodes, mut nodes_used) = (0u64, 0u64);
+        let (mut cpu_req, mut cpu_cap, mut mem_req, mut mem_cap) = (0i64, 0i64, 0i64, 0i64);
+        let (mut free_total, mut free_stuck) = (0i64, 0i64);
+        for n in api.list::<Node>() {
+            nodes += 1;
+            let a = &n.status.allocatable;
+            let (c, m, k) = used.get(n.meta.name.as_str()).copied().unwrap_or_default();
+            if k > 0 {
+                nodes_used += 1;
+                cpu_req += c;
+                cpu_cap += a.cpu_millis;
+                mem_req += m;
+                mem_cap += a.memory;
+            }
+            let free_cpu = (a.cpu_millis - c).max(0);
+            let free_mem = (a.memory - m).max(0);
+            free_total += free_cpu;
+            let fits_any = k < a.pods
+                && pending
+                    .iter()
+                    .any(|(pc, pm)| *pc <= free_cpu && *pm <= free_mem);
+            if !pending.is_empty() && !fits_any {
+                free_stuck += free_cpu;
+            }
+        }
+        let share = |a: i64, b: i64| if b > 0 { a as f64 / b as f64 } else { 0.0 };
+        self.samples.push(Sample {
+            time_ms: now.as_millis(),
+            nodes,
+            nodes_used,
+            cpu_allocation_used: share(cpu_req, cpu_cap),
+            memory_allocation_used: share(mem_req, mem_cap),
+            pending: pending.len() as u64,
+            fragmentation: share(free_stuck, free_total),
+        });
+    }
+}
+
+/// Means over the samples, for the summary.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Utilization {
+    pub samples: u64,
+    pub interval_ms: u64,
+    pub nodes_used_mean: f64,
+    pub cpu_allocation_used_mean: f64,
+    pub memory_allocation_used_mean: f64,
+    pub fragmentation_mean: f64,
+}
+
+impl Utilization {
+    pub fn of(s: &Sampler) -> Self {
+        let n = s.samples.len() as f64;
+        let mean = |f: &dyn Fn(&Sample) -> f64| {
+            if n == 0.0 {
+                0.0
+            } else {
+                s.samples.iter().map(f).sum::<f64>() / n
+            }
+        };
+        Utilization {
+            samples: s.samples.len() as u64,
+            interval_ms: s.interval.as_millis(),
+            nodes_used_mean: mean(&|x| x.nodes_used as f64),
+            cpu_allocation_used_mean: mean(&|x| x.cpu_allocation_used),
+            memory_allocation_used_mean: mean(&|x| x.memory_allocation_used),
+            fragmentation_mean: mean(&|x| x.fragmentation),
+        }
+    }
+}
