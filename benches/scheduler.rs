@@ -1,0 +1,117 @@
+//! Scheduler throughput in the shape of upstream scheduler_perf `SchedulingBasic`:
+//! 5,000 nodes, then 10,000 or 50,000 identical pods scheduled one after another
+//! (filter, score, select, assume). The event loop is not involved: this measures
+//! the scheduling algorithm, pods per second on one core.
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use kubesim::api::node::{ConditionStatus, NodeResources, NodeStatus};
+use kubesim::api::pod::{Container, PodSpec, PullPolicy};
+use kubesim::api::resources::ResourceList;
+use kubesim::api::{Node, ObjectMeta, Pod};
+use kubesim::scheduler::decide;
+use kubesim::scheduler::framework::{NodeInfo, PodInfo, PodSummary, Snapshot};
+use kubesim::scheduler::policies::Registry;
+use kubesim::sim::rng;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+fn nodes(n: usize) -> Vec<NodeInfo> {
+    (0..n)
+        .map(|i| {
+            let name = format!("node-{i}");
+            let mut meta = ObjectMeta::new("", &name);
+            meta.labels.insert("kubernetes.io/hostname".into(), name.clone());
+            meta.labels
+                .insert("topology.kubernetes.io/zone".into(), format!("zone-{}", i % 3));
+            let r = NodeResources {
+                cpu_millis: 4000,
+                memory: 32 << 30,
+                pods: 110,
+                other: BTreeMap::new(),
+            };
+            NodeInfo::from_node(&Node {
+                meta,
+                unschedulable: false,
+                taints: Vec::new(),
+                status: NodeStatus {
+                    capacity: r.clone(),
+                    allocatable: r,
+                    ready: ConditionStatus::True,
+                    ..Default::default()
+                },
+            })
+        })
+        .collect()
+}
+
+fn pod(i: usize, spec: &Arc<PodSpec>) -> Pod {
+    let mut meta = ObjectMeta::new("default", &format!("pod-{i}"));
+    meta.labels.insert("app".into(), "bench".into());
+    Pod {
+        meta,
+        spec: spec.clone(),
+        node_name: None,
+        status: Default::default(),
+    }
+}
+
+fn schedule_all(policy: &str, base: &[NodeInfo], pods: usize) -> usize {
+    let registry = Registry::builtin();
+    let profile = registry.build(policy, "default-scheduler").unwrap();
+    let spec = Arc::new(PodSpec {
+        containers: vec![Container {
+            name: "c".into(),
+            image: "registry.example/app:1".into(),
+            image_pull_policy: PullPolicy::IfNotPresent,
+            requests: ResourceList {
+                cpu_millis: Some(10),
+                memory: Some(64 << 20),
+                ..Default::default()
+            },
+            limits: ResourceList::default(),
+            ports: Vec::new(),
+        }],
+        ..Default::default()
+    });
+    let mut nodes = base.to_vec();
+    let images = BTreeMap::new();
+    let ns = BTreeMap::new();
+    let mut r = rng::stream(1, "scheduler");
+    let mut start = 0;
+    let mut bound = 0;
+    for i in 0..pods {
+        let p = pod(i, &spec);
+        let chosen = {
+            let snap = Snapshot {
+                nodes: &nodes,
+                image_nodes: &images,
+                node_count: nodes.len(),
+                namespace_labels: &ns,
+            };
+            decide(&profile, &PodInfo::new(&p), &snap, &mut start, &mut r)
+        };
+        if let Ok(idx) = chosen {
+            nodes[idx].add_pod(PodSummary::of(&p));
+            bound += 1;
+        }
+    }
+    bound
+}
+
+fn throughput(c: &mut Criterion) {
+    let base = nodes(5000);
+    let mut g = c.benchmark_group("scheduler_5000_nodes");
+    g.sample_size(10);
+    for policy in ["default", "least-allocated"] {
+        for pods in [10_000usize, 50_000] {
+            g.throughput(Throughput::Elements(pods as u64));
+            g.bench_with_input(BenchmarkId::new(policy, pods), &pods, |b, &n| {
+                b.iter(|| assert_eq!(schedule_all(policy, &base, n), n))
+            });
+        }
+    }
+    g.finish();
+}
+
+criterion_group!(benches, throughput);
+criterion_main!(benches);
