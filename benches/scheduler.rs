@@ -20,9 +20,12 @@ fn nodes(n: usize) -> Vec<NodeInfo> {
         .map(|i| {
             let name = format!("node-{i}");
             let mut meta = ObjectMeta::new("", &name);
-            meta.labels.insert("kubernetes.io/hostname".into(), name.clone());
             meta.labels
-                .insert("topology.kubernetes.io/zone".into(), format!("zone-{}", i % 3));
+                .insert("kubernetes.io/hostname".into(), name.clone());
+            meta.labels.insert(
+                "topology.kubernetes.io/zone".into(),
+                format!("zone-{}", i % 3),
+            );
             let r = NodeResources {
                 cpu_millis: 4000,
                 memory: 32 << 30,
