@@ -2,6 +2,10 @@
 //! server would do it. Every error names the path of the offending field.
 
 use super::fields;
+use crate::api::affinity::{
+    Affinity, NodeSelectorOperator, NodeSelectorRequirement, NodeSelectorTerm, PodAffinity,
+    PodAffinityTerm, TopologySpreadConstraint, WhenUnsatisfiable,
+};
 use crate::api::meta::{validate_dns1123_label, validate_dns1123_subdomain};
 use crate::api::node::{ConditionStatus, NodeResources, NodeStatus};
 use crate::api::pod::{Container, ContainerPort, PodSpec, PullPolicy, RestartPolicy};
@@ -509,6 +513,21 @@ fn conv_pod_spec(
         });
     }
     spec.priority = s.priority.unwrap_or(0);
+    if let Some(n) = s.priority_class_name.filter(|n| !n.is_empty()) {
+        if let Err(e) = validate_dns1123_subdomain(&n) {
+            errors.push(loc.at_value(&p("priorityClassName"), e));
+        }
+        spec.priority_class_name = Some(n);
+    }
+    if let Some(a) = s.affinity {
+        spec.affinity = conv_affinity(a, &p("affinity"), loc, errors);
+    }
+    spec.topology_spread = conv_spread_constraints(
+        s.topology_spread_constraints.unwrap_or_default(),
+        &p("topologySpreadConstraints"),
+        loc,
+        errors,
+    );
     if let Some(n) = s.scheduler_name {
         spec.scheduler_name = n;
     }
@@ -523,6 +542,359 @@ fn conv_pod_spec(
         }
     }
     (spec, s.node_name)
+}
+
+fn conv_affinity(a: core::Affinity, path: &str, loc: &Loc, errors: &mut Errors) -> Affinity {
+    let mut out = Affinity::default();
+    if let Some(na) = a.node_affinity {
+        let np = format!("{path}.nodeAffinity");
+        if let Some(req) = na.required_during_scheduling_ignored_during_execution {
+            let rp = format!("{np}.requiredDuringSchedulingIgnoredDuringExecution");
+            if req.node_selector_terms.is_empty() {
+                errors.push(loc.at(
+                    &format!("{rp}.nodeSelectorTerms"),
+                    "Required value: must have at least one node selector term",
+                ));
+            }
+            out.node.required = Some(
+                req.node_selector_terms
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, t)| {
+                        conv_node_selector_term(
+                            t,
+                            &format!("{rp}.nodeSelectorTerms[{i}]"),
+                            loc,
+                            errors,
+                        )
+                    })
+                    .collect(),
+            );
+        }
+        for (i, t) in na
+            .preferred_during_scheduling_ignored_during_execution
+            .unwrap_or_default()
+            .into_iter()
+            .enumerate()
+        {
+            let tp = format!("{np}.preferredDuringSchedulingIgnoredDuringExecution[{i}]");
+            check_weight(t.weight, &format!("{tp}.weight"), loc, errors);
+            let term =
+                conv_node_selector_term(t.preference, &format!("{tp}.preference"), loc, errors);
+            out.node.preferred.push((t.weight, term));
+        }
+    }
+    if let Some(pa) = a.pod_affinity {
+        out.pod = conv_pod_affinity(
+            pa.required_during_scheduling_ignored_during_execution,
+            pa.preferred_during_scheduling_ignored_during_execution,
+            &format!("{path}.podAffinity"),
+            loc,
+            errors,
+        );
+    }
+    if let Some(pa) = a.pod_anti_affinity {
+        out.anti = conv_pod_affinity(
+            pa.required_during_scheduling_ignored_during_execution,
+            pa.preferred_during_scheduling_ignored_during_execution,
+            &format!("{path}.podAntiAffinity"),
+            loc,
+            errors,
+        );
+    }
+    out
+}
+
+fn check_weight(w: i32, path: &str, loc: &Loc, errors: &mut Errors) {
+    if !(1..=100).contains(&w) {
+        errors.push(loc.at_value(
+            path,
+            format!("Invalid value: {w}: must be in the range 1-100"),
+        ));
+    }
+}
+
+fn conv_node_selector_term(
+    t: core::NodeSelectorTerm,
+    path: &str,
+    loc: &Loc,
+    errors: &mut Errors,
+) -> NodeSelectorTerm {
+    let mut out = NodeSelectorTerm::default();
+    for (i, r) in t
+        .match_expressions
+        .unwrap_or_default()
+        .into_iter()
+        .enumerate()
+    {
+        let rp = format!("{path}.matchExpressions[{i}]");
+        if let Err(e) = validate_label_key(&r.key) {
+            errors.push(loc.at_value(&format!("{rp}.key"), e.to_string()));
+        }
+        if let Some(req) = conv_node_requirement(r, &rp, false, loc, errors) {
+            out.match_expressions.push(req);
+        }
+    }
+    for (i, r) in t.match_fields.unwrap_or_default().into_iter().enumerate() {
+        let rp = format!("{path}.matchFields[{i}]");
+        if r.key != "metadata.name" {
+            errors.push(loc.at_value(
+                &format!("{rp}.key"),
+                format!("Invalid value: {:?}: not a valid field selector key; only \"metadata.name\" is supported", r.key),
+            ));
+            continue;
+        }
+        if let Some(req) = conv_node_requirement(r, &rp, true, loc, errors) {
+            out.match_fields.push(req);
+        }
+    }
+    out
+}
+
+fn conv_node_requirement(
+    r: core::NodeSelectorRequirement,
+    path: &str,
+    field: bool,
+    loc: &Loc,
+    errors: &mut Errors,
+) -> Option<NodeSelectorRequirement> {
+    use NodeSelectorOperator::*;
+    let op = match NodeSelectorOperator::parse(&r.operator) {
+        Ok(op) => op,
+        Err(m) => {
+            errors.push(loc.at_value(&format!("{path}.operator"), m));
+            return None;
+        }
+    };
+    let values = r.values.unwrap_or_default();
+    let vp = format!("{path}.values");
+    let bad = |m: &str| loc.at(&vp, m.to_string());
+    if field {
+        if !matches!(op, In | NotIn) {
+            errors.push(loc.at_value(
+                &format!("{path}.operator"),
+                format!(
+                    "Unsupported value: {:?}: supported values: \"In\", \"NotIn\"",
+                    r.operator
+                ),
+            ));
+            return None;
+        }
+        if values.len() != 1 {
+            errors.push(bad(
+                "Required value: must be only one value when `operator` is 'In' or 'NotIn' for node field selector",
+            ));
+            return None;
+        }
+    }
+    match op {
+        In | NotIn if values.is_empty() => {
+            errors.push(bad(
+                "Required value: must be specified when `operator` is 'In' or 'NotIn'",
+            ));
+            return None;
+        }
+        Exists | DoesNotExist if !values.is_empty() => {
+            errors.push(bad(
+                "Forbidden: may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
+            ));
+            return None;
+        }
+        Gt | Lt => {
+            if values.len() != 1 {
+                errors.push(bad(
+                    "Required value: must be specified single value when `operator` is 'Lt' or 'Gt'",
+                ));
+                return None;
+            }
+            if values[0].parse::<i64>().is_err() {
+                errors.push(loc.at_value(
+                    &format!("{vp}[0]"),
+                    format!(
+                        "Invalid value: {:?}: must be an integer when `operator` is 'Lt' or 'Gt'",
+                        values[0]
+                    ),
+                ));
+                return None;
+            }
+        }
+        _ => {}
+    }
+    if !field && matches!(op, In | NotIn) {
+        for (i, v) in values.iter().enumerate() {
+            if let Err(e) = validate_label_value(v) {
+                errors.push(loc.at_value(&format!("{vp}[{i}]"), e.to_string()));
+            }
+        }
+    }
+    Some(NodeSelectorRequirement {
+        key: r.key,
+        operator: op,
+        values,
+    })
+}
+
+fn conv_pod_affinity(
+    required: Option<Vec<core::PodAffinityTerm>>,
+    preferred: Option<Vec<core::WeightedPodAffinityTerm>>,
+    path: &str,
+    loc: &Loc,
+    errors: &mut Errors,
+) -> PodAffinity {
+    let mut out = PodAffinity::default();
+    for (i, t) in required.unwrap_or_default().into_iter().enumerate() {
+        let tp = format!("{path}.requiredDuringSchedulingIgnoredDuringExecution[{i}]");
+        out.required
+            .push(conv_pod_affinity_term(t, &tp, loc, errors));
+    }
+    for (i, t) in preferred.unwrap_or_default().into_iter().enumerate() {
+        let tp = format!("{path}.preferredDuringSchedulingIgnoredDuringExecution[{i}]");
+        check_weight(t.weight, &format!("{tp}.weight"), loc, errors);
+        let term = conv_pod_affinity_term(
+            t.pod_affinity_term,
+            &format!("{tp}.podAffinityTerm"),
+            loc,
+            errors,
+        );
+        out.preferred.push((t.weight, term));
+    }
+    out
+}
+
+fn conv_pod_affinity_term(
+    t: core::PodAffinityTerm,
+    path: &str,
+    loc: &Loc,
+    errors: &mut Errors,
+) -> PodAffinityTerm {
+    let kp = format!("{path}.topologyKey");
+    if t.topology_key.is_empty() {
+        errors.push(loc.at(&kp, "Required value: can not be empty"));
+    } else if let Err(e) = validate_label_key(&t.topology_key) {
+        errors.push(loc.at_value(&kp, e.to_string()));
+    }
+    let namespaces = t.namespaces.unwrap_or_default();
+    for (i, ns) in namespaces.iter().enumerate() {
+        if let Err(e) = validate_dns1123_label(ns) {
+            errors.push(loc.at_value(&format!("{path}.namespaces[{i}]"), e));
+        }
+    }
+    PodAffinityTerm {
+        label_selector: t
+            .label_selector
+            .map(|s| conv_selector(s, &format!("{path}.labelSelector"), loc, errors)),
+        namespaces,
+        namespace_selector: t
+            .namespace_selector
+            .map(|s| conv_selector(s, &format!("{path}.namespaceSelector"), loc, errors)),
+        topology_key: t.topology_key,
+    }
+}
+
+fn conv_spread_constraints(
+    list: Vec<core::TopologySpreadConstraint>,
+    path: &str,
+    loc: &Loc,
+    errors: &mut Errors,
+) -> Vec<TopologySpreadConstraint> {
+    let mut out: Vec<TopologySpreadConstraint> = Vec::new();
+    for (i, c) in list.into_iter().enumerate() {
+        let cp = format!("{path}[{i}]");
+        if c.max_skew < 1 {
+            errors.push(loc.at_value(
+                &format!("{cp}.maxSkew"),
+                format!("Invalid value: {}: must be greater than zero", c.max_skew),
+            ));
+        }
+        let kp = format!("{cp}.topologyKey");
+        if c.topology_key.is_empty() {
+            errors.push(loc.at(&kp, "Required value: can not be empty"));
+        } else if let Err(e) = validate_label_key(&c.topology_key) {
+            errors.push(loc.at_value(&kp, e.to_string()));
+        }
+        let when = match c.when_unsatisfiable.as_str() {
+            "DoNotSchedule" => WhenUnsatisfiable::DoNotSchedule,
+            "ScheduleAnyway" => WhenUnsatisfiable::ScheduleAnyway,
+            o => {
+                errors.push(loc.at_value(
+                    &format!("{cp}.whenUnsatisfiable"),
+                    format!("Unsupported value: {o:?}: supported values: \"DoNotSchedule\", \"ScheduleAnyway\""),
+                ));
+                WhenUnsatisfiable::DoNotSchedule
+            }
+        };
+        if let Some(d) = c.min_domains {
+            let dp = format!("{cp}.minDomains");
+            if d < 1 {
+                errors
+                    .push(loc.at_value(&dp, format!("Invalid value: {d}: must be greater than 0")));
+            } else if when != WhenUnsatisfiable::DoNotSchedule {
+                errors.push(loc.at_value(
+                    &dp,
+                    format!("Invalid value: {d}: can only use minDomains if whenUnsatisfiable=DoNotSchedule, not {}", c.when_unsatisfiable),
+                ));
+            }
+        }
+        let policy = |v: Option<String>, field: &str, default: bool, errors: &mut Errors| match v
+            .as_deref()
+        {
+            None => default,
+            Some("Honor") => true,
+            Some("Ignore") => false,
+            Some(o) => {
+                errors.push(loc.at_value(
+                    &format!("{cp}.{field}"),
+                    format!("Unsupported value: {o:?}: supported values: \"Honor\", \"Ignore\""),
+                ));
+                default
+            }
+        };
+        let node_affinity_honor =
+            policy(c.node_affinity_policy, "nodeAffinityPolicy", true, errors);
+        let node_taints_honor = policy(c.node_taints_policy, "nodeTaintsPolicy", false, errors);
+        let label_selector = c
+            .label_selector
+            .map(|s| conv_selector(s, &format!("{cp}.labelSelector"), loc, errors));
+        let match_label_keys = c.match_label_keys.unwrap_or_default();
+        for (j, k) in match_label_keys.iter().enumerate() {
+            let mp = format!("{cp}.matchLabelKeys[{j}]");
+            if let Err(e) = validate_label_key(k) {
+                errors.push(loc.at_value(&mp, e.to_string()));
+            } else if label_selector.as_ref().is_some_and(|s| {
+                s.match_labels.contains_key(k) || s.match_expressions.iter().any(|r| &r.key == k)
+            }) {
+                errors.push(loc.at_value(
+                    &mp,
+                    format!(
+                        "Invalid value: {k:?}: exists in both matchLabelKeys and labelSelector"
+                    ),
+                ));
+            }
+        }
+        if out
+            .iter()
+            .any(|o| o.topology_key == c.topology_key && o.when_unsatisfiable == when)
+        {
+            errors.push(loc.at(
+                &cp,
+                format!(
+                    "Duplicate value: {{{:?}, {:?}}}: a constraint with this topologyKey and whenUnsatisfiable already exists",
+                    c.topology_key, c.when_unsatisfiable
+                ),
+            ));
+        }
+        out.push(TopologySpreadConstraint {
+            max_skew: c.max_skew,
+            topology_key: c.topology_key,
+            when_unsatisfiable: when,
+            label_selector,
+            min_domains: c.min_domains,
+            node_affinity_honor,
+            node_taints_honor,
+            match_label_keys,
+        });
+    }
+    out
 }
 
 fn conv_pod(o: core::Pod, loc: &Loc) -> Result<AnyObject, Errors> {

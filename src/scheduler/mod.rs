@@ -19,7 +19,7 @@ use crate::sim::time::{SimDuration, SimTime};
 use crate::sim::{Ctx, Event};
 use framework::{
     num_feasible_nodes_to_find, run_filters, run_pre_filters, score_nodes, CycleState, NodeInfo,
-    PodInfo, PodSummary, Profile, ScorePlugin, Selection, Snapshot,
+    PodInfo, PodSummary, Profile, Selection, Snapshot,
 };
 use queue::{SchedulingQueue, FLUSH_PERIOD};
 use rand::RngExt;
@@ -65,28 +65,23 @@ pub struct SchedulerStats {
     pub latencies_ms: Vec<u64>,
 }
 
-/// The default profile of issue-2 scope: the plugins kube-scheduler enables by
-/// default that concern resources, selectors and taints, with upstream weights.
+/// kube-scheduler's default profile: the upstream filter plugins in upstream order
+/// and the upstream score plugins with their default weights
+/// (pkg/scheduler/apis/config/v1/default_plugins.go), minus the volume plugins.
 pub fn default_profile() -> Profile {
-    Profile {
-        name: DEFAULT_SCHEDULER.into(),
-        selection: Selection::HighestScore,
-        percentage_of_nodes_to_score: None,
-        filters: vec![
-            Box::new(plugins::NodeUnschedulable),
-            Box::new(plugins::TaintToleration),
-            Box::new(plugins::NodeAffinity),
-            Box::new(plugins::NodeResourcesFit),
-        ],
-        scores: vec![
-            (
-                Box::new(plugins::TaintToleration) as Box<dyn ScorePlugin>,
-                3,
-            ),
-            (Box::new(plugins::NodeResourcesFitScore::default()), 1),
-            (Box::new(plugins::BalancedAllocation), 1),
-        ],
-    }
+    let mut p = Profile::new(DEFAULT_SCHEDULER);
+    p.filters = plugins::FILTER_PLUGINS
+        .iter()
+        .filter_map(|n| plugins::filter_plugin(n))
+        .collect();
+    p.scores = plugins::SCORE_PLUGINS
+        .iter()
+        .filter_map(|n| {
+            let plugin = plugins::score_plugin(n, None).ok().flatten()?;
+            Some((plugin, plugins::default_weight(n)?))
+        })
+        .collect();
+    p
 }
 
 pub struct Scheduler {

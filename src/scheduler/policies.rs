@@ -44,14 +44,13 @@ impl Default for Registry {
     }
 }
 
-/// The filters every built-in policy shares: what must hold for a pod to run on a node.
+/// The filters every built-in policy shares: what must hold for a pod to run on a
+/// node (the default profile's filter plugins, in upstream order).
 pub fn default_filters() -> Vec<Box<dyn FilterPlugin>> {
-    vec![
-        Box::new(plugins::NodeUnschedulable),
-        Box::new(plugins::TaintToleration),
-        Box::new(plugins::NodeAffinity),
-        Box::new(plugins::NodeResourcesFit),
-    ]
+    plugins::FILTER_PLUGINS
+        .iter()
+        .filter_map(|n| plugins::filter_plugin(n))
+        .collect()
 }
 
 fn only_score(name: &str, plugin: Box<dyn ScorePlugin>) -> Profile {
@@ -102,7 +101,20 @@ impl Registry {
         r.register(
             "balanced",
             "NodeResourcesBalancedAllocation only: keep each node's CPU and memory use even",
-            |name: &str| only_score(name, Box::new(plugins::BalancedAllocation)),
+            |name: &str| only_score(name, Box::new(plugins::BalancedAllocation::default())),
+        );
+        r.register(
+            "spread",
+            "PodTopologySpread (system defaults: hostname and zone) weight 2 + LeastAllocated 1: spread each app",
+            |name: &str| {
+                let mut p = Profile::new(name);
+                p.filters = default_filters();
+                p.scores = vec![
+                    (Box::new(plugins::PodTopologySpread::default()) as Box<dyn ScorePlugin>, 2),
+                    (Box::new(NodeResourcesFitScore::default()), 1),
+                ];
+                p
+            },
         );
         r.register(
             "random",

@@ -1,11 +1,39 @@
-//! The plugins of the default profile, with upstream's formulas.
+//! The plugins of the default profile, with upstream's formulas, and a registry
+//! that builds them by their upstream names from upstream-shaped plugin args.
 
 use super::framework::{
-    default_normalize, CycleState, FilterPlugin, NodeInfo, PodInfo, ScorePlugin, Snapshot,
-    MAX_NODE_SCORE,
+    default_normalize, CycleState, FilterPlugin, NodeInfo, PodInfo, ScorePlugin, MAX_NODE_SCORE,
 };
-use crate::api::selector::matches_map;
 use crate::api::taint::{tolerated, Taint, TaintEffect, Toleration};
+
+mod args;
+mod common;
+#[cfg(test)]
+mod conv_tests;
+mod image_locality;
+mod inter_pod_affinity;
+mod node_affinity;
+mod node_name;
+mod node_ports;
+mod noderesources;
+mod pod_topology_spread;
+#[cfg(test)]
+pub(crate) mod testutil;
+
+pub use args::{
+    default_weight, filter_plugin, filter_plugin_with_args, score_plugin, FILTER_PLUGINS,
+    SCORE_PLUGINS,
+};
+pub use common::{LABEL_HOSTNAME, LABEL_ZONE};
+pub use image_locality::{normalize_image_name, ImageLocality};
+pub use inter_pod_affinity::InterPodAffinity;
+pub use node_affinity::NodeAffinity;
+pub use node_name::NodeName;
+pub use node_ports::NodePorts;
+pub use noderesources::{
+    broken_linear, default_resources, BalancedAllocation, FitStrategy, NodeResourcesFitScore,
+};
+pub use pod_topology_spread::{system_default_constraints, PodTopologySpread};
 
 /// NodeUnschedulable: a cordoned node takes only pods that tolerate
 /// `node.kubernetes.io/unschedulable:NoSchedule`.
@@ -33,29 +61,6 @@ impl FilterPlugin for NodeUnschedulable {
             Ok(())
         } else {
             Err(vec!["node(s) were unschedulable".into()])
-        }
-    }
-}
-
-/// NodeAffinity (the `nodeSelector` part): every selector label must be on the node.
-pub struct NodeAffinity;
-
-impl FilterPlugin for NodeAffinity {
-    fn name(&self) -> &'static str {
-        "NodeAffinity"
-    }
-    fn filter(
-        &self,
-        pod: &PodInfo,
-        node: &NodeInfo,
-        _state: &CycleState,
-    ) -> Result<(), Vec<String>> {
-        if matches_map(pod.node_selector, &node.labels) {
-            Ok(())
-        } else {
-            Err(vec![
-                "node(s) didn't match Pod's node affinity/selector".into()
-            ])
         }
     }
 }
@@ -151,124 +156,6 @@ impl FilterPlugin for NodeResourcesFit {
     }
 }
 
-/// How NodeResourcesFit scores (its `scoringStrategy.type`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FitStrategy {
-    LeastAllocated,
-    MostAllocated,
-}
-
-/// NodeResourcesFit score: per resource, then weighted mean with integer division.
-/// Uses the non-zero-defaulted requests of the node's pods plus the incoming pod.
-pub struct NodeResourcesFitScore {
-    pub strategy: FitStrategy,
-    pub cpu_weight: i64,
-    pub memory_weight: i64,
-}
-
-impl Default for NodeResourcesFitScore {
-    fn default() -> Self {
-        NodeResourcesFitScore {
-            strategy: FitStrategy::LeastAllocated,
-            cpu_weight: 1,
-            memory_weight: 1,
-        }
-    }
-}
-
-fn least_allocated(requested: i64, capacity: i64) -> i64 {
-    if capacity == 0 || requested > capacity {
-        return 0;
-    }
-    (capacity - requested) * MAX_NODE_SCORE / capacity
-}
-
-fn most_allocated(requested: i64, capacity: i64) -> i64 {
-    if capacity == 0 {
-        return 0;
-    }
-    requested.min(capacity) * MAX_NODE_SCORE / capacity
-}
-
-impl ScorePlugin for NodeResourcesFitScore {
-    fn name(&self) -> &'static str {
-        "NodeResourcesFit"
-    }
-    fn score(&self, pod: &PodInfo, node: &NodeInfo, _state: &CycleState) -> i64 {
-        let f = match self.strategy {
-            FitStrategy::LeastAllocated => least_allocated,
-            FitStrategy::MostAllocated => most_allocated,
-        };
-        let resources = [
-            (
-                node.nonzero_cpu + pod.requests.nonzero_cpu_millis,
-                node.allocatable_cpu,
-                self.cpu_weight,
-            ),
-            (
-                node.nonzero_memory + pod.requests.nonzero_memory,
-                node.allocatable_memory,
-                self.memory_weight,
-            ),
-        ];
-        let (mut total, mut weights) = (0, 0);
-        for (req, cap, w) in resources {
-            if cap == 0 {
-                continue;
-            }
-            total += f(req, cap) * w;
-            weights += w;
-        }
-        if weights == 0 {
-            0
-        } else {
-            total / weights
-        }
-    }
-}
-
-/// NodeResourcesBalancedAllocation: favour nodes whose CPU and memory use stay
-/// balanced. Uses real requests (no defaulting); skipped for pods with none.
-pub struct BalancedAllocation;
-
-impl ScorePlugin for BalancedAllocation {
-    fn name(&self) -> &'static str {
-        "NodeResourcesBalancedAllocation"
-    }
-    fn pre_score(
-        &self,
-        pod: &PodInfo,
-        _snap: &Snapshot,
-        _feasible: &[usize],
-        _state: &mut CycleState,
-    ) -> bool {
-        pod.requests.any_request
-    }
-    fn score(&self, pod: &PodInfo, node: &NodeInfo, _state: &CycleState) -> i64 {
-        let frac = |req: i64, cap: i64| -> Option<f64> {
-            (cap > 0).then(|| (req as f64 / cap as f64).min(1.0))
-        };
-        let fs: Vec<f64> = [
-            frac(
-                node.requested_cpu + pod.requests.cpu_millis,
-                node.allocatable_cpu,
-            ),
-            frac(
-                node.requested_memory + pod.requests.memory,
-                node.allocatable_memory,
-            ),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        let std = match fs.len() {
-            2 => (fs[0] - fs[1]).abs() / 2.0,
-            _ => 0.0,
-        };
-        ((1.0 - std) * MAX_NODE_SCORE as f64) as i64
-    }
-}
-
 #[cfg(test)]
 mod tests {
     //! Golden cases from upstream's unit tests (K8S-FACTS §1).
@@ -360,7 +247,7 @@ mod tests {
 
     #[test]
     fn balanced_allocation_golden() {
-        let p = BalancedAllocation;
+        let p = BalancedAllocation::default();
         let incoming = pod(&[(1000, 2000), (2000, 3000)]);
         assert_eq!(score(&p, &incoming, &node(4000, 10000, &[])), 87);
         assert_eq!(score(&p, &incoming, &node(6000, 10000, &[])), 100);

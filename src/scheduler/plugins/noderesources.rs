@@ -1,0 +1,502 @@
+//! NodeResourcesFit scoring strategies and NodeResourcesBalancedAllocation, with
+//! configurable resources as upstream's `scoringStrategy.resources`.
+
+use crate::api::pod::PodRequests;
+use crate::scheduler::framework::{
+    CycleState, NodeInfo, PodInfo, ScorePlugin, Snapshot, MAX_NODE_SCORE,
+};
+
+/// Upstream `config.MaxCustomPriorityScore`: shape scores run 0..=10.
+pub const MAX_CUSTOM_PRIORITY_SCORE: i64 = 10;
+const MAX_UTILIZATION: i64 = 100;
+
+/// `defaultResourceSpec`: cpu and memory, weight 1 each.
+pub fn default_resources() -> Vec<(String, i64)> {
+    vec![("cpu".into(), 1), ("memory".into(), 1)]
+}
+
+/// How NodeResourcesFit scores (its `scoringStrategy.type`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FitStrategy {
+    LeastAllocated,
+    MostAllocated,
+    /// Piecewise-linear in utilization: `shape` is (utilization 0-100, score 0-10)
+    /// with strictly increasing utilizations.
+    RequestedToCapacityRatio {
+        shape: Vec<(i64, i64)>,
+    },
+}
+
+/// NodeResourcesFit score: a per-resource score, then the weighted mean.
+/// `resources` is (name, weight); empty means cpu:1, memory:1.
+///
+/// "Requested" is what the node's pods request plus the incoming pod. CPU and
+/// memory use the non-zero-defaulted requests (100m / 200Mi per container that sets
+/// none); `ephemeral-storage` and extended resources use real requests, and an
+/// extended resource the pod does not request is skipped, as upstream. Resources
+/// with allocatable 0 are skipped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeResourcesFitScore {
+    pub strategy: FitStrategy,
+    pub resources: Vec<(String, i64)>,
+}
+
+impl Default for NodeResourcesFitScore {
+    fn default() -> Self {
+        NodeResourcesFitScore {
+            strategy: FitStrategy::LeastAllocated,
+            resources: default_resources(),
+        }
+    }
+}
+
+impl NodeResourcesFitScore {
+    pub fn new(strategy: FitStrategy, resources: Vec<(String, i64)>) -> Self {
+        NodeResourcesFitScore {
+            strategy,
+            resources,
+        }
+    }
+}
+
+/// The pod's request for one resource: non-zero-defaulted for cpu/memory when
+/// `nonzero`, real otherwise.
+fn pod_request(r: &PodRequests, name: &str, nonzero: bool) -> i64 {
+    match name {
+        "cpu" if nonzero => r.nonzero_cpu_millis,
+        "cpu" => r.cpu_millis,
+        "memory" if nonzero => r.nonzero_memory,
+        "memory" => r.memory,
+        _ => r.other.get(name).copied().unwrap_or(0),
+    }
+}
+
+/// `calculateResourceAllocatableRequest`: (allocatable, requested incl. the pod),
+/// or (0, 0) to skip the resource.
+fn alloc_and_request(node: &NodeInfo, name: &str, pod_req: i64, nonzero: bool) -> (i64, i64) {
+    match name {
+        "cpu" if nonzero => (node.allocatable_cpu, node.nonzero_cpu + pod_req),
+        "cpu" => (node.allocatable_cpu, node.requested_cpu + pod_req),
+        "memory" if nonzero => (node.allocatable_memory, node.nonzero_memory + pod_req),
+        "memory" => (node.allocatable_memory, node.requested_memory + pod_req),
+        _ => {
+            // extended (scalar) resources the pod does not request are bypassed
+            if pod_req == 0 && name != "ephemeral-storage" {
+                return (0, 0);
+            }
+            match node.allocatable_other.get(name) {
+                Some(&a) => (
+                    a,
+                    node.requested_other.get(name).copied().unwrap_or(0) + pod_req,
+                ),
+                None => (0, 0),
+            }
+        }
+    }
+}
+
+/// `leastRequestedScore`.
+pub fn least_allocated(requested: i64, capacity: i64) -> i64 {
+    if capacity == 0 || requested > capacity {
+        return 0;
+    }
+    (capacity - requested) * MAX_NODE_SCORE / capacity
+}
+
+/// `mostRequestedScore`.
+pub fn most_allocated(requested: i64, capacity: i64) -> i64 {
+    if capacity == 0 {
+        return 0;
+    }
+    requested.min(capacity) * MAX_NODE_SCORE / capacity
+}
+
+/// `helper.BuildBrokenLinearFunction`: flat outside the end points, linear (integer
+/// division) between them.
+pub fn broken_linear(shape: &[(i64, i64)], p: i64) -> i64 {
+    broken_linear_scaled(shape, 1, p)
+}
+
+/// [`broken_linear`] over `shape` with every score multiplied by `k` first.
+fn broken_linear_scaled(shape: &[(i64, i64)], k: i64, p: i64) -> i64 {
+    for (i, &(u, s)) in shape.iter().enumerate() {
+        if p <= u {
+            if i == 0 {
+                return s * k;
+            }
+            let (pu, ps) = shape[i - 1];
+            return ps * k + (s * k - ps * k) * (p - pu) / (u - pu);
+        }
+    }
+    shape.last().map_or(0, |&(_, s)| s * k)
+}
+
+/// `scaledUtilization`: requested × 100 / capacity, clamped to [0, 100], exact.
+fn utilization(requested: i64, capacity: i64) -> i64 {
+    if capacity <= 0 || requested <= 0 {
+        return 0;
+    }
+    if requested >= capacity {
+        return MAX_UTILIZATION;
+    }
+    (requested as i128 * MAX_UTILIZATION as i128 / capacity as i128) as i64
+}
+
+/// RequestedToCapacityRatio score of one resource: shape scores (0-10) are scaled
+/// to 0-100 before interpolating, as upstream.
+pub fn rtcr_resource(shape: &[(i64, i64)], requested: i64, capacity: i64) -> i64 {
+    let k = MAX_NODE_SCORE / MAX_CUSTOM_PRIORITY_SCORE;
+    if capacity == 0 || requested > capacity {
+        return broken_linear_scaled(shape, k, MAX_UTILIZATION);
+    }
+    broken_linear_scaled(shape, k, utilization(requested, capacity))
+}
+
+fn resources_or_default(r: &[(String, i64)]) -> impl Iterator<Item = (&str, i64)> {
+    const DEFAULT: [(&str, i64); 2] = [("cpu", 1), ("memory", 1)];
+    let custom = r.iter().map(|(n, w)| (n.as_str(), *w));
+    let default = DEFAULT.iter().copied();
+    if r.is_empty() {
+        either(None, Some(default))
+    } else {
+        either(Some(custom), None)
+    }
+}
+
+fn either<A: Iterator<Item = T>, B: Iterator<Item = T>, T>(
+    a: Option<A>,
+    b: Option<B>,
+) -> impl Iterator<Item = T> {
+    a.into_iter().flatten().chain(b.into_iter().flatten())
+}
+
+impl ScorePlugin for NodeResourcesFitScore {
+    fn name(&self) -> &'static str {
+        "NodeResourcesFit"
+    }
+    fn score(&self, pod: &PodInfo, node: &NodeInfo, _state: &CycleState) -> i64 {
+        let (mut total, mut weights) = (0i64, 0i64);
+        for (name, w) in resources_or_default(&self.resources) {
+            let req = pod_request(&pod.requests, name, true);
+            let (cap, req) = alloc_and_request(node, name, req, true);
+            if cap == 0 {
+                continue;
+            }
+            match &self.strategy {
+                FitStrategy::LeastAllocated => {
+                    total += least_allocated(req, cap) * w;
+                    weights += w;
+                }
+                FitStrategy::MostAllocated => {
+                    total += most_allocated(req, cap) * w;
+                    weights += w;
+                }
+                FitStrategy::RequestedToCapacityRatio { shape } => {
+                    let s = rtcr_resource(shape, req, cap);
+                    if s > 0 {
+                        total += s * w;
+                        weights += w;
+                    }
+                }
+            }
+        }
+        if weights == 0 {
+            return 0;
+        }
+        match self.strategy {
+            // math.Round(nodeScore / weightSum), both non-negative
+            FitStrategy::RequestedToCapacityRatio { .. } => (2 * total + weights) / (2 * weights),
+            _ => total / weights,
+        }
+    }
+}
+
+/// NodeResourcesBalancedAllocation: favour nodes whose resource fractions stay
+/// close to each other. Uses real requests (no defaulting); 1 − std of the
+/// fractions (|f0 − f1| / 2 for two, population std for three or more) × 100,
+/// truncated. Skipped for a pod that requests none of the resources (upstream's
+/// best-effort skip). `resources` empty means cpu and memory; weights are ignored,
+/// as upstream.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BalancedAllocation {
+    pub resources: Vec<(String, i64)>,
+}
+
+impl BalancedAllocation {
+    pub fn new(resources: Vec<(String, i64)>) -> Self {
+        BalancedAllocation { resources }
+    }
+}
+
+impl ScorePlugin for BalancedAllocation {
+    fn name(&self) -> &'static str {
+        "NodeResourcesBalancedAllocation"
+    }
+    fn pre_score(
+        &self,
+        pod: &PodInfo,
+        _snap: &Snapshot,
+        _feasible: &[usize],
+        _state: &mut CycleState,
+    ) -> bool {
+        resources_or_default(&self.resources)
+            .any(|(n, _)| pod_request(&pod.requests, n, false) != 0)
+    }
+    fn score(&self, pod: &PodInfo, node: &NodeInfo, _state: &CycleState) -> i64 {
+        let fraction = |name: &str| -> Option<f64> {
+            let req = pod_request(&pod.requests, name, false);
+            let (cap, req) = alloc_and_request(node, name, req, false);
+            (cap != 0).then(|| (req as f64 / cap as f64).min(1.0))
+        };
+        let fractions =
+            || resources_or_default(&self.resources).filter_map(|(name, _)| fraction(name));
+        let (mut n, mut total, mut first) = (0usize, 0f64, [0f64; 2]);
+        for f in fractions() {
+            if n < 2 {
+                first[n] = f;
+            }
+            n += 1;
+            total += f;
+        }
+        let std = match n {
+            2 => ((first[0] - first[1]) / 2.0).abs(),
+            n if n > 2 => {
+                let mean = total / n as f64;
+                let sum: f64 = fractions().map(|f| (f - mean) * (f - mean)).sum();
+                (sum / n as f64).sqrt()
+            }
+            _ => 0.0,
+        };
+        ((1.0 - std) * MAX_NODE_SCORE as f64) as i64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scheduler::plugins::testutil::*;
+
+    fn res_pod(containers: &[&[(&str, i64)]]) -> crate::api::Pod {
+        with_spec(pod("p", &[]), |s| {
+            s.containers = containers
+                .iter()
+                .enumerate()
+                .map(|(i, reqs)| {
+                    let mut c = container(&format!("c{i}"), "img");
+                    for &(name, v) in reqs.iter() {
+                        match name {
+                            "cpu" => c.requests.cpu_millis = Some(v),
+                            "memory" => c.requests.memory = Some(v),
+                            _ => {
+                                c.requests.other.insert(name.into(), v);
+                            }
+                        }
+                    }
+                    c
+                })
+                .collect();
+        })
+    }
+
+    fn res_node(name: &str, alloc: &[(&str, i64)]) -> NodeInfo {
+        let mut n = node(name, &[]);
+        n.allocatable_cpu = 0;
+        n.allocatable_memory = 0;
+        for &(r, v) in alloc {
+            match r {
+                "cpu" => n.allocatable_cpu = v,
+                "memory" => n.allocatable_memory = v,
+                _ => {
+                    n.allocatable_other.insert(r.into(), v);
+                }
+            }
+        }
+        n
+    }
+
+    /// requested_to_capacity_ratio_test.go TestBrokenLinearFunction.
+    #[test]
+    fn broken_linear_golden() {
+        let f = [(10, 1), (90, 9)];
+        for (p, want) in [
+            (-10, 1),
+            (0, 1),
+            (9, 1),
+            (10, 1),
+            (15, 1),
+            (19, 1),
+            (20, 2),
+            (89, 8),
+            (90, 9),
+            (99, 9),
+            (100, 9),
+            (110, 9),
+        ] {
+            assert_eq!(broken_linear(&f, p), want, "p={p}");
+        }
+        let f = [(0, 2), (40, 10), (100, 0)];
+        for (p, want) in [
+            (-10, 2),
+            (0, 2),
+            (20, 6),
+            (30, 8),
+            (40, 10),
+            (70, 5),
+            (100, 0),
+            (110, 0),
+        ] {
+            assert_eq!(broken_linear(&f, p), want, "p={p}");
+        }
+        let f = [(0, 2), (40, 2), (100, 2)];
+        for p in [-10, 0, 20, 30, 40, 70, 100, 110] {
+            assert_eq!(broken_linear(&f, p), 2);
+        }
+    }
+
+    fn rtcr(shape: &[(i64, i64)], resources: &[(&str, i64)]) -> NodeResourcesFitScore {
+        NodeResourcesFitScore {
+            strategy: FitStrategy::RequestedToCapacityRatio {
+                shape: shape.to_vec(),
+            },
+            resources: resources.iter().map(|(n, w)| (n.to_string(), *w)).collect(),
+        }
+    }
+
+    /// TestRequestedToCapacityRatioScoringStrategy.
+    #[test]
+    fn rtcr_golden_cpu_memory() {
+        let p = rtcr(&[(0, 10), (100, 0)], &[("cpu", 1), ("memory", 1)]);
+        // nothing requested (pods with no containers) → 100, 100
+        let mut n1 = res_node("node1", &[("cpu", 4000), ("memory", 10000)]);
+        let empty = with_spec(pod("e", &[]), |s| s.containers.clear());
+        place(&mut n1, &empty);
+        place(&mut n1, &empty);
+        let n2 = res_node("node2", &[("cpu", 4000), ("memory", 10000)]);
+        let c = Cluster::new(vec![n1, n2]);
+        assert_eq!(c.score(&p, &empty).unwrap().0, vec![100, 100]);
+        // differently sized nodes: cpu 3000/4000 → 25, mem 5000/10000 → 50 → round(37.5) = 38
+        let incoming = res_pod(&[
+            &[("cpu", 1000), ("memory", 2000)],
+            &[("cpu", 2000), ("memory", 3000)],
+        ]);
+        let c = Cluster::new(vec![
+            res_node("node1", &[("cpu", 4000), ("memory", 10000)]),
+            res_node("node2", &[("cpu", 6000), ("memory", 10000)]),
+        ]);
+        assert_eq!(c.score(&p, &incoming).unwrap().0, vec![38, 50]);
+        // no resources requested, pods scheduled with resources
+        let mut n1 = res_node("node1", &[("cpu", 4000), ("memory", 10000)]);
+        let mut n2 = res_node("node2", &[("cpu", 6000), ("memory", 10000)]);
+        place(&mut n1, &res_pod(&[&[("cpu", 3000), ("memory", 5000)]]));
+        place(&mut n2, &res_pod(&[&[("cpu", 3000), ("memory", 5000)]]));
+        let c = Cluster::new(vec![n1, n2]);
+        assert_eq!(c.score(&p, &empty).unwrap().0, vec![38, 50]);
+    }
+
+    /// TestResourceBinPackingSingleExtended / MultipleExtended.
+    #[test]
+    fn rtcr_golden_extended() {
+        let node1 = || {
+            res_node(
+                "node1",
+                &[
+                    ("cpu", 4000),
+                    ("memory", 10000 << 20),
+                    ("intel.com/foo", 8),
+                    ("intel.com/bar", 4),
+                ],
+            )
+        };
+        let node2 = || {
+            res_node(
+                "node2",
+                &[
+                    ("cpu", 4000),
+                    ("memory", 10000 << 20),
+                    ("intel.com/foo", 4),
+                    ("intel.com/bar", 8),
+                ],
+            )
+        };
+        let single = rtcr(&[(0, 0), (100, 1)], &[("intel.com/foo", 1)]);
+        let c = Cluster::new(vec![node1(), node2()]);
+        assert_eq!(c.score(&single, &res_pod(&[&[]])).unwrap().0, vec![0, 0]);
+        assert_eq!(
+            c.score(&single, &res_pod(&[&[("intel.com/foo", 2)]]))
+                .unwrap()
+                .0,
+            vec![2, 5]
+        );
+        let mut n2 = node2();
+        place(&mut n2, &res_pod(&[&[("intel.com/foo", 2)]]));
+        let c2 = Cluster::new(vec![node1(), n2]);
+        assert_eq!(
+            c2.score(&single, &res_pod(&[&[("intel.com/foo", 2)]]))
+                .unwrap()
+                .0,
+            vec![2, 10]
+        );
+        assert_eq!(
+            c.score(&single, &res_pod(&[&[("intel.com/foo", 4)]]))
+                .unwrap()
+                .0,
+            vec![5, 10]
+        );
+
+        let multi = rtcr(
+            &[(0, 0), (100, 1)],
+            &[("intel.com/foo", 3), ("intel.com/bar", 5)],
+        );
+        // node1 foo 8 bar 4; node2 foo 4 bar 8
+        let pod1 = res_pod(&[&[("intel.com/foo", 2), ("intel.com/bar", 2)]]);
+        let pod2 = res_pod(&[&[("intel.com/foo", 4), ("intel.com/bar", 2)]]);
+        assert_eq!(c.score(&multi, &res_pod(&[&[]])).unwrap().0, vec![0, 0]);
+        assert_eq!(c.score(&multi, &pod1).unwrap().0, vec![4, 3]);
+        let mut n2 = node2();
+        place(&mut n2, &pod2);
+        let c2 = Cluster::new(vec![node1(), n2]);
+        assert_eq!(c2.score(&multi, &pod1).unwrap().0, vec![4, 7]);
+        assert_eq!(c.score(&multi, &pod2).unwrap().0, vec![5, 5]);
+    }
+
+    #[test]
+    fn extended_resources_in_least_and_most_allocated() {
+        let res = vec![("cpu".to_string(), 1), ("nvidia.com/gpu".to_string(), 2)];
+        let la = NodeResourcesFitScore::new(FitStrategy::LeastAllocated, res.clone());
+        let ma = NodeResourcesFitScore::new(FitStrategy::MostAllocated, res);
+        let c = Cluster::new(vec![res_node(
+            "n",
+            &[("cpu", 4000), ("memory", 1 << 30), ("nvidia.com/gpu", 4)],
+        )]);
+        // cpu 1000/4000: LA 75, MA 25; gpu 1/4: LA 75, MA 25 → weighted (75 + 150) / 3 = 75
+        let p = res_pod(&[&[("cpu", 1000), ("nvidia.com/gpu", 1)]]);
+        assert_eq!(c.score(&la, &p).unwrap().0, vec![75]);
+        assert_eq!(c.score(&ma, &p).unwrap().0, vec![25]);
+        // a pod not asking for the gpu: only cpu counts
+        let p = res_pod(&[&[("cpu", 2000)]]);
+        assert_eq!(c.score(&la, &p).unwrap().0, vec![50]);
+    }
+
+    #[test]
+    fn balanced_allocation_three_resources_uses_population_std() {
+        let b = BalancedAllocation::new(vec![
+            ("cpu".into(), 1),
+            ("memory".into(), 1),
+            ("nvidia.com/gpu".into(), 1),
+        ]);
+        let c = Cluster::new(vec![res_node(
+            "n",
+            &[("cpu", 4000), ("memory", 1000), ("nvidia.com/gpu", 4)],
+        )]);
+        // fractions 0.5, 0.25, 1.0: mean 0.5833; var = (0.00694 + 0.11111 + 0.17361)/3 = 0.09722
+        // std 0.31180 → trunc((1 − 0.31180) × 100) = 68
+        let p = res_pod(&[&[("cpu", 2000), ("memory", 250), ("nvidia.com/gpu", 4)]]);
+        assert_eq!(c.score(&b, &p).unwrap().0, vec![68]);
+        // without the gpu request the gpu is skipped: |0.5 − 0.25| / 2 → 87
+        let p = res_pod(&[&[("cpu", 2000), ("memory", 250)]]);
+        assert_eq!(c.score(&b, &p).unwrap().0, vec![87]);
+        // best-effort (explicit zeros) is skipped
+        let p = res_pod(&[&[("cpu", 0), ("memory", 0)]]);
+        assert_eq!(c.score(&b, &p), None);
+    }
+}

@@ -1,0 +1,707 @@
+//! PodTopologySpread: spread matching pods evenly over topology domains.
+//!
+//! Filter enforces `DoNotSchedule` constraints (skew = matching pods in the node's
+//! domain + self − global minimum over eligible domains ≤ maxSkew); Score prefers
+//! nodes whose domains hold fewer matching pods for `ScheduleAnyway` constraints.
+//!
+//! System default constraints (pods with no constraints of their own): hostname
+//! maxSkew 3 and zone maxSkew 5, ScheduleAnyway. Upstream selects the pods to count
+//! with the selectors of the Services / ReplicaSets / StatefulSets that own the pod;
+//! kubesim uses the pod's own labels (for a ReplicaSet's pods, the template labels,
+//! which the ReplicaSet selector matches), restricted to the pod's namespace. A pod
+//! without labels gets no default constraints.
+//!
+//! Matching pods are counted over `NodeInfo::pods` (same namespace, selector
+//! match); terminating pods are counted too (the summary does not say).
+
+use super::common::{
+    has_untolerated_hard_taint, required_node_affinity_matches, selector_matches, LABEL_HOSTNAME,
+    LABEL_ZONE,
+};
+use crate::api::affinity::{TopologySpreadConstraint, WhenUnsatisfiable};
+use crate::api::selector::{LabelSelector, Labels};
+use crate::scheduler::framework::{
+    CycleState, FilterPlugin, NodeInfo, PodInfo, ScorePlugin, Snapshot, MAX_NODE_SCORE,
+};
+use std::collections::BTreeMap;
+
+/// Upstream's `ErrReasonConstraintsNotMatch`.
+pub const ERR_REASON_CONSTRAINTS_NOT_MATCH: &str =
+    "node(s) didn't match pod topology spread constraints";
+/// Upstream's `ErrReasonNodeLabelNotMatch`.
+pub const ERR_REASON_NODE_LABEL_NOT_MATCH: &str =
+    "node(s) didn't match pod topology spread constraints (missing required label)";
+const FILTER_KEY: &str = "PreFilterPodTopologySpread";
+const SCORE_KEY: &str = "PreScorePodTopologySpread";
+/// Raw score of a node PreScore ignores (missing a topology key).
+const INVALID_SCORE: i64 = -1;
+
+/// A constraint with its selector resolved for the pod being scheduled.
+#[derive(Debug, Clone)]
+struct Constraint {
+    max_skew: i64,
+    topology_key: String,
+    /// `None` selects nothing.
+    selector: Option<LabelSelector>,
+    min_domains: i64,
+    node_affinity_honor: bool,
+    node_taints_honor: bool,
+}
+
+impl Constraint {
+    fn matches_pod(&self, labels: &Labels) -> bool {
+        selector_matches(self.selector.as_ref(), labels)
+    }
+
+    /// Matching pods on `node` in namespace `ns`.
+    fn count_on(&self, node: &NodeInfo, ns: &str) -> i64 {
+        node.pods
+            .iter()
+            .filter(|p| p.key.namespace == ns && self.matches_pod(&p.labels))
+            .count() as i64
+    }
+
+    /// `matchNodeInclusionPolicies`.
+    fn includes(&self, pod: &PodInfo, node: &NodeInfo) -> bool {
+        if self.node_affinity_honor
+            && !required_node_affinity_matches(
+                pod.node_selector,
+                pod.spec,
+                &node.name,
+                &node.labels,
+            )
+        {
+            return false;
+        }
+        !(self.node_taints_honor && has_untolerated_hard_taint(&node.taints, pod.tolerations))
+    }
+}
+
+/// PodTopologySpread, filter and score. `default_constraints` apply to pods with
+/// no `topologySpreadConstraints` of their own (their label selectors are ignored:
+/// the pod's labels select); `system_defaulted` is upstream's
+/// `defaultingType: System`, under which nodes missing a default topology key are
+/// still scored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PodTopologySpread {
+    pub default_constraints: Vec<TopologySpreadConstraint>,
+    pub system_defaulted: bool,
+}
+
+impl Default for PodTopologySpread {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The system default constraints (`defaultingType: System`).
+pub fn system_default_constraints() -> Vec<TopologySpreadConstraint> {
+    [(LABEL_HOSTNAME, 3), (LABEL_ZONE, 5)]
+        .into_iter()
+        .map(|(key, skew)| TopologySpreadConstraint {
+            max_skew: skew,
+            topology_key: key.into(),
+            when_unsatisfiable: WhenUnsatisfiable::ScheduleAnyway,
+            label_selector: None,
+            min_domains: None,
+            node_affinity_honor: true,
+            node_taints_honor: false,
+            match_label_keys: Vec::new(),
+        })
+        .collect()
+}
+
+impl PodTopologySpread {
+    /// With the system default constraints.
+    pub fn new() -> Self {
+        PodTopologySpread {
+            default_constraints: system_default_constraints(),
+            system_defaulted: true,
+        }
+    }
+
+    /// `defaultingType: List` with these default constraints.
+    pub fn with_default_constraints(list: Vec<TopologySpreadConstraint>) -> Self {
+        PodTopologySpread {
+            default_constraints: list,
+            system_defaulted: false,
+        }
+    }
+
+    /// The pod's constraints for `action` (`filterTopologySpreadConstraints` /
+    /// `buildDefaultConstraints`).
+    fn constraints(&self, pod: &PodInfo, action: WhenUnsatisfiable) -> Vec<Constraint> {
+        let own = !pod.spec.topology_spread.is_empty();
+        let source = if own {
+            &pod.spec.topology_spread
+        } else {
+            &self.default_constraints
+        };
+        let default_selector = if own || pod.labels.is_empty() {
+            None
+        } else {
+            Some(LabelSelector::from_labels(pod.labels.clone()))
+        };
+        if !own && default_selector.is_none() {
+            return Vec::new();
+        }
+        source
+            .iter()
+            .filter(|c| c.when_unsatisfiable == action)
+            .map(|c| {
+                let mut selector = c.label_selector.clone();
+                // matchLabelKeys: AND key=value for the keys the pod has
+                let extra: Labels = c
+                    .match_label_keys
+                    .iter()
+                    .filter_map(|k| pod.labels.get(k).map(|v| (k.clone(), v.clone())))
+                    .collect();
+                if !extra.is_empty() {
+                    selector = Some(match selector {
+                        // upstream: a nil selector merged with match labels is just them
+                        None => LabelSelector::from_labels(extra),
+                        Some(mut s) => {
+                            s.match_labels.extend(extra);
+                            s
+                        }
+                    });
+                }
+                if let Some(d) = &default_selector {
+                    selector = Some(d.clone());
+                }
+                Constraint {
+                    max_skew: c.max_skew as i64,
+                    topology_key: c.topology_key.clone(),
+                    selector,
+                    min_domains: c.min_domains.unwrap_or(1) as i64,
+                    node_affinity_honor: c.node_affinity_honor,
+                    node_taints_honor: c.node_taints_honor,
+                }
+            })
+            .collect()
+    }
+}
+
+fn has_all_keys(node: &NodeInfo, cs: &[Constraint]) -> bool {
+    cs.iter().all(|c| node.labels.contains_key(&c.topology_key))
+}
+
+#[derive(Debug)]
+struct FilterState {
+    constraints: Vec<Constraint>,
+    /// Per constraint: domain value → matching pods.
+    counts: Vec<BTreeMap<String, i64>>,
+    /// Per constraint: the global minimum with minDomains applied.
+    min_match: Vec<i64>,
+    /// Per constraint: whether the incoming pod matches its selector.
+    self_match: Vec<i64>,
+}
+
+impl FilterPlugin for PodTopologySpread {
+    fn name(&self) -> &'static str {
+        "PodTopologySpread"
+    }
+    fn pre_filter(
+        &self,
+        pod: &PodInfo,
+        snap: &Snapshot,
+        state: &mut CycleState,
+    ) -> Result<(), String> {
+        let constraints = self.constraints(pod, WhenUnsatisfiable::DoNotSchedule);
+        let mut counts = vec![BTreeMap::<String, i64>::new(); constraints.len()];
+        if !constraints.is_empty() {
+            for (_, node) in snap.present() {
+                if !has_all_keys(node, &constraints) {
+                    continue;
+                }
+                for (i, c) in constraints.iter().enumerate() {
+                    if !c.includes(pod, node) {
+                        continue;
+                    }
+                    let value = &node.labels[&c.topology_key];
+                    let n = c.count_on(node, pod.namespace);
+                    match counts[i].get_mut(value.as_str()) {
+                        Some(v) => *v += n,
+                        None => {
+                            counts[i].insert(value.clone(), n);
+                        }
+                    }
+                }
+            }
+        }
+        let min_match = constraints
+            .iter()
+            .zip(&counts)
+            .map(|(c, m)| {
+                if (m.len() as i64) < c.min_domains {
+                    0
+                } else {
+                    m.values().copied().min().unwrap_or(i32::MAX as i64)
+                }
+            })
+            .collect();
+        let self_match = constraints
+            .iter()
+            .map(|c| c.matches_pod(pod.labels) as i64)
+            .collect();
+        state.insert(
+            FILTER_KEY,
+            FilterState {
+                constraints,
+                counts,
+                min_match,
+                self_match,
+            },
+        );
+        Ok(())
+    }
+    fn filter(
+        &self,
+        _pod: &PodInfo,
+        node: &NodeInfo,
+        state: &CycleState,
+    ) -> Result<(), Vec<String>> {
+        let Some(s) = state.get::<FilterState>(FILTER_KEY) else {
+            return Ok(());
+        };
+        for (i, c) in s.constraints.iter().enumerate() {
+            let Some(value) = node.labels.get(&c.topology_key) else {
+                return Err(vec![ERR_REASON_NODE_LABEL_NOT_MATCH.into()]);
+            };
+            let matched = s.counts[i].get(value.as_str()).copied().unwrap_or(0);
+            let skew = matched + s.self_match[i] - s.min_match[i];
+            if skew > c.max_skew {
+                return Err(vec![ERR_REASON_CONSTRAINTS_NOT_MATCH.into()]);
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug)]
+struct ScoreState {
+    constraints: Vec<Constraint>,
+    /// Nodes missing a topology key are ignored (raw score −1, normalized 0).
+    require_all: bool,
+    /// Per constraint (non-hostname): domain value → matching pods.
+    counts: Vec<BTreeMap<String, i64>>,
+    /// Per constraint: ln(domains + 2).
+    weights: Vec<f64>,
+}
+
+impl ScorePlugin for PodTopologySpread {
+    fn name(&self) -> &'static str {
+        "PodTopologySpread"
+    }
+    fn pre_score(
+        &self,
+        pod: &PodInfo,
+        snap: &Snapshot,
+        feasible: &[usize],
+        state: &mut CycleState,
+    ) -> bool {
+        if snap.node_count == 0 {
+            return false;
+        }
+        let constraints = self.constraints(pod, WhenUnsatisfiable::ScheduleAnyway);
+        if constraints.is_empty() {
+            return false;
+        }
+        let require_all = !pod.spec.topology_spread.is_empty() || !self.system_defaulted;
+        let mut counts = vec![BTreeMap::<String, i64>::new(); constraints.len()];
+        let mut ignored = 0usize;
+        for &i in feasible {
+            let node = &snap.nodes[i];
+            if require_all && !has_all_keys(node, &constraints) {
+                ignored += 1;
+                continue;
+            }
+            for (ci, c) in constraints.iter().enumerate() {
+                if c.topology_key == LABEL_HOSTNAME {
+                    continue;
+                }
+                let value = node.labels.get(&c.topology_key).map_or("", String::as_str);
+                if !counts[ci].contains_key(value) {
+                    counts[ci].insert(value.to_string(), 0);
+                }
+            }
+        }
+        let weights = constraints
+            .iter()
+            .zip(&counts)
+            .map(|(c, m)| {
+                let size = if c.topology_key == LABEL_HOSTNAME {
+                    feasible.len() - ignored
+                } else {
+                    m.len()
+                };
+                ((size + 2) as f64).ln()
+            })
+            .collect();
+        let needs_counts = constraints.iter().any(|c| c.topology_key != LABEL_HOSTNAME);
+        if needs_counts {
+            for (_, node) in snap.present() {
+                if require_all && !has_all_keys(node, &constraints) {
+                    continue;
+                }
+                for (ci, c) in constraints.iter().enumerate() {
+                    if c.topology_key == LABEL_HOSTNAME || !c.includes(pod, node) {
+                        continue;
+                    }
+                    let value = node.labels.get(&c.topology_key).map_or("", String::as_str);
+                    if let Some(cnt) = counts[ci].get_mut(value) {
+                        *cnt += c.count_on(node, pod.namespace);
+                    }
+                }
+            }
+        }
+        state.insert(
+            SCORE_KEY,
+            ScoreState {
+                constraints,
+                require_all,
+                counts,
+                weights,
+            },
+        );
+        true
+    }
+    fn score(&self, pod: &PodInfo, node: &NodeInfo, state: &CycleState) -> i64 {
+        let Some(s) = state.get::<ScoreState>(SCORE_KEY) else {
+            return 0;
+        };
+        if s.require_all && !has_all_keys(node, &s.constraints) {
+            return INVALID_SCORE;
+        }
+        let mut score = 0f64;
+        for (i, c) in s.constraints.iter().enumerate() {
+            let Some(value) = node.labels.get(&c.topology_key) else {
+                continue;
+            };
+            let cnt = if c.topology_key == LABEL_HOSTNAME {
+                c.count_on(node, pod.namespace)
+            } else {
+                s.counts[i].get(value.as_str()).copied().unwrap_or(0)
+            };
+            // scoreForCount
+            score += cnt as f64 * s.weights[i] + (c.max_skew - 1) as f64;
+        }
+        score.round() as i64
+    }
+    fn normalize(&self, scores: &mut [i64], state: &CycleState) {
+        if state.get::<ScoreState>(SCORE_KEY).is_none() {
+            return;
+        }
+        let (mut min, mut max) = (i64::MAX, 0i64);
+        for &s in scores.iter().filter(|&&s| s != INVALID_SCORE) {
+            min = min.min(s);
+            max = max.max(s);
+        }
+        for s in scores.iter_mut() {
+            *s = if *s == INVALID_SCORE {
+                0
+            } else if max == 0 {
+                MAX_NODE_SCORE
+            } else {
+                MAX_NODE_SCORE * (max + min - *s) / max
+            };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::selector::{Operator, Requirement};
+    use crate::api::Pod;
+    use crate::scheduler::plugins::testutil::*;
+
+    fn exists(key: &str) -> LabelSelector {
+        LabelSelector {
+            match_labels: Labels::new(),
+            match_expressions: vec![Requirement::new(key, Operator::Exists, vec![]).unwrap()],
+        }
+    }
+
+    fn tsc(skew: i32, key: &str, when: WhenUnsatisfiable, sel: &str) -> TopologySpreadConstraint {
+        TopologySpreadConstraint {
+            max_skew: skew,
+            topology_key: key.into(),
+            when_unsatisfiable: when,
+            label_selector: Some(exists(sel)),
+            min_domains: None,
+            node_affinity_honor: true,
+            node_taints_honor: false,
+            match_label_keys: vec![],
+        }
+    }
+
+    fn spread_pod(l: &[(&str, &str)], cs: Vec<TopologySpreadConstraint>) -> Pod {
+        with_spec(pod("p", l), |s| s.topology_spread = cs)
+    }
+
+    /// Nodes with the given labels and `n` pods labelled `l` each.
+    type Kv<'a> = &'a [(&'a str, &'a str)];
+    type NodeSpec<'a> = (&'a str, Kv<'a>, &'a [(usize, Kv<'a>)]);
+
+    fn cluster(nodes: &[NodeSpec]) -> Cluster {
+        Cluster::new(
+            nodes
+                .iter()
+                .map(|(name, labels, pods)| {
+                    let mut n = bare(name, labels);
+                    for (count, l) in pods.iter() {
+                        for i in 0..*count {
+                            place(&mut n, &pod(&format!("{name}-{i}"), l));
+                        }
+                    }
+                    n
+                })
+                .collect(),
+        )
+    }
+
+    fn bare(name: &str, l: &[(&str, &str)]) -> NodeInfo {
+        let mut n = node(name, l);
+        if !l.iter().any(|(k, _)| *k == LABEL_HOSTNAME) {
+            n.labels.remove(LABEL_HOSTNAME);
+        }
+        n
+    }
+
+    const FOO: &[(&str, &str)] = &[("foo", "")];
+    const BAR: &[(&str, &str)] = &[("bar", "")];
+    const FOOBAR: &[(&str, &str)] = &[("foo", ""), ("bar", "")];
+    use WhenUnsatisfiable::*;
+
+    fn host(n: &str) -> (&str, &str) {
+        (LABEL_HOSTNAME, n)
+    }
+
+    /// scoring_test.go TestPodTopologySpreadScore cases (hostname constraints).
+    #[test]
+    fn score_golden_hostname() {
+        let pl = PodTopologySpread::new();
+        let c = cluster(&[
+            ("node-a", &[host("node-a")], &[(2, FOO)]),
+            ("node-b", &[host("node-b")], &[(1, FOO)]),
+            ("node-c", &[host("node-c")], &[]),
+            ("node-d", &[host("node-d")], &[(3, FOO)]),
+        ]);
+        let p = spread_pod(FOO, vec![tsc(2, LABEL_HOSTNAME, ScheduleAnyway, "foo")]);
+        assert_eq!(c.score(&pl, &p).unwrap().1, vec![33, 66, 100, 16]);
+
+        let c = cluster(&[
+            ("node-a", &[host("node-a")], &[(4, FOO)]),
+            ("node-b", &[host("node-b")], &[(3, FOO)]),
+            ("node-c", &[host("node-c")], &[(2, FOO)]),
+            ("node-d", &[host("node-d")], &[(1, FOO)]),
+        ]);
+        let p = spread_pod(FOO, vec![tsc(3, LABEL_HOSTNAME, ScheduleAnyway, "foo")]);
+        assert_eq!(c.score(&pl, &p).unwrap().1, vec![44, 66, 77, 100]);
+        // "system defaulting, nodes don't have zone, pods match service"
+        assert_eq!(
+            c.score(&pl, &pod("p", FOO)).unwrap().1,
+            vec![44, 66, 77, 100]
+        );
+        // no labels → no default constraints → skipped
+        assert_eq!(c.score(&pl, &pod("p", &[])), None);
+
+        // 3 out of 4 nodes are candidates (node-y is not)
+        let c = cluster(&[
+            ("node-a", &[host("node-a")], &[(4, FOO)]),
+            ("node-b", &[host("node-b")], &[(2, FOO)]),
+            ("node-x", &[host("node-x")], &[(1, FOO)]),
+            ("node-y", &[host("node-y")], &[(3, FOO)]),
+        ]);
+        let p = spread_pod(FOO, vec![tsc(1, LABEL_HOSTNAME, ScheduleAnyway, "foo")]);
+        assert_eq!(
+            c.score_on(&pl, &p, &[0, 1, 2]).unwrap().1,
+            vec![33, 83, 100]
+        );
+        // ... and node-b lacks the topology key
+        let c = cluster(&[
+            ("node-a", &[host("node-a")], &[(4, FOO)]),
+            ("node-b", &[("n", "node-b")], &[(2, FOO)]),
+            ("node-x", &[host("node-x")], &[(1, FOO)]),
+            ("node-y", &[host("node-y")], &[(3, FOO)]),
+        ]);
+        let (raw, norm) = c.score_on(&pl, &p, &[0, 1, 2]).unwrap();
+        assert_eq!(raw[1], -1);
+        assert_eq!(norm, vec![16, 0, 100]);
+    }
+
+    /// TestPodTopologySpreadScore zone / two-constraint cases.
+    #[test]
+    fn score_golden_zone() {
+        let pl = PodTopologySpread::new();
+        let z = |zone: &'static str, h: &'static str| -> Vec<(&'static str, &'static str)> {
+            vec![("zone", zone), (LABEL_HOSTNAME, h)]
+        };
+        let (za, zb, zx, zy) = (
+            z("zone1", "node-a"),
+            z("zone1", "node-b"),
+            z("zone2", "node-x"),
+            z("zone2", "node-y"),
+        );
+        let c = cluster(&[
+            ("node-a", &za, &[(4, FOO)]),
+            ("node-b", &zb, &[(2, FOO)]),
+            ("node-x", &zx, &[(1, FOO)]),
+            ("node-y", &zy, &[(3, FOO)]),
+        ]);
+        let p = spread_pod(FOO, vec![tsc(1, "zone", ScheduleAnyway, "foo")]);
+        assert_eq!(
+            c.score_on(&pl, &p, &[0, 1, 2]).unwrap().1,
+            vec![75, 75, 100]
+        );
+
+        let c = cluster(&[
+            ("node-a", &za, &[(2, FOO)]),
+            ("node-b", &zb, &[(1, FOO)]),
+            ("node-x", &zx, &[(2, FOO)]),
+            ("node-y", &zy, &[(4, FOO)]),
+        ]);
+        let p = spread_pod(
+            FOO,
+            vec![
+                tsc(1, "zone", ScheduleAnyway, "foo"),
+                tsc(1, LABEL_HOSTNAME, ScheduleAnyway, "foo"),
+            ],
+        );
+        assert_eq!(c.score_on(&pl, &p, &[0, 2]).unwrap().1, vec![100, 63]);
+
+        let both = |l: &'static [(&'static str, &'static str)]| l;
+        let c = cluster(&[
+            ("node-a", &za, &[(1, both(FOO))]),
+            ("node-b", &zb, &[(1, FOOBAR)]),
+            ("node-x", &zx, &[]),
+            ("node-y", &zy, &[(1, FOO), (1, BAR)]),
+        ]);
+        let p = spread_pod(
+            FOOBAR,
+            vec![
+                tsc(1, "zone", ScheduleAnyway, "foo"),
+                tsc(1, LABEL_HOSTNAME, ScheduleAnyway, "bar"),
+            ],
+        );
+        assert_eq!(c.score(&pl, &p).unwrap().1, vec![60, 20, 100, 60]);
+
+        let c = cluster(&[
+            ("node-a", &za, &[]),
+            ("node-b", &zb, &[(1, BAR)]),
+            ("node-x", &zx, &[(1, FOO)]),
+            ("node-y", &zy, &[(1, FOOBAR)]),
+        ]);
+        assert_eq!(c.score(&pl, &p).unwrap().1, vec![100, 60, 40, 0]);
+    }
+
+    #[test]
+    fn filter_skew_and_missing_label() {
+        let pl = PodTopologySpread::new();
+        // zone1: 2 matching, zone2: 0 → only zone2 nodes fit with maxSkew 1
+        let c = cluster(&[
+            ("a", &[("zone", "z1")], &[(2, FOO)]),
+            ("b", &[("zone", "z1")], &[]),
+            ("x", &[("zone", "z2")], &[(1, BAR)]),
+            ("n", &[], &[]),
+        ]);
+        let p = spread_pod(FOO, vec![tsc(1, "zone", DoNotSchedule, "foo")]);
+        let r = c.filter(&pl, &p);
+        assert_eq!(r[0], Err(ERR_REASON_CONSTRAINTS_NOT_MATCH.to_string()));
+        assert_eq!(r[1], Err(ERR_REASON_CONSTRAINTS_NOT_MATCH.to_string()));
+        assert_eq!(r[2], Ok(()));
+        assert_eq!(r[3], Err(ERR_REASON_NODE_LABEL_NOT_MATCH.to_string()));
+        // maxSkew 2: zone1 gives skew 2 + 1 − 0 = 3 > 2 still; maxSkew 3 fits
+        let p3 = spread_pod(FOO, vec![tsc(3, "zone", DoNotSchedule, "foo")]);
+        assert!(c.filter(&pl, &p3)[0].is_ok());
+        // a pod its own selector does not select adds no skew: 2 + 0 − 0 ≤ 2
+        let other = spread_pod(&[("x", "y")], vec![tsc(2, "zone", DoNotSchedule, "foo")]);
+        assert!(c.filter(&pl, &other)[0].is_ok());
+        // ScheduleAnyway constraints do not filter
+        let soft = spread_pod(FOO, vec![tsc(1, "zone", ScheduleAnyway, "foo")]);
+        assert!(c.filter(&pl, &soft).iter().all(|r| r.is_ok()));
+        // pods in another namespace do not count
+        let mut ns = spread_pod(FOO, vec![tsc(1, "zone", DoNotSchedule, "foo")]);
+        ns.meta.namespace = "other".into();
+        assert!(c.filter(&pl, &ns)[0].is_ok());
+    }
+
+    #[test]
+    fn filter_min_domains_and_inclusion_policies() {
+        let pl = PodTopologySpread::new();
+        // one domain with 1 pod; minDomains 2 → global min is 0: skew 1 + 1 − 0 = 2 > 1
+        let c = cluster(&[("a", &[("zone", "z1")], &[(1, FOO)])]);
+        let mut con = tsc(1, "zone", DoNotSchedule, "foo");
+        assert!(c.filter(&pl, &spread_pod(FOO, vec![con.clone()]))[0].is_ok());
+        con.min_domains = Some(2);
+        assert_eq!(
+            c.filter(&pl, &spread_pod(FOO, vec![con.clone()]))[0],
+            Err(ERR_REASON_CONSTRAINTS_NOT_MATCH.to_string())
+        );
+
+        // nodeAffinityPolicy: zone z2 (empty) is excluded by the pod's nodeSelector
+        let c = cluster(&[
+            ("a", &[("zone", "z1"), ("disk", "ssd")], &[(1, FOO)]),
+            ("x", &[("zone", "z2")], &[]),
+        ]);
+        let sel = |mut p: Pod| {
+            std::sync::Arc::make_mut(&mut p.spec).node_selector = labels(&[("disk", "ssd")]);
+            p
+        };
+        let honor = sel(spread_pod(FOO, vec![tsc(1, "zone", DoNotSchedule, "foo")]));
+        // only z1 is a domain: min 1 → skew 1 + 1 − 1 = 1 fits
+        assert!(c.filter(&pl, &honor)[0].is_ok());
+        let mut ignore_c = tsc(1, "zone", DoNotSchedule, "foo");
+        ignore_c.node_affinity_honor = false;
+        let ignore = sel(spread_pod(FOO, vec![ignore_c]));
+        // z2 counts with 0: skew 2 > 1
+        assert!(c.filter(&pl, &ignore)[0].is_err());
+
+        // nodeTaintsPolicy Honor excludes tainted nodes
+        let mut c = cluster(&[
+            ("a", &[("zone", "z1")], &[(1, FOO)]),
+            ("x", &[("zone", "z2")], &[]),
+        ]);
+        c.nodes[1].taints.push(crate::api::taint::Taint::new(
+            "k",
+            "v",
+            crate::api::taint::TaintEffect::NoSchedule,
+        ));
+        let mut t = tsc(1, "zone", DoNotSchedule, "foo");
+        assert!(c.filter(&pl, &spread_pod(FOO, vec![t.clone()]))[0].is_err());
+        t.node_taints_honor = true;
+        assert!(c.filter(&pl, &spread_pod(FOO, vec![t]))[0].is_ok());
+    }
+
+    #[test]
+    fn match_label_keys_narrow_the_selector() {
+        let pl = PodTopologySpread::new();
+        let c = cluster(&[
+            ("a", &[("zone", "z1")], &[(2, &[("foo", ""), ("rev", "1")])]),
+            ("x", &[("zone", "z2")], &[]),
+        ]);
+        let mut t = tsc(1, "zone", DoNotSchedule, "foo");
+        let p = spread_pod(&[("foo", ""), ("rev", "2")], vec![t.clone()]);
+        assert!(c.filter(&pl, &p)[0].is_err());
+        t.match_label_keys = vec!["rev".into()];
+        let p = spread_pod(&[("foo", ""), ("rev", "2")], vec![t]);
+        // rev=1 pods no longer count
+        assert!(c.filter(&pl, &p)[0].is_ok());
+    }
+
+    #[test]
+    fn list_defaulting_uses_given_constraints() {
+        let mut d = tsc(1, "zone", DoNotSchedule, "ignored");
+        d.label_selector = None;
+        let pl = PodTopologySpread::with_default_constraints(vec![d]);
+        let c = cluster(&[
+            ("a", &[("zone", "z1")], &[(2, FOO)]),
+            ("x", &[("zone", "z2")], &[]),
+        ]);
+        let r = c.filter(&pl, &pod("p", FOO));
+        assert!(r[0].is_err() && r[1].is_ok());
+        // nodes lacking the key are not scored under List defaulting: nothing soft here
+        assert_eq!(c.score(&pl, &pod("p", FOO)), None);
+    }
+}
