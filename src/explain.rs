@@ -220,12 +220,9 @@ pub fn explain_scenario(
                 )
             })?,
     };
-    let mut profile = registry
-        .build(&policy_name, &profile_name)
-        .map_err(|e| e.to_string())?;
-    if scenario.settings.percentage_of_nodes_to_score.is_some() {
-        profile.percentage_of_nodes_to_score = scenario.settings.percentage_of_nodes_to_score;
-    }
+    let profile =
+        crate::sim::build_profile(&scenario.settings, registry, &profile_name, &policy_name)
+            .map_err(|e| e.to_string())?;
     Ok(explain(&sim, pod, &profile, &policy_name))
 }
 

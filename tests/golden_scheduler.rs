@@ -198,3 +198,72 @@ fn explain_reports_filter_rejections_and_weighted_totals() {
     );
     assert_eq!(e["selected"], "big");
 }
+
+/// A profile configured in KubeSchedulerConfiguration's shape reaches the scheduler:
+/// NodeResourcesFit switched to MostAllocated through `pluginConfig` gives upstream's
+/// MostAllocated numbers, for pods that name the profile.
+#[test]
+fn profile_plugin_config_reaches_the_plugins() {
+    let d = dir("profile");
+    let scen = d.0.join("s.yaml");
+    std::fs::write(
+        &scen,
+        format!(
+            "name: profile\ncluster:\n  scheduler:\n    profiles:\n      - schedulerName: packer\n        plugins:\n          score:\n            disabled: [{{name: \"*\"}}]\n            enabled: [{{name: NodeResourcesFit, weight: 3}}]\n        pluginConfig:\n          - name: NodeResourcesFit\n            args:\n              scoringStrategy:\n                type: MostAllocated\nobjects:\n{}",
+            [node("n1", 4000, 10000), node("n2", 6000, 10000)].concat()
+        ),
+    )
+    .unwrap();
+    let pod = d.0.join("pod.yaml");
+    std::fs::write(
+        &pod,
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: incoming}}\nspec:\n  schedulerName: packer\n  containers: {}\n",
+            containers(&[(1000, 2000), (2000, 3000)])
+        ),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_kubesim"))
+        .arg("explain-schedule")
+        .arg(&scen)
+        .arg("--pod")
+        .arg(&pod)
+        .args(["-o", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let e: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(e["profile"], "packer");
+    assert_eq!(scores(&e, FIT), vec![62, 50]);
+    let n1 = &e["nodes"][0];
+    assert_eq!(n1["scores"][FIT]["weighted"], 62 * 3, "weight 3 applies");
+    assert_eq!(
+        n1["scores"].as_object().unwrap().len(),
+        1,
+        "every other score plugin disabled"
+    );
+}
+
+#[test]
+fn a_misspelled_plugin_in_a_profile_is_an_error_at_its_line() {
+    let d = dir("badplugin");
+    let scen = d.0.join("s.yaml");
+    std::fs::write(
+        &scen,
+        "name: bad\ncluster:\n  scheduler:\n    profiles:\n      - schedulerName: packer\n        plugins:\n          score:\n            enabled: [{name: NodeResourceFit}]\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_kubesim"))
+        .arg("validate")
+        .arg(&scen)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("s.yaml:8:"), "{err}");
+    assert!(err.contains("unknown plugin \"NodeResourceFit\""), "{err}");
+}

@@ -145,33 +145,71 @@ pub fn load(path: &Path) -> Result<Scenario, LoadError> {
         }
         settings.percentage_of_nodes_to_score = Some(pct);
     }
+    let mut seen_default = false;
     for (i, prof) in c.scheduler.profiles.iter().enumerate() {
         let p = format!("cluster.scheduler.profiles[{i}]");
         let policy = prof.policy.clone().unwrap_or_else(|| "default".into());
         if prof.policy.is_some() {
             check_policy(&format!("{p}.policy"), &policy, &mut errors);
         }
-        if settings
-            .profiles
-            .iter()
-            .any(|(n, _)| *n == prof.scheduler_name)
+        let is_default = prof.scheduler_name == crate::scheduler::DEFAULT_SCHEDULER;
+        if (is_default && seen_default)
+            || (!is_default
+                && settings
+                    .profiles
+                    .iter()
+                    .any(|(n, _)| *n == prof.scheduler_name))
         {
-            if prof.scheduler_name == crate::scheduler::DEFAULT_SCHEDULER
-                && i == 0
-                && c.scheduler.policy.is_none()
-            {
-                settings.profiles[0].1 = policy;
-                continue;
-            }
             errors.push(loc.at_value(
                 &format!("{p}.schedulerName"),
                 format!("profile {:?} is defined twice", prof.scheduler_name),
             ));
             continue;
         }
-        settings
-            .profiles
-            .push((prof.scheduler_name.clone(), policy));
+        if is_default {
+            seen_default = true;
+            if prof.policy.is_some() && c.scheduler.policy.is_some() {
+                errors.push(loc.at_value(
+                    &format!("{p}.policy"),
+                    "the default-scheduler's policy is set twice (here and in cluster.scheduler.policy)",
+                ));
+            } else if prof.policy.is_some() {
+                settings.profiles[0].1 = policy.clone();
+            }
+        } else {
+            settings
+                .profiles
+                .push((prof.scheduler_name.clone(), policy.clone()));
+        }
+        match profile_override(prof, &p, &loc) {
+            Ok(Some(o)) => {
+                // check it now against the built-in policies, so errors carry positions
+                let base = if is_default {
+                    settings.profiles[0].1.clone()
+                } else {
+                    policy.clone()
+                };
+                if let Ok(mut built) = registry.build(&base, "check") {
+                    if let Err(e) = crate::scheduler::config::apply(&mut built, &o) {
+                        let path = match e.path.strip_prefix("pluginConfig.") {
+                            Some(name) => prof
+                                .plugin_config
+                                .iter()
+                                .position(|pc| pc.name == name)
+                                .map(|j| format!("{p}.pluginConfig[{j}].args"))
+                                .unwrap_or_else(|| format!("{p}.pluginConfig")),
+                            None => format!("{p}.{}", e.path),
+                        };
+                        errors.push(loc.at_value(&path, e.message));
+                    }
+                }
+                settings
+                    .profile_overrides
+                    .insert(prof.scheduler_name.clone(), o);
+            }
+            Ok(None) => {}
+            Err(d) => errors.push(d),
+        }
     }
     if let Some(d) = c.controller_manager.sync_delay {
         settings.controller_sync_delay = d;
@@ -301,6 +339,55 @@ pub fn load(path: &Path) -> Result<Scenario, LoadError> {
         warnings,
         generators,
     })
+}
+
+/// A profile's `plugins` and `pluginConfig` as an override (None if it has neither).
+fn profile_override(
+    prof: &schema::ProfileSpec,
+    p: &str,
+    loc: &Loc,
+) -> Result<Option<crate::scheduler::config::ProfileOverride>, Diagnostic> {
+    use crate::scheduler::config::{PluginSet, ProfileOverride};
+    if prof.plugins.is_none() && prof.plugin_config.is_empty() {
+        return Ok(None);
+    }
+    let set = |s: &Option<schema::PluginSetSpec>| -> PluginSet {
+        s.as_ref()
+            .map(|s| PluginSet {
+                enabled: s
+                    .enabled
+                    .iter()
+                    .map(|r| (r.name.clone(), r.weight))
+                    .collect(),
+                disabled: s.disabled.iter().map(|r| r.name.clone()).collect(),
+            })
+            .unwrap_or_default()
+    };
+    let plugins = prof.plugins.clone().unwrap_or_default();
+    let mut o = ProfileOverride {
+        multi_point: set(&plugins.multi_point),
+        filter: set(&plugins.filter),
+        score: set(&plugins.score),
+        args: BTreeMap::new(),
+    };
+    for (j, pc) in prof.plugin_config.iter().enumerate() {
+        let args = match &pc.args {
+            None => serde_json::Value::Object(Default::default()),
+            Some(v) => serde_json::to_value(v).map_err(|e| {
+                loc.at_value(
+                    &format!("{p}.pluginConfig[{j}].args"),
+                    format!("args must be a mapping: {e}"),
+                )
+            })?,
+        };
+        if o.args.insert(pc.name.clone(), args).is_some() {
+            return Err(loc.at_value(
+                &format!("{p}.pluginConfig[{j}].name"),
+                format!("pluginConfig for {:?} is given twice", pc.name),
+            ));
+        }
+    }
+    Ok(Some(o))
 }
 
 fn pool_nodes(pool: &schema::NodePool, p: &str, loc: &Loc) -> Result<Vec<Node>, Vec<Diagnostic>> {

@@ -118,6 +118,50 @@ pub struct ProfileSpec {
     /// The named policy the profile starts from (default: `default`).
     #[serde(default)]
     pub policy: Option<String>,
+    /// Plugins enabled and disabled per extension point, as upstream.
+    #[serde(default)]
+    pub plugins: Option<PluginsSpec>,
+    /// Per-plugin args, as upstream `pluginConfig`.
+    #[serde(default)]
+    pub plugin_config: Vec<PluginConfigSpec>,
+}
+
+/// `profiles[].plugins`. kubesim runs PreFilter with Filter and PreScore with Score,
+/// so those are the extension points to configure (or `multiPoint` for both).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PluginsSpec {
+    #[serde(default)]
+    pub multi_point: Option<PluginSetSpec>,
+    #[serde(default)]
+    pub filter: Option<PluginSetSpec>,
+    #[serde(default)]
+    pub score: Option<PluginSetSpec>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PluginSetSpec {
+    #[serde(default)]
+    pub enabled: Vec<PluginRefSpec>,
+    #[serde(default)]
+    pub disabled: Vec<PluginRefSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PluginRefSpec {
+    pub name: String,
+    #[serde(default)]
+    pub weight: Option<i64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PluginConfigSpec {
+    pub name: String,
+    #[serde(default)]
+    pub args: Option<Value>,
 }
 
 #[derive(Debug, Default, Deserialize)]

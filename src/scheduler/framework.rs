@@ -60,6 +60,13 @@ pub struct NodeInfo {
     pub pod_count: i64,
     /// The pods assigned here, in assignment order.
     pub pods: Vec<PodSummary>,
+    /// The same pods grouped by (namespace, labels), with counts: pods stamped from one
+    /// template share labels, so counting selector matches walks a few groups, not every pod.
+    pub label_groups: Vec<(String, Labels, u32)>,
+    /// Pods here with any pod (anti-)affinity term, and with required anti-affinity,
+    /// so InterPodAffinity can skip nodes that have none.
+    pub pods_with_affinity: u32,
+    pub pods_with_required_anti_affinity: u32,
     /// Images on the node (name → size in bytes).
     pub images: BTreeMap<String, i64>,
     /// False once the Node object is gone (indices stay stable).
@@ -98,6 +105,18 @@ impl NodeInfo {
         for (k, v) in &r.other {
             *self.requested_other.entry(k.clone()).or_default() += v;
         }
+        let ns = &p.key.namespace;
+        match self
+            .label_groups
+            .iter_mut()
+            .find(|(n, l, _)| n == ns && *l == p.labels)
+        {
+            Some(g) => g.2 += 1,
+            None => self.label_groups.push((ns.clone(), p.labels.clone(), 1)),
+        }
+        let (any, anti) = affinity_flags(&p.spec);
+        self.pods_with_affinity += u32::from(any);
+        self.pods_with_required_anti_affinity += u32::from(anti);
         self.pods.push(p);
     }
 
@@ -114,8 +133,32 @@ impl NodeInfo {
         for (k, v) in &r.other {
             *self.requested_other.entry(k.clone()).or_default() -= v;
         }
+        if let Some(gi) = self
+            .label_groups
+            .iter()
+            .position(|(n, l, _)| *n == p.key.namespace && *l == p.labels)
+        {
+            self.label_groups[gi].2 -= 1;
+            if self.label_groups[gi].2 == 0 {
+                self.label_groups.swap_remove(gi);
+            }
+        }
+        let (any, anti) = affinity_flags(&p.spec);
+        self.pods_with_affinity -= u32::from(any);
+        self.pods_with_required_anti_affinity -= u32::from(anti);
         Some(p)
     }
+}
+
+/// (has any pod affinity or anti-affinity term, has a required anti-affinity term)
+fn affinity_flags(spec: &PodSpec) -> (bool, bool) {
+    let a = &spec.affinity;
+    let anti = !a.anti.required.is_empty();
+    let any = anti
+        || !a.anti.preferred.is_empty()
+        || !a.pod.required.is_empty()
+        || !a.pod.preferred.is_empty();
+    (any, anti)
 }
 
 /// The cluster as the plugins see it during one scheduling cycle.

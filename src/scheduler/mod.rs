@@ -5,6 +5,7 @@
 //! real scheduler cache) and counts a pod the moment it binds it ("assume"), so the
 //! next cycle never double-books capacity while the watch is in flight.
 
+pub mod config;
 pub mod framework;
 pub mod plugins;
 pub mod policies;

@@ -99,6 +99,8 @@ pub struct Settings {
     pub percentage_of_nodes_to_score: Option<u32>,
     /// How often cluster allocation is sampled for utilization figures.
     pub sample_interval: SimDuration,
+    /// Plugin changes per profile name (KubeSchedulerConfiguration `plugins`/`pluginConfig`).
+    pub profile_overrides: BTreeMap<String, crate::scheduler::config::ProfileOverride>,
     pub kubelet: crate::node::kubelet::KubeletSettings,
 }
 
@@ -111,6 +113,7 @@ impl Default for Settings {
             profiles: vec![(DEFAULT_SCHEDULER.to_string(), "default".to_string())],
             percentage_of_nodes_to_score: None,
             sample_interval: SimDuration::from_secs(60),
+            profile_overrides: BTreeMap::new(),
             kubelet: Default::default(),
         }
     }
@@ -154,16 +157,12 @@ impl Simulation {
         scenario: &Scenario,
         rec: Recorder,
         registry: &Registry,
-    ) -> Result<Self, UnknownPolicy> {
+    ) -> Result<Self, SetupError> {
         let seed = scenario.seed;
         let s = scenario.settings.clone();
         let mut profiles = Vec::new();
         for (name, policy) in &s.profiles {
-            let mut p = registry.build(policy, name)?;
-            if s.percentage_of_nodes_to_score.is_some() {
-                p.percentage_of_nodes_to_score = s.percentage_of_nodes_to_score;
-            }
-            profiles.push(p);
+            profiles.push(build_profile(&s, registry, name, policy)?);
         }
         let mut sim = Simulation {
             now: SimTime::ZERO,
@@ -418,6 +417,42 @@ impl Simulation {
     pub fn kubelet_count(&self) -> usize {
         self.kubelets.len()
     }
+}
+
+/// Why a simulation could not be set up from a scenario.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SetupError {
+    /// A profile names a policy the registry does not have.
+    #[error(transparent)]
+    UnknownPolicy(#[from] UnknownPolicy),
+    /// A profile's plugin configuration does not apply.
+    #[error("scheduler profile {profile:?}: {path}: {message}")]
+    Profile {
+        profile: String,
+        path: String,
+        message: String,
+    },
+}
+
+/// The profile `name` built from `policy` with the scenario's overrides and settings.
+pub fn build_profile(
+    s: &Settings,
+    registry: &Registry,
+    name: &str,
+    policy: &str,
+) -> Result<crate::scheduler::framework::Profile, SetupError> {
+    let mut p = registry.build(policy, name)?;
+    if let Some(o) = s.profile_overrides.get(name) {
+        crate::scheduler::config::apply(&mut p, o).map_err(|e| SetupError::Profile {
+            profile: name.to_string(),
+            path: e.path,
+            message: e.message,
+        })?;
+    }
+    if s.percentage_of_nodes_to_score.is_some() {
+        p.percentage_of_nodes_to_score = s.percentage_of_nodes_to_score;
+    }
+    Ok(p)
 }
 
 /// Apply order for a list of objects (namespaces first, ...), stable within a rank.

@@ -44,8 +44,8 @@ pub fn default_weight(name: &str) -> Option<i64> {
     })
 }
 
-/// Every plugin name kubesim knows.
-const KNOWN: &[&str] = &[
+/// Every plugin name kubesim knows (filter and score).
+pub const KNOWN: &[&str] = &[
     "NodeUnschedulable",
     "NodeName",
     "TaintToleration",

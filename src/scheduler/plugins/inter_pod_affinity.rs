@@ -122,7 +122,12 @@ impl FilterPlugin for InterPodAffinity {
         let anti = &pod.spec.affinity.anti.required;
         let pod_ns = ns_labels(snap, pod.namespace);
         let mut s = FilterState::default();
+        // Without terms of its own, only existing pods' required anti-affinity matters.
+        let own_terms = !aff.is_empty() || !anti.is_empty();
         for (_, node) in snap.present() {
+            if !own_terms && node.pods_with_required_anti_affinity == 0 {
+                continue;
+            }
             for e in &node.pods {
                 let e_ns = ns_labels(snap, &e.key.namespace);
                 // existing pods' required anti-affinity against the incoming pod
@@ -236,7 +241,7 @@ impl ScorePlugin for InterPodAffinity {
             }
         };
         for (_, node) in snap.present() {
-            if node.labels.is_empty() {
+            if node.labels.is_empty() || (!has_constraints && node.pods_with_affinity == 0) {
                 continue;
             }
             for e in &node.pods {

@@ -22,7 +22,7 @@ pub(crate) mod testutil;
 
 pub use args::{
     default_weight, filter_plugin, filter_plugin_with_args, score_plugin, FILTER_PLUGINS,
-    SCORE_PLUGINS,
+    KNOWN as SCORE_PLUGINS_AND_FILTERS, SCORE_PLUGINS,
 };
 pub use common::{LABEL_HOSTNAME, LABEL_ZONE};
 pub use image_locality::{normalize_image_name, ImageLocality};

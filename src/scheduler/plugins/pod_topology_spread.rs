@@ -55,10 +55,11 @@ impl Constraint {
 
     /// Matching pods on `node` in namespace `ns`.
     fn count_on(&self, node: &NodeInfo, ns: &str) -> i64 {
-        node.pods
+        node.label_groups
             .iter()
-            .filter(|p| p.key.namespace == ns && self.matches_pod(&p.labels))
-            .count() as i64
+            .filter(|(n, labels, _)| n == ns && self.matches_pod(labels))
+            .map(|(_, _, c)| *c as i64)
+            .sum()
     }
 
     /// `matchNodeInclusionPolicies`.
@@ -335,7 +336,7 @@ impl ScorePlugin for PodTopologySpread {
                 } else {
                     m.len()
                 };
-                ((size + 2) as f64).ln()
+                crate::workload::detmath::ln((size + 2) as f64) // platform-independent ln
             })
             .collect();
         let needs_counts = constraints.iter().any(|c| c.topology_key != LABEL_HOSTNAME);
