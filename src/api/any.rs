@@ -1,8 +1,10 @@
 //! An object of any simulated kind, as it comes out of a manifest.
 
+use super::job::Job;
 use super::meta::{Kind, ObjKey, ObjectMeta};
 use super::node::Node;
 use super::pod::Pod;
+use super::scheduling::PriorityClass;
 use super::service::{Namespace, Service};
 use super::store::{ApiError, ApiServer};
 use super::workload::{Deployment, ReplicaSet};
@@ -15,6 +17,8 @@ pub enum AnyObject {
     ReplicaSet(ReplicaSet),
     Deployment(Deployment),
     Service(Service),
+    PriorityClass(PriorityClass),
+    Job(Job),
 }
 
 impl AnyObject {
@@ -26,6 +30,8 @@ impl AnyObject {
             AnyObject::ReplicaSet(_) => Kind::ReplicaSet,
             AnyObject::Deployment(_) => Kind::Deployment,
             AnyObject::Service(_) => Kind::Service,
+            AnyObject::PriorityClass(_) => Kind::PriorityClass,
+            AnyObject::Job(_) => Kind::Job,
         }
     }
     pub fn meta(&self) -> &ObjectMeta {
@@ -36,6 +42,8 @@ impl AnyObject {
             AnyObject::ReplicaSet(o) => &o.meta,
             AnyObject::Deployment(o) => &o.meta,
             AnyObject::Service(o) => &o.meta,
+            AnyObject::PriorityClass(o) => &o.meta,
+            AnyObject::Job(o) => &o.meta,
         }
     }
     pub fn key(&self) -> ObjKey {
@@ -47,11 +55,13 @@ impl AnyObject {
     pub fn apply_rank(&self) -> u8 {
         match self.kind() {
             Kind::Namespace => 0,
-            Kind::Node => 1,
-            Kind::Service => 2,
-            Kind::Pod => 3,
-            Kind::ReplicaSet => 4,
-            Kind::Deployment => 5,
+            Kind::PriorityClass => 1,
+            Kind::Node => 2,
+            Kind::Service => 3,
+            Kind::Pod => 4,
+            Kind::ReplicaSet => 5,
+            Kind::Deployment => 6,
+            Kind::Job => 7,
         }
     }
 
@@ -153,6 +163,35 @@ impl AnyObject {
                     c.selector = n.selector;
                     c.ports = n.ports;
                     c.service_type = n.service_type;
+                },
+            ),
+            AnyObject::PriorityClass(o) => upsert(
+                api,
+                o,
+                |a, b| {
+                    a.value == b.value
+                        && a.global_default == b.global_default
+                        && a.never_preempt == b.never_preempt
+                },
+                |c, n| {
+                    // the value of a PriorityClass is immutable upstream; the rest may change
+                    meta_merge(&mut c.meta, n.meta);
+                    c.global_default = n.global_default;
+                },
+            ),
+            AnyObject::Job(o) => upsert(
+                api,
+                o,
+                |a, b| {
+                    a.parallelism == b.parallelism
+                        && a.template == b.template
+                        && a.suspend == b.suspend
+                },
+                |c, n| {
+                    // a Job's template is immutable upstream; parallelism and suspend may change
+                    meta_merge(&mut c.meta, n.meta);
+                    c.parallelism = n.parallelism;
+                    c.suspend = n.suspend;
                 },
             ),
         }

@@ -25,16 +25,20 @@ pub enum Kind {
     ReplicaSet,
     Deployment,
     Service,
+    PriorityClass,
+    Job,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 8] = [
         Kind::Namespace,
         Kind::Node,
         Kind::Pod,
         Kind::ReplicaSet,
         Kind::Deployment,
         Kind::Service,
+        Kind::PriorityClass,
+        Kind::Job,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -45,19 +49,23 @@ impl Kind {
             Kind::ReplicaSet => "ReplicaSet",
             Kind::Deployment => "Deployment",
             Kind::Service => "Service",
+            Kind::PriorityClass => "PriorityClass",
+            Kind::Job => "Job",
         }
     }
 
     pub fn api_version(self) -> &'static str {
         match self {
             Kind::ReplicaSet | Kind::Deployment => "apps/v1",
+            Kind::PriorityClass => "scheduling.k8s.io/v1",
+            Kind::Job => "batch/v1",
             _ => "v1",
         }
     }
 
     /// Cluster-scoped kinds live outside namespaces.
     pub fn namespaced(self) -> bool {
-        !matches!(self, Kind::Namespace | Kind::Node)
+        !matches!(self, Kind::Namespace | Kind::Node | Kind::PriorityClass)
     }
 
     /// Parse a kind the way kubectl does: `deployment`, `deployments`, `deploy`, `Deployment`.
@@ -69,6 +77,8 @@ impl Kind {
             "replicaset" | "replicasets" | "rs" => Kind::ReplicaSet,
             "deployment" | "deployments" | "deploy" => Kind::Deployment,
             "service" | "services" | "svc" => Kind::Service,
+            "priorityclass" | "priorityclasses" | "pc" => Kind::PriorityClass,
+            "job" | "jobs" => Kind::Job,
             _ => return None,
         })
     }

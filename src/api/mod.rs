@@ -5,11 +5,13 @@
 
 pub mod affinity;
 pub mod any;
+pub mod job;
 pub mod meta;
 pub mod node;
 pub mod pod;
 pub mod quantity;
 pub mod resources;
+pub mod scheduling;
 pub mod selector;
 pub mod service;
 pub mod store;
@@ -17,9 +19,11 @@ pub mod taint;
 pub mod workload;
 
 pub use any::AnyObject;
+pub use job::Job;
 pub use meta::{Kind, ObjKey, ObjectMeta, OwnerReference, Uid};
 pub use node::Node;
 pub use pod::{Pod, PodPhase, PodSpec, PodTemplate};
+pub use scheduling::PriorityClass;
 pub use service::{Namespace, Service};
 pub use store::{ApiError, ApiServer, Change, Object, Op};
 pub use workload::{Deployment, ReplicaSet};

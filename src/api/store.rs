@@ -5,9 +5,11 @@
 //! queues a [`Change`] that the simulation delivers to watching components after
 //! the watch delay. Components never call each other; they only write here.
 
+use super::job::Job;
 use super::meta::{Kind, ObjKey, ObjectMeta, Uid};
 use super::node::Node;
 use super::pod::Pod;
+use super::scheduling::PriorityClass;
 use super::service::{Namespace, Service};
 use super::workload::{Deployment, ReplicaSet};
 use crate::sim::time::SimTime;
@@ -89,6 +91,8 @@ object_impl!(Node, Kind::Node, nodes);
 object_impl!(ReplicaSet, Kind::ReplicaSet, replicasets);
 object_impl!(Deployment, Kind::Deployment, deployments);
 object_impl!(Service, Kind::Service, services);
+object_impl!(PriorityClass, Kind::PriorityClass, priority_classes);
+object_impl!(Job, Kind::Job, jobs);
 
 impl Object for Pod {
     const KIND: Kind = Kind::Pod;
@@ -118,6 +122,8 @@ pub struct Store {
     pub replicasets: BTreeMap<ObjKey, ReplicaSet>,
     pub deployments: BTreeMap<ObjKey, Deployment>,
     pub services: BTreeMap<ObjKey, Service>,
+    pub priority_classes: BTreeMap<ObjKey, PriorityClass>,
+    pub jobs: BTreeMap<ObjKey, Job>,
 }
 
 /// Counters the summary reports.
@@ -226,6 +232,8 @@ impl ApiServer {
             Kind::ReplicaSet => self.store.replicasets.get(key).map(|o| &o.meta),
             Kind::Deployment => self.store.deployments.get(key).map(|o| &o.meta),
             Kind::Service => self.store.services.get(key).map(|o| &o.meta),
+            Kind::PriorityClass => self.store.priority_classes.get(key).map(|o| &o.meta),
+            Kind::Job => self.store.jobs.get(key).map(|o| &o.meta),
         }
     }
 
@@ -407,6 +415,8 @@ impl ApiServer {
             Kind::ReplicaSet => self.delete::<ReplicaSet>(key),
             Kind::Deployment => self.delete::<Deployment>(key),
             Kind::Service => self.delete::<Service>(key),
+            Kind::PriorityClass => self.delete::<PriorityClass>(key),
+            Kind::Job => self.delete::<Job>(key),
         }
     }
 

@@ -22,6 +22,8 @@ fn kubectl_name(kind: Kind, key: &ObjKey) -> String {
         Kind::Pod => "pod",
         Kind::Node => "node",
         Kind::Service => "service",
+        Kind::PriorityClass => "priorityclass.scheduling.k8s.io",
+        Kind::Job => "job.batch",
         Kind::Namespace => "namespace",
     };
     format!("{res}/{}", key.name)

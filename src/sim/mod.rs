@@ -359,7 +359,8 @@ impl Simulation {
                 Kind::Namespace => {
                     send(&mut self.queue, Target::Scheduler, &c);
                 }
-                Kind::Service => {}
+                Kind::Service | Kind::PriorityClass => {}
+                Kind::Job => {}
             }
             if c.op == Op::Deleted && !self.api.all_dependents(c.uid).is_empty() {
                 self.queue
