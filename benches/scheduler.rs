@@ -90,6 +90,7 @@ fn schedule_all(policy: &str, base: &[NodeInfo], pods: usize) -> usize {
                 image_nodes: &images,
                 node_count: nodes.len(),
                 namespace_labels: &ns,
+                nominated: &[],
             };
             decide(&profile, &PodInfo::new(&p), &snap, &mut start, &mut r)
         };

@@ -51,6 +51,12 @@ pub const METRICS: &[Metric] = &[
         description: "scheduling latency, 99th percentile",
     },
     Metric {
+        name: "preemptions",
+        unit: "pods",
+        higher_is_better: false,
+        description: "pods evicted by preemption",
+    },
+    Metric {
         name: "nodes_used_mean",
         unit: "nodes",
         higher_is_better: false,
@@ -94,6 +100,7 @@ pub fn figures(s: &Summary) -> BTreeMap<&'static str, f64> {
     if let Some(v) = s.scheduling.latency_ms.p99 {
         m.insert("latency_p99_ms", v as f64);
     }
+    m.insert("preemptions", s.scheduling.preemptions as f64);
     m.insert("nodes_used_mean", s.utilization.nodes_used_mean);
     m.insert(
         "cpu_allocation_used",

@@ -24,6 +24,7 @@ pub mod manifest;
 pub mod metrics;
 pub mod node;
 pub mod output;
+pub mod report;
 pub mod scenario;
 pub mod scheduler;
 pub mod sim;

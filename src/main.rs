@@ -8,7 +8,7 @@ use kubesim::metrics::Recorder;
 use kubesim::output::{write_atomic, AtomicFile};
 use kubesim::scheduler::policies::Registry;
 use kubesim::sim::time::SimDuration;
-use kubesim::{compare, explain, manifest, scenario, Simulation};
+use kubesim::{compare, explain, manifest, report, scenario, Simulation};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -357,6 +357,11 @@ fn compare_cmd(
             dir.display(),
             dir.display()
         );
+        let charts = report::compare_charts(&c, dir)
+            .with_context(|| format!("cannot write charts into {}", dir.display()))?;
+        for f in &charts {
+            println!("wrote {}", f.display());
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -71,6 +71,8 @@ pub struct PodSpec {
     pub priority: i32,
     /// Resolved into `priority` from a PriorityClass at admission.
     pub priority_class_name: Option<String>,
+    /// `preemptionPolicy: Never` (from the PriorityClass): wait, never preempt.
+    pub never_preempt: bool,
     pub scheduler_name: String,
     pub termination_grace_period: SimDuration,
     pub affinity: Affinity,
@@ -86,6 +88,7 @@ impl Default for PodSpec {
             tolerations: Vec::new(),
             priority: 0,
             priority_class_name: None,
+            never_preempt: false,
             scheduler_name: "default-scheduler".into(),
             termination_grace_period: SimDuration::from_secs(30),
             affinity: Affinity::default(),
@@ -169,6 +172,8 @@ pub struct PodStatus {
     pub reason: Option<String>,
     pub start_time: Option<SimTime>,
     pub restart_count: u32,
+    /// `status.nominatedNodeName`: where this pod preempted others and waits to go.
+    pub nominated_node: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -9,11 +9,13 @@ use super::job::Job;
 use super::meta::{Kind, ObjKey, ObjectMeta, Uid};
 use super::node::Node;
 use super::pod::Pod;
-use super::scheduling::PriorityClass;
+use super::pod::PodSpec;
+use super::scheduling::{PriorityClass, SYSTEM_CLASSES};
 use super::service::{Namespace, Service};
 use super::workload::{Deployment, ReplicaSet};
 use crate::sim::time::SimTime;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 /// What happened to an object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,6 +66,72 @@ pub trait Object: Clone {
     fn bound_node(&self) -> Option<&str> {
         None
     }
+    /// Mutating and validating admission on create (only pods have any).
+    fn admit(&mut self, _adm: &mut Admission, _store: &Store) -> Result<(), ApiError> {
+        Ok(())
+    }
+}
+
+/// Admission plugins' state.
+#[derive(Debug, Default)]
+pub struct Admission {
+    /// Priority admission: pod specs already resolved, keyed by the address of the
+    /// template's spec (kept alive here, so an address is never reused). Pods stamped
+    /// from one template then share one resolved spec instead of one copy each.
+    resolved: BTreeMap<usize, (Arc<PodSpec>, Arc<PodSpec>)>,
+}
+
+/// The Priority admission plugin: `priorityClassName` → `priority` and
+/// `preemptionPolicy`; no class name → the globalDefault class, if any.
+fn admit_priority(pod: &mut Pod, adm: &mut Admission, store: &Store) -> Result<(), ApiError> {
+    let class = match &pod.spec.priority_class_name {
+        Some(name) => {
+            let system = SYSTEM_CLASSES.iter().find(|(n, _)| n == name);
+            match (
+                store.priority_classes.get(&ObjKey::cluster(name.clone())),
+                system,
+            ) {
+                (Some(pc), _) => Some((pc.value, pc.never_preempt, None)),
+                (None, Some((_, v))) => Some((*v, false, None)),
+                (None, None) => {
+                    return Err(ApiError::Invalid(format!(
+                        "pods {:?} is forbidden: no PriorityClass with name {name} was found",
+                        pod.meta.name
+                    )))
+                }
+            }
+        }
+        None => store
+            .priority_classes
+            .values()
+            .filter(|pc| pc.global_default)
+            .max_by_key(|pc| pc.value)
+            .map(|pc| (pc.value, pc.never_preempt, Some(pc.meta.name.clone()))),
+    };
+    let Some((value, never, default_name)) = class else {
+        return Ok(());
+    };
+    let s = &pod.spec;
+    if s.priority == value
+        && s.never_preempt == never
+        && (default_name.is_none() || s.priority_class_name == default_name)
+    {
+        return Ok(());
+    }
+    let addr = Arc::as_ptr(&pod.spec) as usize;
+    if let Some((_, resolved)) = adm.resolved.get(&addr) {
+        pod.spec = resolved.clone();
+        return Ok(());
+    }
+    let original = pod.spec.clone();
+    let spec = Arc::make_mut(&mut pod.spec);
+    spec.priority = value;
+    spec.never_preempt = never;
+    if default_name.is_some() {
+        spec.priority_class_name = default_name;
+    }
+    adm.resolved.insert(addr, (original, pod.spec.clone()));
+    Ok(())
 }
 
 macro_rules! object_impl {
@@ -111,6 +179,9 @@ impl Object for Pod {
     fn bound_node(&self) -> Option<&str> {
         self.node_name.as_deref()
     }
+    fn admit(&mut self, adm: &mut Admission, store: &Store) -> Result<(), ApiError> {
+        admit_priority(self, adm, store)
+    }
 }
 
 /// The objects, one ordered table per kind.
@@ -146,6 +217,7 @@ pub struct ApiServer {
     changes: Vec<Change>,
     /// owner uid → dependents, for cascading deletion and "pods of this ReplicaSet".
     dependents: BTreeMap<Uid, BTreeSet<(Kind, ObjKey)>>,
+    admission: Admission,
     pub stats: ApiStats,
 }
 
@@ -168,6 +240,7 @@ impl ApiServer {
             now: SimTime::ZERO,
             changes: Vec::new(),
             dependents: BTreeMap::new(),
+            admission: Admission::default(),
             stats: ApiStats::default(),
         };
         for ns in INITIAL_NAMESPACES {
@@ -293,6 +366,7 @@ impl ApiServer {
         if T::table(&self.store).contains_key(&key) {
             return Err(ApiError::AlreadyExists { kind, key });
         }
+        obj.admit(&mut self.admission, &self.store)?;
         let uid = Uid(self.next_uid);
         self.next_uid += 1;
         let rv = self.next_rv();

@@ -6,6 +6,7 @@
 
 pub mod deployment;
 pub mod gc;
+pub mod job;
 pub mod replicaset;
 pub mod workqueue;
 
@@ -14,6 +15,7 @@ pub mod workqueue;
 pub enum ControllerId {
     ReplicaSet,
     Deployment,
+    Job,
 }
 
 /// Upstream's `generateName` suffix alphabet (no vowels, no look-alikes).

@@ -1,6 +1,8 @@
 //! Upstream types (`k8s-openapi`) → kubesim's model, with validation as the API
 //! server would do it. Every error names the path of the offending field.
 
+use super::convert_batch::conv_job;
+use super::convert_scheduling::conv_priority_class;
 use super::fields;
 use crate::api::affinity::{
     Affinity, NodeSelectorOperator, NodeSelectorRequirement, NodeSelectorTerm, PodAffinity,
@@ -40,7 +42,7 @@ pub enum Converted {
     List(Vec<Value>),
 }
 
-type Errors = Vec<Diagnostic>;
+pub(crate) type Errors = Vec<Diagnostic>;
 
 /// Kinds kubesim accepts but does not simulate yet, by `apiVersion`.
 const NOT_SIMULATED: &[(&str, &str)] = &[
@@ -55,7 +57,6 @@ const NOT_SIMULATED: &[(&str, &str)] = &[
     ("v1", "ResourceQuota"),
     ("apps/v1", "StatefulSet"),
     ("apps/v1", "DaemonSet"),
-    ("batch/v1", "Job"),
     ("batch/v1", "CronJob"),
     ("autoscaling/v1", "HorizontalPodAutoscaler"),
     ("autoscaling/v2", "HorizontalPodAutoscaler"),
@@ -64,7 +65,6 @@ const NOT_SIMULATED: &[(&str, &str)] = &[
     ("networking.k8s.io/v1", "IngressClass"),
     ("networking.k8s.io/v1", "NetworkPolicy"),
     ("storage.k8s.io/v1", "StorageClass"),
-    ("scheduling.k8s.io/v1", "PriorityClass"),
     ("discovery.k8s.io/v1", "EndpointSlice"),
     ("rbac.authorization.k8s.io/v1", "Role"),
     ("rbac.authorization.k8s.io/v1", "RoleBinding"),
@@ -73,6 +73,8 @@ const NOT_SIMULATED: &[(&str, &str)] = &[
 ];
 
 const SIMULATED: &[(&str, &str)] = &[
+    ("batch/v1", "Job"),
+    ("scheduling.k8s.io/v1", "PriorityClass"),
     ("v1", "Namespace"),
     ("v1", "Node"),
     ("v1", "Pod"),
@@ -95,7 +97,7 @@ const REMOVED_VERSIONS: &[(&str, &str)] = &[
     ("rbac.authorization.k8s.io/v1beta1", "1.22"),
 ];
 
-fn err(loc: &Loc, path: &str, msg: impl Into<String>) -> Errors {
+pub(crate) fn err(loc: &Loc, path: &str, msg: impl Into<String>) -> Errors {
     vec![loc.at(path, msg)]
 }
 
@@ -182,7 +184,7 @@ pub fn convert(value: &Value, loc: &Loc) -> Result<Converted, Errors> {
         ("v1", "ReplicationController") => checked!(core::ReplicationController),
         ("apps/v1", "StatefulSet") => checked!(apps::StatefulSet),
         ("apps/v1", "DaemonSet") => checked!(apps::DaemonSet),
-        ("batch/v1", "Job") => checked!(k8s_openapi::api::batch::v1::Job),
+        ("batch/v1", "Job") => simulated!(k8s_openapi::api::batch::v1::Job, conv_job),
         ("batch/v1", "CronJob") => checked!(k8s_openapi::api::batch::v1::CronJob),
         ("autoscaling/v2", "HorizontalPodAutoscaler") => {
             checked!(k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler)
@@ -194,9 +196,10 @@ pub fn convert(value: &Value, loc: &Loc) -> Result<Converted, Errors> {
         ("storage.k8s.io/v1", "StorageClass") => {
             checked!(k8s_openapi::api::storage::v1::StorageClass)
         }
-        ("scheduling.k8s.io/v1", "PriorityClass") => {
-            checked!(k8s_openapi::api::scheduling::v1::PriorityClass)
-        }
+        ("scheduling.k8s.io/v1", "PriorityClass") => simulated!(
+            k8s_openapi::api::scheduling::v1::PriorityClass,
+            conv_priority_class
+        ),
         _ => {
             if let Some((_, removed)) = REMOVED_VERSIONS.iter().find(|(v, _)| *v == api_version) {
                 return Ok(Converted::NotSimulated(format!(
@@ -260,7 +263,7 @@ where
         .collect())
 }
 
-fn conv_meta(
+pub(crate) fn conv_meta(
     m: metav1::ObjectMeta,
     namespaced: bool,
     loc: &Loc,
@@ -299,7 +302,7 @@ fn conv_meta(
     meta
 }
 
-fn check_labels(labels: &Labels, path: &str, loc: &Loc, errors: &mut Errors) {
+pub(crate) fn check_labels(labels: &Labels, path: &str, loc: &Loc, errors: &mut Errors) {
     for (k, v) in labels {
         let p = format!("{path}.{k}");
         if let Err(e) = validate_label_key(k) {
@@ -311,7 +314,7 @@ fn check_labels(labels: &Labels, path: &str, loc: &Loc, errors: &mut Errors) {
     }
 }
 
-fn done<T>(v: T, errors: Errors) -> Result<T, Errors> {
+pub(crate) fn done<T>(v: T, errors: Errors) -> Result<T, Errors> {
     if errors.is_empty() {
         Ok(v)
     } else {
@@ -369,7 +372,7 @@ fn resource_list(
     r
 }
 
-fn conv_pod_spec(
+pub(crate) fn conv_pod_spec(
     s: core::PodSpec,
     path: &str,
     loc: &Loc,
@@ -915,7 +918,7 @@ fn conv_pod(o: core::Pod, loc: &Loc) -> Result<AnyObject, Errors> {
     )
 }
 
-fn conv_selector(
+pub(crate) fn conv_selector(
     s: metav1::LabelSelector,
     path: &str,
     loc: &Loc,
@@ -953,7 +956,7 @@ fn conv_selector(
     sel
 }
 
-fn conv_template(
+pub(crate) fn conv_template(
     t: core::PodTemplateSpec,
     selector: &LabelSelector,
     loc: &Loc,
@@ -1009,7 +1012,7 @@ fn replicas(r: Option<i32>, loc: &Loc, errors: &mut Errors) -> i32 {
     }
 }
 
-fn seconds(
+pub(crate) fn seconds(
     v: Option<i32>,
     default: u64,
     path: &str,

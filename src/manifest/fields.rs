@@ -92,6 +92,28 @@ pub fn modelled(kind: &str) -> Vec<String> {
             .iter()
             .map(|s| s.to_string()),
         ),
+        "Job" => {
+            v.extend(TEMPLATE_META.iter().map(|s| s.to_string()));
+            v.extend(pod_spec("spec.template.spec."));
+            v.extend(
+                [
+                    "spec.parallelism",
+                    "spec.completions",
+                    "spec.backoffLimit",
+                    "spec.activeDeadlineSeconds",
+                    "spec.selector",
+                    "spec.manualSelector",
+                    "spec.suspend",
+                ]
+                .iter()
+                .map(|s| s.to_string()),
+            );
+        }
+        "PriorityClass" => v.extend(
+            ["value", "globalDefault", "preemptionPolicy", "description"]
+                .iter()
+                .map(|s| s.to_string()),
+        ),
         "Service" => v.extend(
             ["spec.type", "spec.selector", "spec.ports", "spec.clusterIP"]
                 .iter()

@@ -7,6 +7,8 @@
 //! knows but kubesim does not simulate are collected into one warning per object.
 
 pub mod convert;
+pub mod convert_batch;
+pub mod convert_scheduling;
 pub mod fields;
 pub mod yamlpos;
 

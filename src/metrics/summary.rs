@@ -2,7 +2,7 @@
 
 use super::sampler::Utilization;
 use crate::api::node::ConditionStatus;
-use crate::api::{Deployment, Node, Pod, PodPhase};
+use crate::api::{Deployment, Job, Node, Pod, PodPhase};
 use crate::sim::Simulation;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -28,6 +28,8 @@ pub struct SchedulingCounts {
     pub bound: u64,
     /// Attempts that found no feasible node (or whose binding was rejected).
     pub failed: u64,
+    /// Pods evicted by preemption (DefaultPreemption).
+    pub preemptions: u64,
     /// Time from entering the scheduling queue to binding, over bound pods.
     pub latency_ms: Percentiles,
     /// When the last finite pod (`kubesim.io/run-for`) completed; null if none did.
@@ -74,6 +76,20 @@ pub struct DeploymentFigures {
 }
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct JobFigures {
+    /// `spec.completions`; null for a work-queue Job.
+    pub completions: Option<i32>,
+    pub succeeded: i32,
+    pub failed: i32,
+    /// Condition Complete=True.
+    pub complete: bool,
+    /// Reason of condition Failed=True (`BackoffLimitExceeded`, `DeadlineExceeded`).
+    pub failed_reason: Option<String>,
+    /// From `status.startTime` to `status.completionTime`; null unless complete.
+    pub duration_ms: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct SimFigures {
     /// Events the engine processed.
     pub events: u64,
@@ -97,6 +113,8 @@ pub struct Summary {
     pub nodes: NodeCounts,
     /// Per Deployment, keyed `namespace/name`.
     pub deployments: BTreeMap<String, DeploymentFigures>,
+    /// Per Job, keyed `namespace/name`.
+    pub jobs: BTreeMap<String, JobFigures>,
     /// Means over periodic samples of the cluster's allocation.
     pub utilization: Utilization,
     pub sim: SimFigures,
@@ -148,6 +166,26 @@ impl Summary {
                 )
             })
             .collect();
+        let jobs = api
+            .list::<Job>()
+            .map(|j| {
+                let st = &j.status;
+                (
+                    j.meta.key().to_string(),
+                    JobFigures {
+                        completions: j.completions,
+                        succeeded: st.succeeded,
+                        failed: st.failed,
+                        complete: st.complete,
+                        failed_reason: st.failed_reason.clone(),
+                        duration_ms: match (st.start_time, st.completion_time) {
+                            (Some(a), Some(b)) => Some(b.since(a).as_millis()),
+                            _ => None,
+                        },
+                    },
+                )
+            })
+            .collect();
         Summary {
             scenario: sim.name().to_string(),
             seed: sim.seed(),
@@ -156,12 +194,14 @@ impl Summary {
                 attempts: st.attempts,
                 bound: st.bound,
                 failed: st.failed,
+                preemptions: st.preemptions,
                 latency_ms: Percentiles::of(&st.latencies_ms),
                 makespan_ms: api.stats.last_success.map(|t| t.as_millis()),
             },
             utilization: Utilization::of(sim.sampler()),
             nodes,
             deployments,
+            jobs,
             sim: SimFigures {
                 events: sim.events_processed(),
                 records: sim.recorder().count(),
@@ -226,6 +266,27 @@ impl Summary {
                     s,
                     "  {k}: {}/{} ready, {} up-to-date, {} available",
                     d.ready, d.desired, d.updated, d.available
+                );
+            }
+        }
+        if !self.jobs.is_empty() {
+            let _ = writeln!(s, "jobs:");
+            for (k, j) in &self.jobs {
+                let state = match (&j.failed_reason, j.complete, j.duration_ms) {
+                    (Some(r), _, _) => format!("Failed ({r})"),
+                    (None, true, Some(d)) => format!(
+                        "Complete in {}",
+                        crate::sim::time::human(crate::sim::time::SimDuration::from_millis(d))
+                    ),
+                    (None, true, None) => "Complete".to_string(),
+                    _ => "Running".to_string(),
+                };
+                let _ = writeln!(
+                    s,
+                    "  {k}: {}/{} succeeded, {} failed, {state}",
+                    j.succeeded,
+                    j.completions.map_or("-".into(), |c| c.to_string()),
+                    j.failed
                 );
             }
         }

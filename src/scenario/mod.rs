@@ -368,6 +368,7 @@ fn profile_override(
         multi_point: set(&plugins.multi_point),
         filter: set(&plugins.filter),
         score: set(&plugins.score),
+        post_filter: set(&plugins.post_filter),
         args: BTreeMap::new(),
     };
     for (j, pc) in prof.plugin_config.iter().enumerate() {

@@ -137,6 +137,9 @@ pub struct PluginsSpec {
     pub filter: Option<PluginSetSpec>,
     #[serde(default)]
     pub score: Option<PluginSetSpec>,
+    /// Only DefaultPreemption.
+    #[serde(default)]
+    pub post_filter: Option<PluginSetSpec>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -20,6 +20,7 @@ pub struct ProfileOverride {
     pub multi_point: PluginSet,
     pub filter: PluginSet,
     pub score: PluginSet,
+    pub post_filter: PluginSet,
     /// pluginConfig: plugin name → args (upstream JSON shape).
     pub args: BTreeMap<String, serde_json::Value>,
 }
@@ -32,8 +33,13 @@ pub struct ConfigError {
     pub message: String,
 }
 
+/// The PostFilter plugin, configured with `multiPoint` or `postFilter`.
+pub const DEFAULT_PREEMPTION: &str = "DefaultPreemption";
+
 fn known(name: &str) -> bool {
-    plugins::FILTER_PLUGINS.contains(&name) || plugins::SCORE_PLUGINS.contains(&name)
+    plugins::FILTER_PLUGINS.contains(&name)
+        || plugins::SCORE_PLUGINS.contains(&name)
+        || name == DEFAULT_PREEMPTION
 }
 
 /// Apply `o` to `profile`, as upstream merges a profile's plugins with the defaults:
@@ -44,10 +50,39 @@ pub fn apply(profile: &mut Profile, o: &ProfileOverride) -> Result<(), ConfigErr
     let err = |path: String, message: String| ConfigError { path, message };
     for (point, set) in [
         ("multiPoint", &o.multi_point),
+        ("postFilter", &o.post_filter),
+    ] {
+        for name in &set.disabled {
+            if name == "*" || name == DEFAULT_PREEMPTION {
+                profile.preemption = false;
+            }
+        }
+        if set.enabled.iter().any(|(n, _)| n == DEFAULT_PREEMPTION) {
+            profile.preemption = true;
+        }
+        if point == "postFilter" {
+            let names = set.enabled.iter().map(|(n, _)| n).chain(&set.disabled);
+            for (i, name) in names.enumerate() {
+                if name != DEFAULT_PREEMPTION && name != "*" {
+                    return Err(err(
+                        format!("plugins.postFilter[{i}].name"),
+                        format!(
+                            "{name:?} is not a PostFilter plugin; kubesim has DefaultPreemption"
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    for (point, set) in [
+        ("multiPoint", &o.multi_point),
         ("filter", &o.filter),
         ("score", &o.score),
     ] {
         for (i, name) in set.disabled.iter().enumerate() {
+            if name == DEFAULT_PREEMPTION {
+                continue;
+            }
             if name != "*" && !known(name) {
                 return Err(err(
                     format!("plugins.{point}.disabled[{i}].name"),
@@ -66,6 +101,9 @@ pub fn apply(profile: &mut Profile, o: &ProfileOverride) -> Result<(), ConfigErr
             }
         }
         for (i, (name, weight)) in set.enabled.iter().enumerate() {
+            if name == DEFAULT_PREEMPTION && point == "multiPoint" {
+                continue;
+            }
             if !known(name) {
                 return Err(err(
                     format!("plugins.{point}.enabled[{i}].name"),

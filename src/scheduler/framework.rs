@@ -172,11 +172,32 @@ pub struct Snapshot<'a> {
     pub node_count: usize,
     /// Namespace labels (for pod affinity namespace selectors).
     pub namespace_labels: &'a BTreeMap<String, Labels>,
+    /// Pods that preempted others and wait for their nominated node: (node index, pod).
+    /// A pod of lower or equal priority is filtered as if they were already there.
+    pub nominated: &'a [(usize, PodSummary)],
 }
 
 impl<'a> Snapshot<'a> {
     pub fn present(&self) -> impl Iterator<Item = (usize, &'a NodeInfo)> {
         self.nodes.iter().enumerate().filter(|(_, n)| n.present)
+    }
+
+    /// Node `idx` with the pods nominated to it that `pod` must leave room for
+    /// (priority ≥ its own, other than itself); `None` when there are none.
+    pub fn with_nominated(&self, idx: usize, pod: &PodInfo) -> Option<NodeInfo> {
+        let mut extra = self
+            .nominated
+            .iter()
+            .filter(|(n, p)| {
+                *n == idx && p.spec.priority >= pod.spec.priority && p.key != pod.pod.meta.key()
+            })
+            .peekable();
+        extra.peek()?;
+        let mut node = self.nodes[idx].clone();
+        for (_, p) in extra {
+            node.add_pod(p.clone());
+        }
+        Some(node)
     }
 }
 
@@ -298,6 +319,8 @@ pub struct Profile {
     pub selection: Selection,
     /// `percentageOfNodesToScore`: `None` or 0 = adaptive; 100 = every node.
     pub percentage_of_nodes_to_score: Option<u32>,
+    /// The DefaultPreemption PostFilter plugin is enabled.
+    pub preemption: bool,
 }
 
 impl Profile {
@@ -308,6 +331,7 @@ impl Profile {
             scores: Vec::new(),
             selection: Selection::HighestScore,
             percentage_of_nodes_to_score: None,
+            preemption: true,
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod config;
 pub mod framework;
 pub mod plugins;
 pub mod policies;
+pub mod preemption;
 pub mod queue;
 pub mod snapshot;
 
@@ -62,6 +63,8 @@ pub struct SchedulerStats {
     pub attempts: u64,
     pub bound: u64,
     pub failed: u64,
+    /// Pods evicted by preemption.
+    pub preemptions: u64,
     /// Queue entry → bind, per bound pod, in milliseconds.
     pub latencies_ms: Vec<u64>,
 }
@@ -97,6 +100,8 @@ pub struct Scheduler {
     /// image → number of present nodes that have it.
     image_nodes: BTreeMap<String, usize>,
     namespace_labels: BTreeMap<String, Labels>,
+    /// Pods waiting for the node where they preempted others: (node index, pod).
+    nominated: Vec<(usize, PodSummary)>,
     /// Where the next filtering pass starts (upstream's nextStartNodeIndex).
     next_start_index: usize,
     queue: SchedulingQueue,
@@ -118,6 +123,7 @@ impl Scheduler {
             assigned: BTreeMap::new(),
             image_nodes: BTreeMap::new(),
             namespace_labels: BTreeMap::new(),
+            nominated: Vec::new(),
             next_start_index: 0,
             queue: SchedulingQueue::default(),
             cycle_pending: false,
@@ -243,7 +249,10 @@ impl Scheduler {
                     self.queue.add(key.clone(), prio, ctx.now);
                 }
             }
-            None => self.queue.remove(key),
+            None => {
+                self.queue.remove(key);
+                self.nominated.retain(|(_, p)| &p.key != key);
+            }
         }
     }
 
@@ -304,6 +313,7 @@ impl Scheduler {
             image_nodes: &self.image_nodes,
             node_count: self.nodes.iter().filter(|n| n.present).count(),
             namespace_labels: &self.namespace_labels,
+            nominated: &self.nominated,
         };
         let decision = decide(
             profile,
@@ -312,9 +322,50 @@ impl Scheduler {
             &mut self.next_start_index,
             &mut self.rng,
         );
+        // PostFilter: DefaultPreemption, when the pod fits nowhere.
+        let preemption = match &decision {
+            Err(_) if profile.preemption && eligible_to_preempt(ctx.api, pod) => {
+                let mut state = CycleState::default();
+                match run_pre_filters(profile, &info, &snap, &mut state) {
+                    Ok(()) => Some(preemption::find(profile, &info, &snap, &state)),
+                    Err(_) => Some(None),
+                }
+            }
+            _ => None,
+        };
+        let pod_uid = pod.meta.uid;
+        let nominee = PodSummary::of(pod);
         match decision {
-            Err(msg) => {
+            Err(mut msg) => {
                 self.stats.failed += 1;
+                match preemption {
+                    Some(Some(c)) => {
+                        let node = self.nodes[c.node].name.clone();
+                        for (victim, _) in &c.victims {
+                            if ctx.api.delete::<Pod>(victim).is_ok() {
+                                self.stats.preemptions += 1;
+                                ctx.event(
+                                    COMPONENT,
+                                    EventType::Normal,
+                                    "Preempted",
+                                    crate::api::meta::object_ref(Kind::Pod, victim),
+                                    format!("Preempted by pod {pod_uid} on node {node}"),
+                                );
+                            }
+                        }
+                        let _ = ctx
+                            .api
+                            .update_status::<Pod>(&key, |p| p.status.nominated_node = Some(node.clone()));
+                        self.nominated.retain(|(_, p)| p.key != key);
+                        self.nominated.push((c.node, nominee));
+                        msg.push_str(&format!(
+                            " preemption: {} lower-priority pod(s) on {node} are being evicted; the pod waits for them to terminate.",
+                            c.victims.len()
+                        ));
+                    }
+                    Some(None) => msg.push_str(" preemption: no node would fit the pod after evicting lower-priority pods."),
+                    None => {}
+                }
                 ctx.event(
                     COMPONENT,
                     EventType::Warning,
@@ -338,6 +389,7 @@ impl Scheduler {
                         self.nodes[chosen].add_pod(summary);
                         self.assigned.insert(key.clone(), (uid, chosen));
                         self.queue.remove(&key);
+                        self.nominated.retain(|(_, p)| p.key != key);
                         let msg = format!("Successfully assigned {} to {}", key, node_name);
                         ctx.event(COMPONENT, EventType::Normal, "Scheduled", object, msg);
                     }
@@ -356,6 +408,22 @@ impl Scheduler {
             }
         }
     }
+}
+
+/// `podEligibleToPreemptOthers`: a pod that already preempted waits while its
+/// lower-priority victims on the nominated node are still terminating.
+fn eligible_to_preempt(api: &crate::api::ApiServer, pod: &Pod) -> bool {
+    if pod.spec.never_preempt {
+        return false;
+    }
+    let Some(node) = pod.status.nominated_node.as_deref() else {
+        return true;
+    };
+    !api.list::<Pod>().any(|p| {
+        p.node_name.as_deref() == Some(node)
+            && p.is_terminating()
+            && p.spec.priority < pod.spec.priority
+    })
 }
 
 /// One scheduling cycle for one pod: PreFilter, Filter (adaptive sample from a
@@ -395,7 +463,13 @@ pub fn decide(
         }
         let idx = present[(start + k) % n];
         examined += 1;
-        match run_filters(profile, pod, &snap.nodes[idx], &state) {
+        let with_nominated = snap.with_nominated(idx, pod);
+        match run_filters(
+            profile,
+            pod,
+            with_nominated.as_ref().unwrap_or(&snap.nodes[idx]),
+            &state,
+        ) {
             Ok(()) => feasible.push(idx),
             Err(r) => {
                 for w in r.reasons {

@@ -47,6 +47,7 @@ impl OwnedSnapshot {
             image_nodes: &self.image_nodes,
             node_count: self.nodes.iter().filter(|n| n.present).count(),
             namespace_labels: &self.namespace_labels,
+            nominated: &[],
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod time;
 use crate::api::{AnyObject, ApiServer, Change, Kind, Node, Op};
 use crate::controllers::deployment::DeploymentController;
 use crate::controllers::gc::GarbageCollector;
+use crate::controllers::job::JobController;
 use crate::controllers::replicaset::ReplicaSetController;
 use crate::controllers::ControllerId;
 use crate::metrics::sampler::Sampler;
@@ -132,6 +133,7 @@ pub struct Simulation {
     scheduler: Scheduler,
     replicasets: ReplicaSetController,
     deployments: DeploymentController,
+    jobs: JobController,
     gc: GarbageCollector,
     kubelets: Vec<Kubelet>,
     kubelet_index: BTreeMap<String, u32>,
@@ -175,6 +177,7 @@ impl Simulation {
             scheduler: Scheduler::new(seed, profiles, s.scheduler.clone()),
             replicasets: ReplicaSetController::new(seed, s.controller_sync_delay),
             deployments: DeploymentController::new(s.controller_sync_delay),
+            jobs: JobController::new(seed, s.controller_sync_delay),
             gc: GarbageCollector::default(),
             kubelets: Vec::new(),
             kubelet_index: BTreeMap::new(),
@@ -278,11 +281,13 @@ impl Simulation {
                 Target::Controller(ControllerId::Deployment) => {
                     self.deployments.on_watch(&mut ctx, &change)
                 }
+                Target::Controller(ControllerId::Job) => self.jobs.on_watch(&mut ctx, &change),
                 Target::GarbageCollector => self.gc.on_owner_deleted(&mut ctx, change.uid),
                 Target::Kubelet(i) => self.kubelets[i as usize].on_watch(&mut ctx, &change),
             },
             Event::Sync(ControllerId::ReplicaSet, key) => self.replicasets.on_sync(&mut ctx, &key),
             Event::Sync(ControllerId::Deployment, key) => self.deployments.on_sync(&mut ctx, &key),
+            Event::Sync(ControllerId::Job, key) => self.jobs.on_sync(&mut ctx, &key),
             Event::Scheduler(e) => self.scheduler.on_event(&mut ctx, &e),
             Event::Kubelet(i, e) => self.kubelets[i as usize].on_event(&mut ctx, &e),
             Event::Arrival => {
@@ -325,6 +330,9 @@ impl Simulation {
                             &c,
                         );
                     }
+                    if matches!(c.owner, Some((Kind::Job, _))) {
+                        send(&mut self.queue, Target::Controller(ControllerId::Job), &c);
+                    }
                     if let Some(i) = c.node.as_ref().and_then(|n| self.kubelet_index.get(n)) {
                         send(&mut self.queue, Target::Kubelet(*i), &c);
                     }
@@ -360,7 +368,9 @@ impl Simulation {
                     send(&mut self.queue, Target::Scheduler, &c);
                 }
                 Kind::Service | Kind::PriorityClass => {}
-                Kind::Job => {}
+                Kind::Job => {
+                    send(&mut self.queue, Target::Controller(ControllerId::Job), &c);
+                }
             }
             if c.op == Op::Deleted && !self.api.all_dependents(c.uid).is_empty() {
                 self.queue

@@ -104,6 +104,7 @@ impl Cluster {
             image_nodes: &self.image_nodes,
             node_count: self.nodes.iter().filter(|n| n.present).count(),
             namespace_labels: &self.ns_labels,
+            nominated: &[],
         }
     }
 
