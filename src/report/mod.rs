@@ -179,10 +179,12 @@ fn draw(
     ))?;
     let seeds = c.seeds.len();
     root.draw(&Text::new(
-        format!(
-            "n = {seeds} seed{} · bar: mean over seeds · whisker: 95% confidence interval",
-            if seeds == 1 { "" } else { "s" }
-        ),
+        if seeds == 1 {
+            "n = 1 seed · bar: the one run's value (one seed gives no confidence interval)"
+                .to_string()
+        } else {
+            format!("n = {seeds} seeds · bar: mean over seeds · whisker: 95% confidence interval")
+        },
         (width as i32 - 16, HEIGHT as i32 - 10),
         (FONT, 14)
             .into_font()
@@ -320,7 +322,11 @@ fn value_label(s: &Stats, unit: &str, span: f64) -> String {
     } else {
         2
     };
-    let digits = table.max((axis_digits(span) + 1).min(6));
+    let finer = match axis_digits(span) {
+        0 => 0,
+        d => (d + 1).min(6),
+    };
+    let digits = table.max(finer);
     let f = |v: f64| group_thousands(&format!("{v:.digits$}"));
     if s.n < 2 {
         f(s.mean)

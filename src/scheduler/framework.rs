@@ -231,17 +231,30 @@ impl<'a> PodInfo<'a> {
 }
 
 /// Per-cycle data that PreFilter/PreScore compute once and Filter/Score read per node.
+/// A handful of entries, read once per node per plugin: a short vector whose keys
+/// are compared by address first beats a map.
 #[derive(Default)]
 pub struct CycleState {
-    data: BTreeMap<&'static str, Box<dyn Any + Send>>,
+    data: Vec<(&'static str, Box<dyn Any + Send>)>,
 }
 
 impl CycleState {
+    fn position(&self, key: &'static str) -> Option<usize> {
+        self.data
+            .iter()
+            .position(|(k, _)| std::ptr::eq(*k, key) || *k == key)
+    }
     pub fn insert<T: Any + Send>(&mut self, key: &'static str, v: T) {
-        self.data.insert(key, Box::new(v));
+        match self.position(key) {
+            Some(i) => self.data[i].1 = Box::new(v),
+            None => self.data.push((key, Box::new(v))),
+        }
     }
     pub fn get<T: Any>(&self, key: &'static str) -> Option<&T> {
-        self.data.get(key).and_then(|b| b.downcast_ref())
+        self.data
+            .iter()
+            .find(|(k, _)| std::ptr::eq(*k, key) || *k == key)
+            .and_then(|(_, b)| b.downcast_ref())
     }
 }
 
