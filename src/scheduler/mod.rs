@@ -435,8 +435,9 @@ pub fn decide(
     next_start: &mut usize,
     rng: &mut SimRng,
 ) -> Result<usize, String> {
-    let present: Vec<usize> = snap.present().map(|(i, _)| i).collect();
-    let n = present.len();
+    // Node order is the cache's (indices stay stable; removed nodes are skipped).
+    let n = snap.node_count;
+    let slots = snap.nodes.len();
     if n == 0 {
         return Err("no nodes available to schedule pods".into());
     }
@@ -453,16 +454,19 @@ pub fn decide(
     } else {
         num_feasible_nodes_to_find(profile.percentage_of_nodes_to_score, n)
     };
-    let start = if first_fit { 0 } else { *next_start % n };
+    let start = if first_fit { 0 } else { *next_start % slots };
     let mut feasible = Vec::new();
     let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
     let mut examined = 0;
-    for k in 0..n {
+    for k in 0..slots {
         if feasible.len() >= want {
             break;
         }
-        let idx = present[(start + k) % n];
+        let idx = (start + k) % slots;
         examined += 1;
+        if !snap.nodes[idx].present {
+            continue;
+        }
         let with_nominated = snap.with_nominated(idx, pod);
         match run_filters(
             profile,
@@ -479,7 +483,7 @@ pub fn decide(
         }
     }
     if !first_fit {
-        *next_start = (start + examined) % n;
+        *next_start = (start + examined) % slots;
     }
     if feasible.is_empty() {
         // upstream sorts the "count reason" strings as a whole (FitError.Error)

@@ -122,8 +122,16 @@ impl FilterPlugin for InterPodAffinity {
         let anti = &pod.spec.affinity.anti.required;
         let pod_ns = ns_labels(snap, pod.namespace);
         let mut s = FilterState::default();
-        // Without terms of its own, only existing pods' required anti-affinity matters.
+        // Without terms of its own, only existing pods' required anti-affinity matters;
+        // when no pod has any, there is nothing to check (and no state: Filter passes).
         let own_terms = !aff.is_empty() || !anti.is_empty();
+        if !own_terms
+            && snap
+                .present()
+                .all(|(_, n)| n.pods_with_required_anti_affinity == 0)
+        {
+            return Ok(());
+        }
         for (_, node) in snap.present() {
             if !own_terms && node.pods_with_required_anti_affinity == 0 {
                 continue;
