@@ -171,6 +171,17 @@ fn main() -> ExitCode {
     }
 }
 
+/// Load a scenario, printing every error (file:line:col) if it does not load.
+fn load_scenario(path: &Path) -> Option<scenario::Scenario> {
+    match scenario::load(path) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            eprintln!("{e}");
+            None
+        }
+    }
+}
+
 fn print_warnings(ws: &[String]) {
     for w in ws {
         eprintln!("warning: {w}");
@@ -199,12 +210,8 @@ fn run(
     if let Some(Err(code)) = scheduler.map(check_policy) {
         return Ok(code);
     }
-    let mut sc = match scenario::load(path) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("{e}");
-            return Ok(ExitCode::FAILURE);
-        }
+    let Some(mut sc) = load_scenario(path) else {
+        return Ok(ExitCode::FAILURE);
     };
     if let Some(s) = scheduler {
         sc.settings.profiles[0].1 = s.to_string();
@@ -269,12 +276,8 @@ fn explain_schedule(
     if let Some(Err(code)) = scheduler.map(check_policy) {
         return Ok(code);
     }
-    let mut sc = match scenario::load(path) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("{e}");
-            return Ok(ExitCode::FAILURE);
-        }
+    let Some(mut sc) = load_scenario(path) else {
+        return Ok(ExitCode::FAILURE);
     };
     if let Some(s) = seed {
         sc.seed = s;
@@ -323,12 +326,8 @@ fn compare_cmd(
         eprintln!("error: --threads must be at least 1");
         return Ok(ExitCode::FAILURE);
     }
-    let mut sc = match scenario::load(path) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("{e}");
-            return Ok(ExitCode::FAILURE);
-        }
+    let Some(mut sc) = load_scenario(path) else {
+        return Ok(ExitCode::FAILURE);
     };
     print_warnings(&sc.warnings);
     if let Some(u) = until {
