@@ -406,6 +406,53 @@ fn timeline_cordon_of_a_node_that_does_not_exist_is_rejected() {
 }
 
 #[test]
+fn timeline_node_crash_of_a_node_that_does_not_exist_is_rejected() {
+    let scen = scenario_with(
+        "timeline:
+  - at: 10m
+    action: node-crash
+    target: node/a-7
+    for: 2m
+",
+    );
+    check_case(
+        "timeline_node_crash_node_missing",
+        &[("s.yaml", &scen)],
+        "s.yaml",
+        |d| Expect {
+            file: d.join("s.yaml"),
+            lines: vec![line_of(&scen, "target: node/a-7")],
+            says: &[
+                &["a-7"],
+                &["no node", "not defined", "does not exist", "not found"],
+            ],
+        },
+    );
+}
+
+#[test]
+fn timeline_node_recover_does_not_take_for() {
+    let scen = scenario_with(
+        "timeline:
+  - at: 10m
+    action: node-recover
+    target: node/a-0
+    for: 2m
+",
+    );
+    check_case(
+        "timeline_node_recover_for",
+        &[("s.yaml", &scen)],
+        "s.yaml",
+        |d| Expect {
+            file: d.join("s.yaml"),
+            lines: vec![line_of(&scen, "for: 2m")],
+            says: &[&["for"], &["node-recover"]],
+        },
+    );
+}
+
+#[test]
 fn deployment_selector_not_matching_template_labels_is_rejected() {
     let manifest = DEPLOYMENT.replace("matchLabels: {app: web}", "matchLabels: {app: other}");
     let scen = scenario_with("manifests:\n  - m/web.yaml\n");
@@ -613,5 +660,24 @@ fn run_with_out_naming_an_existing_file_fails_cleanly() {
         std::fs::read_to_string(&file).unwrap(),
         "not a folder\n",
         "the file was changed"
+    );
+}
+
+#[test]
+fn bad_run_for_annotation_in_a_template_is_rejected() {
+    let manifest = DEPLOYMENT.replace(
+        "      labels: {app: web}\n",
+        "      labels: {app: web}\n      annotations: {kubesim.io/run-for: ten minutes}\n",
+    );
+    let scen = scenario_with("manifests:\n  - m/web.yaml\n");
+    check_case(
+        "bad_run_for_annotation",
+        &[("s.yaml", &scen), ("m/web.yaml", &manifest)],
+        "s.yaml",
+        |d| Expect {
+            file: d.join("m/web.yaml"),
+            lines: vec![line_of(&manifest, "kubesim.io/run-for")],
+            says: &[&["ten minutes"], &["duration"]],
+        },
     );
 }

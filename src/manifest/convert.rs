@@ -299,7 +299,25 @@ pub(crate) fn conv_meta(
     let mut meta = ObjectMeta::new(&namespace, &name);
     meta.labels = labels;
     meta.annotations = m.annotations.unwrap_or_default();
+    check_annotations(&meta.annotations, "metadata.annotations", loc, errors);
     meta
+}
+
+/// kubesim's own annotations must hold what they promise (`kubesim.io/run-for: 10m`).
+fn check_annotations(
+    annotations: &BTreeMap<String, String>,
+    path: &str,
+    loc: &Loc,
+    errors: &mut Errors,
+) {
+    if let Some(v) = annotations.get(crate::node::kubelet::RUN_FOR) {
+        if let Err(e) = SimDuration::parse(v) {
+            errors.push(loc.at_value(
+                &format!("{path}.{}", crate::node::kubelet::RUN_FOR),
+                format!("{e} (kubesim.io/run-for takes a duration such as 10m)"),
+            ));
+        }
+    }
 }
 
 pub(crate) fn check_labels(labels: &Labels, path: &str, loc: &Loc, errors: &mut Errors) {
@@ -970,6 +988,12 @@ pub(crate) fn conv_template(
         None => Default::default(),
     };
     check_labels(&labels, "spec.template.metadata.labels", loc, errors);
+    check_annotations(
+        &annotations,
+        "spec.template.metadata.annotations",
+        loc,
+        errors,
+    );
     if selector.is_empty() {
         errors.push(loc.at(
             "spec.selector",
