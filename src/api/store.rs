@@ -12,6 +12,7 @@ use super::pod::Pod;
 use super::pod::PodSpec;
 use super::scheduling::{PriorityClass, SYSTEM_CLASSES};
 use super::service::{Namespace, Service};
+use super::taint::{TaintEffect, Toleration, TolerationOperator};
 use super::workload::{Deployment, ReplicaSet};
 use crate::sim::time::SimTime;
 use std::collections::{BTreeMap, BTreeSet};
@@ -75,15 +76,24 @@ pub trait Object: Clone {
 /// Admission plugins' state.
 #[derive(Debug, Default)]
 pub struct Admission {
-    /// Priority admission: pod specs already resolved, keyed by the address of the
+    /// Pod admission (Priority, DefaultTolerationSeconds): pod specs already resolved, keyed by the address of the
     /// template's spec (kept alive here, so an address is never reused). Pods stamped
     /// from one template then share one resolved spec instead of one copy each.
     resolved: BTreeMap<usize, (Arc<PodSpec>, Arc<PodSpec>)>,
 }
 
-/// The Priority admission plugin: `priorityClassName` → `priority` and
+/// Taint keys the node-lifecycle controller sets (`node.kubernetes.io/...`).
+pub const TAINT_NOT_READY: &str = "node.kubernetes.io/not-ready";
+pub const TAINT_UNREACHABLE: &str = "node.kubernetes.io/unreachable";
+/// DefaultTolerationSeconds admission: `--default-not-ready-toleration-seconds`
+/// and `--default-unreachable-toleration-seconds` (both 300).
+pub const DEFAULT_TOLERATION_SECONDS: i64 = 300;
+
+/// The Priority admission plugin's verdict: `priorityClassName` → `priority` and
 /// `preemptionPolicy`; no class name → the globalDefault class, if any.
-fn admit_priority(pod: &mut Pod, adm: &mut Admission, store: &Store) -> Result<(), ApiError> {
+/// `Ok(None)`: nothing to change.
+#[allow(clippy::type_complexity)]
+fn priority_for(pod: &Pod, store: &Store) -> Result<Option<(i32, bool, Option<String>)>, ApiError> {
     let class = match &pod.spec.priority_class_name {
         Some(name) => {
             let system = SYSTEM_CLASSES.iter().find(|(n, _)| n == name);
@@ -109,13 +119,39 @@ fn admit_priority(pod: &mut Pod, adm: &mut Admission, store: &Store) -> Result<(
             .map(|pc| (pc.value, pc.never_preempt, Some(pc.meta.name.clone()))),
     };
     let Some((value, never, default_name)) = class else {
-        return Ok(());
+        return Ok(None);
     };
     let s = &pod.spec;
     if s.priority == value
         && s.never_preempt == never
         && (default_name.is_none() || s.priority_class_name == default_name)
     {
+        return Ok(None);
+    }
+    Ok(Some((value, never, default_name)))
+}
+
+/// The DefaultTolerationSeconds admission plugin's verdict: which of the
+/// `not-ready` and `unreachable` NoExecute tolerations (300 s) the pod lacks. As
+/// upstream, a toleration with that key (or an empty key) and effect NoExecute
+/// (or no effect) counts as having it.
+fn missing_default_tolerations(spec: &PodSpec) -> (bool, bool) {
+    let has = |key: &str| {
+        spec.tolerations.iter().any(|t| {
+            (t.key == key || t.key.is_empty())
+                && matches!(t.effect, None | Some(TaintEffect::NoExecute))
+        })
+    };
+    (!has(TAINT_NOT_READY), !has(TAINT_UNREACHABLE))
+}
+
+/// Pod admission: Priority, then DefaultTolerationSeconds. Both mutate the spec;
+/// pods stamped from one template share one admitted spec (the `Admission`
+/// cache), so neither clones a spec per pod.
+fn admit_pod(pod: &mut Pod, adm: &mut Admission, store: &Store) -> Result<(), ApiError> {
+    let priority = priority_for(pod, store)?;
+    let (not_ready, unreachable) = missing_default_tolerations(&pod.spec);
+    if priority.is_none() && !not_ready && !unreachable {
         return Ok(());
     }
     let addr = Arc::as_ptr(&pod.spec) as usize;
@@ -125,10 +161,26 @@ fn admit_priority(pod: &mut Pod, adm: &mut Admission, store: &Store) -> Result<(
     }
     let original = pod.spec.clone();
     let spec = Arc::make_mut(&mut pod.spec);
-    spec.priority = value;
-    spec.never_preempt = never;
-    if default_name.is_some() {
-        spec.priority_class_name = default_name;
+    if let Some((value, never, default_name)) = priority {
+        spec.priority = value;
+        spec.never_preempt = never;
+        if default_name.is_some() {
+            spec.priority_class_name = default_name;
+        }
+    }
+    for (missing, key) in [
+        (not_ready, TAINT_NOT_READY),
+        (unreachable, TAINT_UNREACHABLE),
+    ] {
+        if missing {
+            spec.tolerations.push(Toleration {
+                key: key.to_string(),
+                operator: TolerationOperator::Exists,
+                value: String::new(),
+                effect: Some(TaintEffect::NoExecute),
+                toleration_seconds: Some(DEFAULT_TOLERATION_SECONDS),
+            });
+        }
     }
     adm.resolved.insert(addr, (original, pod.spec.clone()));
     Ok(())
@@ -180,7 +232,7 @@ impl Object for Pod {
         self.node_name.as_deref()
     }
     fn admit(&mut self, adm: &mut Admission, store: &Store) -> Result<(), ApiError> {
-        admit_priority(self, adm, store)
+        admit_pod(self, adm, store)
     }
 }
 
@@ -264,6 +316,11 @@ impl ApiServer {
     }
     pub fn resource_version(&self) -> u64 {
         self.resource_version
+    }
+
+    /// Whether writes since the last drain queued watch notifications.
+    pub fn has_changes(&self) -> bool {
+        !self.changes.is_empty()
     }
 
     /// Drain the queued watch notifications.
@@ -494,6 +551,32 @@ impl ApiServer {
         }
     }
 
+    /// The kubelet's heartbeat: renew the node's lease / post its status, setting
+    /// `status.lastHeartbeatTime` to now. The write bumps `resourceVersion` (it is
+    /// a write) but queues no watch notification: in Kubernetes the renewals go to
+    /// a Lease object in `kube-node-lease` that only the node-lifecycle controller
+    /// reads, and the scheduler's node informer ignores heartbeat-only status
+    /// updates. One notification per node every 10 s would wake the scheduler and
+    /// flood the event queue for nothing; the node-lifecycle controller polls
+    /// instead, every `node-monitor-period`, as upstream's does.
+    pub fn heartbeat(&mut self, node: &str) -> Result<(), ApiError> {
+        let rv = self.resource_version + 1;
+        let now = self.now;
+        let key = ObjKey::cluster(node);
+        let n = self
+            .store
+            .nodes
+            .get_mut(&key)
+            .ok_or_else(|| ApiError::NotFound {
+                kind: Kind::Node,
+                key: key.clone(),
+            })?;
+        n.status.last_heartbeat = now;
+        n.meta.resource_version = rv;
+        self.next_rv();
+        Ok(())
+    }
+
     /// Bind a pod to a node (the scheduler's `pods/binding` call).
     pub fn bind(&mut self, pod: &ObjKey, node: &str) -> Result<(), ApiError> {
         if !self.store.nodes.contains_key(&ObjKey::cluster(node)) {
@@ -547,6 +630,70 @@ mod tests {
         last = api.resource_version();
         api.delete::<Pod>(&ObjKey::new("default", "a")).unwrap();
         assert!(api.resource_version() > last);
+    }
+
+    #[test]
+    fn heartbeat_bumps_resource_version_without_a_watch_notification() {
+        use crate::api::node::NodeStatus;
+        let mut api = ApiServer::new();
+        api.create(Node {
+            meta: ObjectMeta::new("", "n1"),
+            unschedulable: false,
+            taints: Vec::new(),
+            status: NodeStatus::default(),
+        })
+        .unwrap();
+        api.take_changes();
+        let rv = api.resource_version();
+        api.set_now(SimTime::from_millis(10_000));
+        api.heartbeat("n1").unwrap();
+        assert!(api.resource_version() > rv);
+        assert!(!api.has_changes(), "a heartbeat wakes no watcher");
+        let n = api.get::<Node>(&ObjKey::cluster("n1")).unwrap();
+        assert_eq!(n.status.last_heartbeat, SimTime::from_millis(10_000));
+        assert_eq!(n.meta.resource_version, api.resource_version());
+        assert!(api.heartbeat("nope").is_err());
+    }
+
+    #[test]
+    fn pods_get_default_toleration_seconds_once_and_share_the_admitted_spec() {
+        let mut api = ApiServer::new();
+        let template = Arc::new(PodSpec::default());
+        for name in ["a", "b"] {
+            let mut p = pod("default", name);
+            p.spec = template.clone();
+            api.create(p).unwrap();
+        }
+        let a = api.get::<Pod>(&ObjKey::new("default", "a")).unwrap();
+        let b = api.get::<Pod>(&ObjKey::new("default", "b")).unwrap();
+        assert!(
+            Arc::ptr_eq(&a.spec, &b.spec),
+            "one admitted spec per template"
+        );
+        let keys: Vec<(&str, Option<i64>)> = a
+            .spec
+            .tolerations
+            .iter()
+            .map(|t| (t.key.as_str(), t.toleration_seconds))
+            .collect();
+        assert_eq!(
+            keys,
+            [(TAINT_NOT_READY, Some(300)), (TAINT_UNREACHABLE, Some(300))]
+        );
+        // a pod that already tolerates unreachable (any NoExecute) keeps its own
+        let mut p = pod("default", "c");
+        Arc::make_mut(&mut p.spec).tolerations.push(Toleration {
+            key: TAINT_UNREACHABLE.into(),
+            operator: TolerationOperator::Exists,
+            value: String::new(),
+            effect: Some(TaintEffect::NoExecute),
+            toleration_seconds: Some(30),
+        });
+        api.create(p).unwrap();
+        let c = api.get::<Pod>(&ObjKey::new("default", "c")).unwrap();
+        assert_eq!(c.spec.tolerations.len(), 2);
+        assert_eq!(c.spec.tolerations[0].toleration_seconds, Some(30));
+        assert_eq!(c.spec.tolerations[1].key, TAINT_NOT_READY);
     }
 
     #[test]

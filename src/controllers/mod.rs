@@ -7,6 +7,7 @@
 pub mod deployment;
 pub mod gc;
 pub mod job;
+pub mod node_lifecycle;
 pub mod replicaset;
 pub mod workqueue;
 

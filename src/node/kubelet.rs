@@ -17,6 +17,10 @@ use std::collections::{BTreeMap, BTreeSet};
 /// after they start (`10m`), and the pod becomes Succeeded.
 pub const RUN_FOR: &str = "kubesim.io/run-for";
 
+/// How often the kubelet renews its node's lease and posts node status
+/// (`nodeStatusUpdateFrequency` / the lease renew interval, 10 s upstream).
+pub const HEARTBEAT_INTERVAL: SimDuration = SimDuration::from_secs(10);
+
 /// Container runtime timings (simulator defaults, settable per scenario).
 #[derive(Debug, Clone)]
 pub struct KubeletSettings {
@@ -49,6 +53,9 @@ pub enum KubeletEvent {
     ContainersStopped { pod: ObjKey, uid: Uid },
     /// A finite pod's work is done (`kubesim.io/run-for`): its containers exit 0.
     ContainersCompleted { pod: ObjKey, uid: Uid },
+    /// Renew the node's lease (every [`HEARTBEAT_INTERVAL`]). `epoch` tells the
+    /// chain started by one kubelet start apart from a later one's (crash and recover).
+    Heartbeat { epoch: u32 },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +75,10 @@ pub struct Kubelet {
     images: BTreeSet<String>,
     /// Images being pulled for a starting pod, with the time each took.
     pulls: BTreeMap<ObjKey, Vec<(String, SimDuration)>>,
+    /// Crashed (`node-crash`): no heartbeats, no containers, deaf to the API.
+    down: bool,
+    /// Bumped at every (re)start, so an old heartbeat chain dies out.
+    epoch: u32,
 }
 
 impl Kubelet {
@@ -85,6 +96,66 @@ impl Kubelet {
             pods: BTreeMap::new(),
             images: images.into_iter().collect(),
             pulls: BTreeMap::new(),
+            down: false,
+            epoch: 0,
+        }
+    }
+
+    /// Whether the kubelet is crashed.
+    pub fn is_down(&self) -> bool {
+        self.down
+    }
+
+    /// Post the node's status now and renew it every [`HEARTBEAT_INTERVAL`].
+    pub fn start_heartbeats(&mut self, ctx: &mut Ctx) {
+        self.epoch += 1;
+        let _ = ctx.api.heartbeat(&self.node);
+        ctx.after_background(
+            HEARTBEAT_INTERVAL,
+            Event::Kubelet(self.index, KubeletEvent::Heartbeat { epoch: self.epoch }),
+        );
+    }
+
+    /// The node crashes: the kubelet and its containers stop at once. Nothing is
+    /// written to the API (a dead node cannot): its pods stay as they are there
+    /// until the node-lifecycle controller notices the missing heartbeats.
+    pub fn crash(&mut self) {
+        self.down = true;
+        self.epoch += 1;
+        self.pods.clear();
+        self.pulls.clear();
+    }
+
+    /// The node comes back: heartbeats resume and the kubelet reconciles with the
+    /// API, as a restarted kubelet does. Pods the API deleted meanwhile are simply
+    /// gone (their containers died with the node); pods still bound here and
+    /// terminating get their final delete; the others are started again (images
+    /// on the node survived, so only the container start time is paid).
+    pub fn recover(&mut self, ctx: &mut Ctx) {
+        if !self.down {
+            return;
+        }
+        self.down = false;
+        self.start_heartbeats(ctx);
+        let mine: Vec<(ObjKey, Uid, bool, bool)> = ctx
+            .api
+            .list::<Pod>()
+            .filter(|p| p.node_name.as_deref() == Some(self.node.as_str()))
+            .map(|p| {
+                (
+                    p.meta.key(),
+                    p.meta.uid,
+                    p.is_terminating(),
+                    p.status.phase.is_terminal(),
+                )
+            })
+            .collect();
+        for (key, uid, terminating, terminal) in mine {
+            if terminating {
+                self.stop(ctx, key, uid);
+            } else if !terminal {
+                self.start(ctx, key, uid);
+            }
         }
     }
 
@@ -94,7 +165,7 @@ impl Kubelet {
     }
 
     pub fn on_watch(&mut self, ctx: &mut Ctx, change: &Change) {
-        if change.kind != Kind::Pod {
+        if change.kind != Kind::Pod || self.down {
             return;
         }
         let key = &change.key;
@@ -224,7 +295,20 @@ impl Kubelet {
     }
 
     pub fn on_event(&mut self, ctx: &mut Ctx, ev: &KubeletEvent) {
+        if self.down {
+            return; // a dead kubelet's timers died with it
+        }
         match ev {
+            KubeletEvent::Heartbeat { epoch } => {
+                if *epoch != self.epoch {
+                    return;
+                }
+                let _ = ctx.api.heartbeat(&self.node);
+                ctx.after_background(
+                    HEARTBEAT_INTERVAL,
+                    Event::Kubelet(self.index, KubeletEvent::Heartbeat { epoch: *epoch }),
+                );
+            }
             KubeletEvent::ImagesPulled { pod, uid } => {
                 let pulled = self.pulls.remove(pod).unwrap_or_default();
                 if self.pods.get(pod) != Some(&(*uid, Local::Starting)) {

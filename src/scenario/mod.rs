@@ -26,7 +26,15 @@ pub const DEFAULT_SEED: u64 = 1;
 /// Virtual time simulated when the scenario gives no `until`.
 pub const DEFAULT_UNTIL: SimDuration = SimDuration::from_secs(3600);
 /// The verbs a timeline entry may use.
-pub const ACTIONS: &[&str] = &["apply", "delete", "scale", "cordon", "uncordon"];
+pub const ACTIONS: &[&str] = &[
+    "apply",
+    "delete",
+    "scale",
+    "cordon",
+    "uncordon",
+    "node-crash",
+    "node-recover",
+];
 /// Guard rails against scenarios that would exhaust memory.
 pub const MAX_NODES: u64 = 100_000;
 pub const MAX_REPLICAS: i64 = 1_000_000;
@@ -48,6 +56,13 @@ pub enum Action {
     Cordon(String),
     /// `kubectl uncordon NODE`.
     Uncordon(String),
+    /// Fault: the node's kubelet and containers stop; back after `recover_after` if set.
+    NodeCrash {
+        node: String,
+        recover_after: Option<SimDuration>,
+    },
+    /// Fault: the node's kubelet comes back.
+    NodeRecover(String),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -213,6 +228,15 @@ pub fn load(path: &Path) -> Result<Scenario, LoadError> {
     }
     if let Some(d) = c.controller_manager.sync_delay {
         settings.controller_sync_delay = d;
+    }
+    if let Some(d) = c.controller_manager.node_monitor_grace_period {
+        if d == SimDuration::ZERO {
+            errors.push(loc.at_value(
+                "cluster.controllerManager.nodeMonitorGracePeriod",
+                "nodeMonitorGracePeriod must be greater than 0",
+            ));
+        }
+        settings.node_monitor_grace_period = d;
     }
     if let Some(d) = c.kubelet.image_pull {
         settings.kubelet.image_pull = d;
@@ -525,6 +549,7 @@ fn resolve_action(
         "apply" => &["file", "object"],
         "delete" => &["target", "namespace"],
         "scale" => &["target", "namespace", "replicas"],
+        "node-crash" => &["target", "for"],
         _ => &["target"],
     };
     let present = [
@@ -533,6 +558,7 @@ fn resolve_action(
         ("replicas", raw.replicas.is_some()),
         ("file", raw.file.is_some()),
         ("object", raw.object.is_some()),
+        ("for", raw.for_.is_some()),
     ];
     for (k, set) in present {
         if set && !allowed.contains(&k) {
@@ -640,10 +666,14 @@ fn resolve_action(
             })
         }
         _ => need_target(&mut errors).and_then(|t| match parse_target(&t, loc, true) {
-            Ok((Kind::Node, name)) => Some(if act == "cordon" {
-                Action::Cordon(name)
-            } else {
-                Action::Uncordon(name)
+            Ok((Kind::Node, name)) => Some(match act {
+                "cordon" => Action::Cordon(name),
+                "uncordon" => Action::Uncordon(name),
+                "node-crash" => Action::NodeCrash {
+                    node: name,
+                    recover_after: raw.for_,
+                },
+                _ => Action::NodeRecover(name),
             }),
             Ok((kind, _)) => {
                 errors.push(loc.at_value("target", format!("{act} takes a node, not a {kind}")));
@@ -722,7 +752,10 @@ fn check_objects(
     for (i, a) in timeline.iter().enumerate() {
         let (kind, key) = match &a.action {
             Action::Delete { kind, key } | Action::Scale { kind, key, .. } => (*kind, key.clone()),
-            Action::Cordon(n) | Action::Uncordon(n) => (Kind::Node, ObjKey::cluster(n.clone())),
+            Action::Cordon(n)
+            | Action::Uncordon(n)
+            | Action::NodeCrash { node: n, .. }
+            | Action::NodeRecover(n) => (Kind::Node, ObjKey::cluster(n.clone())),
             Action::Apply(_) => continue,
         };
         if kind == Kind::Pod {

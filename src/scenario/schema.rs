@@ -172,6 +172,8 @@ pub struct PluginConfigSpec {
 pub struct ControllerManagerSpec {
     /// Watch notification → controller sync.
     pub sync_delay: Option<SimDuration>,
+    /// `--node-monitor-grace-period`: a node not heard from for longer is NotReady.
+    pub node_monitor_grace_period: Option<SimDuration>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -198,4 +200,7 @@ pub struct RawAction {
     pub file: Option<String>,
     #[serde(default)]
     pub object: Option<Value>,
+    /// `node-crash`: recover after this long.
+    #[serde(default, rename = "for")]
+    pub for_: Option<SimDuration>,
 }

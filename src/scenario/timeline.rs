@@ -5,7 +5,7 @@ use super::{Action, TimedAction};
 use crate::api::meta::object_ref;
 use crate::api::{AnyObject, Deployment, Kind, Node, ObjKey, ReplicaSet};
 use crate::metrics::EventType;
-use crate::sim::Ctx;
+use crate::sim::{Ctx, Event, Fault};
 
 pub const COMPONENT: &str = "kubectl";
 
@@ -42,10 +42,10 @@ impl Kubectl {
         }
     }
 
-    pub fn run(&mut self, ctx: &mut Ctx, i: usize) {
-        let Some(a) = self.timeline.get(i).cloned() else {
-            return;
-        };
+    /// Run timeline action `i`. A fault action is returned for the engine to
+    /// apply to the node (it is not an API write).
+    pub fn run(&mut self, ctx: &mut Ctx, i: usize) -> Option<Fault> {
+        let a = self.timeline.get(i).cloned()?;
         match a.action {
             Action::Apply(objs) => {
                 for o in objs {
@@ -108,7 +108,36 @@ impl Kubectl {
                 };
                 ctx.event(COMPONENT, msg.0, reason, format!("Node/{node}"), msg.1);
             }
+            Action::NodeCrash {
+                node,
+                recover_after,
+            } => {
+                let mut msg = format!("node/{node} crashed: kubelet and containers stopped");
+                if let Some(d) = recover_after {
+                    msg.push_str(&format!(", back in {d}"));
+                    ctx.after(d, Event::Fault(Fault::Recover(node.clone())));
+                }
+                ctx.event(
+                    COMPONENT,
+                    EventType::Warning,
+                    "NodeCrash",
+                    format!("Node/{node}"),
+                    msg,
+                );
+                return Some(Fault::Crash(node));
+            }
+            Action::NodeRecover(node) => {
+                ctx.event(
+                    COMPONENT,
+                    EventType::Normal,
+                    "NodeRecover",
+                    format!("Node/{node}"),
+                    format!("node/{node} recovered: kubelet restarted"),
+                );
+                return Some(Fault::Recover(node));
+            }
         }
+        None
     }
 }
 

@@ -14,6 +14,7 @@ use crate::api::{AnyObject, ApiServer, Change, Kind, Node, Op};
 use crate::controllers::deployment::DeploymentController;
 use crate::controllers::gc::GarbageCollector;
 use crate::controllers::job::JobController;
+use crate::controllers::node_lifecycle::{NodeLifecycleController, NodeLifecycleEvent};
 use crate::controllers::replicaset::ReplicaSetController;
 use crate::controllers::ControllerId;
 use crate::metrics::sampler::Sampler;
@@ -53,6 +54,33 @@ pub enum Event {
     Sample,
     /// The next generated pod arrives.
     Arrival,
+    /// The node-lifecycle controller's period or one of its eviction timers.
+    NodeLifecycle(NodeLifecycleEvent),
+    /// An injected fault (a `node-crash` action's planned recovery).
+    Fault(Fault),
+}
+
+/// Failures injected from the timeline. They act on the simulated machines, not
+/// through the API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// The node's kubelet and containers stop (no heartbeats, deaf to the API).
+    Crash(String),
+    /// The node's kubelet comes back.
+    Recover(String),
+}
+
+impl Event {
+    /// Periodic upkeep that does not by itself keep a run going: metrics samples,
+    /// kubelet heartbeats, the node-lifecycle controller's period.
+    pub fn is_background(&self) -> bool {
+        matches!(
+            self,
+            Event::Sample
+                | Event::Kubelet(_, KubeletEvent::Heartbeat { .. })
+                | Event::NodeLifecycle(NodeLifecycleEvent::Monitor)
+        )
+    }
 }
 
 /// What a handler may touch.
@@ -71,6 +99,11 @@ impl Ctx<'_> {
     /// Schedule `ev` after `d`.
     pub fn after(&mut self, d: SimDuration, ev: Event) {
         self.queue.push(self.now + d, ev);
+    }
+    /// Schedule periodic upkeep after `d`: it keeps happening only while something
+    /// else is still to happen (see `Simulation::run_until`).
+    pub fn after_background(&mut self, d: SimDuration, ev: Event) {
+        self.queue.push_background(self.now + d, ev);
     }
     /// Record a Kubernetes-style event.
     pub fn event(
@@ -103,6 +136,8 @@ pub struct Settings {
     /// Plugin changes per profile name (KubeSchedulerConfiguration `plugins`/`pluginConfig`).
     pub profile_overrides: BTreeMap<String, crate::scheduler::config::ProfileOverride>,
     pub kubelet: crate::node::kubelet::KubeletSettings,
+    /// `--node-monitor-grace-period` of the node-lifecycle controller.
+    pub node_monitor_grace_period: SimDuration,
 }
 
 impl Default for Settings {
@@ -116,6 +151,8 @@ impl Default for Settings {
             sample_interval: SimDuration::from_secs(60),
             profile_overrides: BTreeMap::new(),
             kubelet: Default::default(),
+            node_monitor_grace_period:
+                crate::controllers::node_lifecycle::DEFAULT_NODE_MONITOR_GRACE_PERIOD,
         }
     }
 }
@@ -135,6 +172,7 @@ pub struct Simulation {
     deployments: DeploymentController,
     jobs: JobController,
     gc: GarbageCollector,
+    node_lifecycle: NodeLifecycleController,
     kubelets: Vec<Kubelet>,
     kubelet_index: BTreeMap<String, u32>,
     kubectl: Kubectl,
@@ -179,6 +217,7 @@ impl Simulation {
             deployments: DeploymentController::new(s.controller_sync_delay),
             jobs: JobController::new(seed, s.controller_sync_delay),
             gc: GarbageCollector::default(),
+            node_lifecycle: NodeLifecycleController::new(s.node_monitor_grace_period),
             kubelets: Vec::new(),
             kubelet_index: BTreeMap::new(),
             kubectl: Kubectl::new(scenario.objects.clone(), scenario.timeline.clone()),
@@ -191,7 +230,11 @@ impl Simulation {
         };
         sim.queue.push(SimTime::ZERO, Event::Bootstrap);
         sim.queue
-            .push(SimTime::ZERO + sim.settings.sample_interval, Event::Sample);
+            .push_background(SimTime::ZERO + sim.settings.sample_interval, Event::Sample);
+        sim.queue.push_background(
+            SimTime::ZERO + crate::controllers::node_lifecycle::NODE_MONITOR_PERIOD,
+            Event::NodeLifecycle(NodeLifecycleEvent::Monitor),
+        );
         if let Some(t) = sim.arrivals.peek_time() {
             sim.queue.push(t, Event::Arrival);
         }
@@ -245,13 +288,22 @@ impl Simulation {
             }
             let (at, ev) = self.queue.pop().expect("peeked");
             self.now = at;
-            if ev != Event::Sample {
-                self.last_activity = at;
-            }
+            let background = ev.is_background();
             self.api.set_now(at);
             self.events += 1;
+            let records = self.rec.count();
             self.dispatch(ev);
+            // Background upkeep counts as activity only when it did something.
+            if !background || self.api.has_changes() || self.rec.count() != records {
+                self.last_activity = at;
+            }
             self.route_changes();
+            if self.queue.foreground_len() == 0 && !self.queue.is_empty() && !self.busy() {
+                // Nothing is left to happen but upkeep: heartbeats and node checks
+                // stop here (a last metrics sample may still be due, and stops the
+                // sampling itself), so an idle run ends at its last real event.
+                self.queue.retain(|e| *e == Event::Sample);
+            }
         }
         // With nothing left to happen, the run ends at its last event (not at a
         // trailing metrics sample).
@@ -263,7 +315,53 @@ impl Simulation {
         self.wall_ms += wall_start.elapsed().as_millis() as u64;
     }
 
+    /// Whether, with only background events queued, something is still to happen:
+    /// a crashed node not yet noticed, or work for the node-lifecycle controller.
+    fn busy(&self) -> bool {
+        self.kubelets.iter().any(|k| {
+            k.is_down()
+                && self
+                    .api
+                    .get::<Node>(&crate::api::ObjKey::cluster(k.node.clone()))
+                    .is_some_and(|n| n.status.ready == crate::api::node::ConditionStatus::True)
+        }) || self.node_lifecycle.has_pending_work(&self.api, self.now)
+    }
+
+    /// Apply a fault to the node's kubelet (a node without one is ignored).
+    fn fault(&mut self, f: Fault) {
+        let (Fault::Crash(node) | Fault::Recover(node)) = &f;
+        let Some(&i) = self.kubelet_index.get(node) else {
+            return;
+        };
+        let mut ctx = Ctx {
+            now: self.now,
+            api: &mut self.api,
+            rec: &mut self.rec,
+            queue: &mut self.queue,
+        };
+        match f {
+            Fault::Crash(_) => self.kubelets[i as usize].crash(),
+            Fault::Recover(_) => self.kubelets[i as usize].recover(&mut ctx),
+        }
+    }
+
     fn dispatch(&mut self, ev: Event) {
+        if let Event::Timeline(i) = ev {
+            let mut ctx = Ctx {
+                now: self.now,
+                api: &mut self.api,
+                rec: &mut self.rec,
+                queue: &mut self.queue,
+            };
+            if let Some(f) = self.kubectl.run(&mut ctx, i) {
+                self.fault(f);
+            }
+            return;
+        }
+        if let Event::Fault(f) = ev {
+            self.fault(f);
+            return;
+        }
         let mut ctx = Ctx {
             now: self.now,
             api: &mut self.api,
@@ -272,7 +370,8 @@ impl Simulation {
         };
         match ev {
             Event::Bootstrap => self.kubectl.bootstrap(&mut ctx),
-            Event::Timeline(i) => self.kubectl.run(&mut ctx, i),
+            Event::Timeline(_) | Event::Fault(_) => unreachable!("handled above"),
+            Event::NodeLifecycle(e) => self.node_lifecycle.on_event(&mut ctx, &e),
             Event::Watch(target, change) => match target {
                 Target::Scheduler => self.scheduler.on_watch(&mut ctx, &change),
                 Target::Controller(ControllerId::ReplicaSet) => {
@@ -303,7 +402,7 @@ impl Simulation {
                 // keep sampling only while something else is still to happen
                 if !self.queue.is_empty() {
                     self.queue
-                        .push(self.now + self.sampler.interval, Event::Sample);
+                        .push_background(self.now + self.sampler.interval, Event::Sample);
                 }
             }
         }
@@ -394,6 +493,13 @@ impl Simulation {
             images,
         ));
         self.kubelet_index.insert(node.to_string(), idx);
+        let mut ctx = Ctx {
+            now: self.now,
+            api: &mut self.api,
+            rec: &mut self.rec,
+            queue: &mut self.queue,
+        };
+        self.kubelets[idx as usize].start_heartbeats(&mut ctx);
         self.rec.event(
             self.now,
             &format!("kubelet/{node}"),

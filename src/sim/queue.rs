@@ -11,6 +11,9 @@ use std::collections::BinaryHeap;
 struct Entry<E> {
     time: SimTime,
     seq: u64,
+    /// A background event (periodic upkeep: samples, heartbeats, monitor ticks):
+    /// it does not by itself count as "something still to happen".
+    background: bool,
     event: E,
 }
 
@@ -36,6 +39,8 @@ impl<E> Ord for Entry<E> {
 pub struct EventQueue<E> {
     heap: BinaryHeap<Entry<E>>,
     next_seq: u64,
+    /// How many queued events are background events.
+    background: usize,
 }
 
 impl<E> Default for EventQueue<E> {
@@ -49,20 +54,54 @@ impl<E> EventQueue<E> {
         EventQueue {
             heap: BinaryHeap::new(),
             next_seq: 0,
+            background: 0,
         }
     }
 
     /// Schedule `event` at `time`; returns its sequence number.
     pub fn push(&mut self, time: SimTime, event: E) -> u64 {
+        self.push_inner(time, event, false)
+    }
+
+    /// Schedule a background event (see [`EventQueue::foreground_len`]).
+    pub fn push_background(&mut self, time: SimTime, event: E) -> u64 {
+        self.push_inner(time, event, true)
+    }
+
+    fn push_inner(&mut self, time: SimTime, event: E, background: bool) -> u64 {
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.heap.push(Entry { time, seq, event });
+        if background {
+            self.background += 1;
+        }
+        self.heap.push(Entry {
+            time,
+            seq,
+            background,
+            event,
+        });
         seq
     }
 
     /// Remove and return the earliest event.
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        self.heap.pop().map(|e| (e.time, e.event))
+        self.heap.pop().map(|e| {
+            if e.background {
+                self.background -= 1;
+            }
+            (e.time, e.event)
+        })
+    }
+
+    /// Queued events that are not background events.
+    pub fn foreground_len(&self) -> usize {
+        self.heap.len() - self.background
+    }
+
+    /// Drop every queued event for which `keep` is false (order is unaffected).
+    pub fn retain(&mut self, mut keep: impl FnMut(&E) -> bool) {
+        self.heap.retain(|e| keep(&e.event));
+        self.background = self.heap.iter().filter(|e| e.background).count();
     }
 
     /// Time of the earliest event, without removing it.
