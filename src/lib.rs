@@ -28,6 +28,7 @@ pub mod report;
 pub mod scenario;
 pub mod scheduler;
 pub mod sim;
+pub mod views;
 pub mod workload;
 
 pub use sim::Simulation;

@@ -8,7 +8,8 @@ use kubesim::metrics::Recorder;
 use kubesim::output::{write_atomic, AtomicFile};
 use kubesim::scheduler::policies::Registry;
 use kubesim::sim::time::SimDuration;
-use kubesim::{compare, explain, manifest, report, scenario, Simulation};
+use kubesim::sim::time::SimTime;
+use kubesim::{compare, explain, manifest, report, scenario, views, Simulation};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -87,6 +88,59 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// The narrated reconciliation trace: every control loop's decision (observed → desired →
+    /// action, because …) interleaved with the Kubernetes events, in virtual time.
+    Trace {
+        scenario: PathBuf,
+        /// Only this component (`kubelet` matches every `kubelet/NODE`).
+        #[arg(long)]
+        component: Option<String>,
+        /// Only records about this object, as KIND/NAME (e.g. deployment/web).
+        #[arg(long)]
+        object: Option<String>,
+        /// From this virtual time.
+        #[arg(long, value_parser = parse_duration)]
+        from: Option<SimDuration>,
+        /// Up to this virtual time (default: the scenario's until).
+        #[arg(long, value_parser = parse_duration)]
+        to: Option<SimDuration>,
+        #[arg(long)]
+        seed: Option<u64>,
+    },
+    /// kubectl get for the simulated cluster at a virtual time: `kubesim get pods SCENARIO --at 10m`.
+    Get {
+        /// pods, nodes, deployments, replicasets, services, jobs, namespaces, priorityclasses or events.
+        kind: String,
+        /// [NAME] SCENARIO
+        #[arg(num_args = 1..=2, required = true)]
+        args: Vec<String>,
+        /// Virtual time to look at (default: the scenario's until).
+        #[arg(long, value_parser = parse_duration)]
+        at: Option<SimDuration>,
+        /// Namespace (default: default).
+        #[arg(short = 'n', long)]
+        namespace: Option<String>,
+        /// Every namespace.
+        #[arg(short = 'A', long)]
+        all_namespaces: bool,
+        /// Output: wide, json or yaml (default: a table).
+        #[arg(short = 'o', long = "output", value_enum)]
+        output: Option<GetFormat>,
+        #[arg(long)]
+        seed: Option<u64>,
+    },
+    /// kubectl describe for the simulated cluster at a virtual time: `kubesim describe pod/web-x SCENARIO --at 10m`.
+    Describe {
+        /// KIND/NAME
+        object: String,
+        scenario: PathBuf,
+        #[arg(long, value_parser = parse_duration)]
+        at: Option<SimDuration>,
+        #[arg(short = 'n', long, default_value = "default")]
+        namespace: String,
+        #[arg(long)]
+        seed: Option<u64>,
+    },
     /// List the registered scheduling policies.
     Policies,
     /// Check scenario and manifest files without running them; exits non-zero on any error.
@@ -95,6 +149,13 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum GetFormat {
+    Wide,
+    Json,
+    Yaml,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -152,6 +213,77 @@ fn main() -> ExitCode {
                 until,
                 out.as_deref(),
             )
+        }
+        Command::Trace {
+            scenario,
+            component,
+            object,
+            from,
+            to,
+            seed,
+        } => {
+            let f = views::trace::Filter {
+                component,
+                object,
+                from: from.map(|d| SimTime::ZERO + d),
+                to: to.map(|d| SimTime::ZERO + d),
+            };
+            if let Err(e) = f.check() {
+                eprintln!("error: --object {e}");
+                return ExitCode::FAILURE;
+            }
+            let Some(mut sc) = load_scenario(&scenario) else {
+                return ExitCode::FAILURE;
+            };
+            if let Some(s) = seed {
+                sc.seed = s;
+            }
+            let until = f.to.unwrap_or(SimTime::ZERO + sc.until);
+            let sim = views::run_to(&sc, until);
+            print!("{}", views::trace::render(sim.recorder().records(), &f));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Get {
+            kind,
+            args,
+            at,
+            namespace,
+            all_namespaces,
+            output,
+            seed,
+        } => get_cmd(&kind, &args, at, namespace, all_namespaces, output, seed),
+        Command::Describe {
+            object,
+            scenario,
+            at,
+            namespace,
+            seed,
+        } => {
+            let (kind, name) = match views::parse_ref(&object) {
+                Ok(x) => x,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let Some(mut sc) = load_scenario(&scenario) else {
+                return ExitCode::FAILURE;
+            };
+            if let Some(s) = seed {
+                sc.seed = s;
+            }
+            let t = SimTime::ZERO + at.unwrap_or(sc.until);
+            let sim = views::run_to(&sc, t);
+            match views::describe::describe(&sim, kind, &namespace, &name, t) {
+                Ok(s) => {
+                    print!("{s}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("{e}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
         }
         Command::Policies => {
             let r = Registry::builtin();
@@ -300,6 +432,73 @@ fn explain_schedule(
         }
         Err(msg) => {
             eprintln!("error: {msg}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+fn get_cmd(
+    kind: &str,
+    args: &[String],
+    at: Option<SimDuration>,
+    namespace: Option<String>,
+    all_namespaces: bool,
+    output: Option<GetFormat>,
+    seed: Option<u64>,
+) -> Result<ExitCode> {
+    let events = matches!(
+        kind.to_ascii_lowercase().as_str(),
+        "events" | "event" | "ev"
+    );
+    let k = if events {
+        kubesim::api::Kind::Pod
+    } else {
+        match kubesim::api::Kind::from_kubectl(kind) {
+            Some(k) => k,
+            None => {
+                eprintln!(
+                    "error: the server doesn't have a resource type {kind:?}: expected pods, nodes, deployments, replicasets, services, jobs, namespaces, priorityclasses or events"
+                );
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+    };
+    let (name, scenario) = match args {
+        [s] => (None, s),
+        [n, s] => (Some(n.clone()), s),
+        _ => unreachable!("clap takes one or two"),
+    };
+    let Some(mut sc) = load_scenario(Path::new(scenario)) else {
+        return Ok(ExitCode::FAILURE);
+    };
+    if let Some(s) = seed {
+        sc.seed = s;
+    }
+    let t = SimTime::ZERO + at.unwrap_or(sc.until);
+    let sim = views::run_to(&sc, t);
+    let q = views::get::Query {
+        kind: k,
+        events,
+        name,
+        namespace: if all_namespaces {
+            None
+        } else {
+            Some(namespace.unwrap_or_else(|| "default".into()))
+        },
+    };
+    let fmt = match output {
+        None => views::get::Format::Table,
+        Some(GetFormat::Wide) => views::get::Format::Wide,
+        Some(GetFormat::Json) => views::get::Format::Json,
+        Some(GetFormat::Yaml) => views::get::Format::Yaml,
+    };
+    match views::get::get(&sim, &q, fmt, t) {
+        Ok(s) => {
+            print!("{s}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("{e}");
             Ok(ExitCode::FAILURE)
         }
     }

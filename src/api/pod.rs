@@ -77,6 +77,64 @@ pub struct PodSpec {
     pub termination_grace_period: SimDuration,
     pub affinity: Affinity,
     pub topology_spread: Vec<TopologySpreadConstraint>,
+    /// Probes per container name (kept here, not on [`Container`], so container
+    /// literals elsewhere stay unchanged).
+    pub probes: std::collections::BTreeMap<String, ContainerProbes>,
+}
+
+/// The handler kind of a probe. Accepted for display only: whether a probe
+/// succeeds comes from the simulated app's behaviour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ProbeHandler {
+    #[default]
+    HttpGet,
+    TcpSocket,
+    Exec,
+    Grpc,
+}
+
+impl ProbeHandler {
+    /// The failure message of a probe of this kind against an app not answering.
+    pub fn failure(self) -> &'static str {
+        match self {
+            ProbeHandler::HttpGet => "HTTP probe failed with statuscode: 503",
+            ProbeHandler::TcpSocket => "dial tcp: connect: connection refused",
+            ProbeHandler::Exec => "command failed with exit code 1",
+            ProbeHandler::Grpc => "timeout: failed to connect service within 1s",
+        }
+    }
+}
+
+/// `v1.Probe` timing, with the upstream defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Probe {
+    pub handler: ProbeHandler,
+    pub initial_delay: SimDuration,
+    pub period: SimDuration,
+    pub timeout: SimDuration,
+    pub success_threshold: u32,
+    pub failure_threshold: u32,
+}
+
+impl Default for Probe {
+    fn default() -> Self {
+        Probe {
+            handler: ProbeHandler::HttpGet,
+            initial_delay: SimDuration::ZERO,
+            period: SimDuration::from_secs(10),
+            timeout: SimDuration::from_secs(1),
+            success_threshold: 1,
+            failure_threshold: 3,
+        }
+    }
+}
+
+/// The probes of one container.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct ContainerProbes {
+    pub startup: Option<Probe>,
+    pub readiness: Option<Probe>,
+    pub liveness: Option<Probe>,
 }
 
 impl Default for PodSpec {
@@ -93,6 +151,7 @@ impl Default for PodSpec {
             termination_grace_period: SimDuration::from_secs(30),
             affinity: Affinity::default(),
             topology_spread: Vec::new(),
+            probes: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -172,6 +231,11 @@ pub struct PodStatus {
     pub reason: Option<String>,
     pub start_time: Option<SimTime>,
     pub restart_count: u32,
+    /// `lastState.terminated.reason` of the (first) container: `Error`,
+    /// `OOMKilled`, `Completed`.
+    pub last_termination_reason: Option<String>,
+    /// `lastState.terminated.exitCode`.
+    pub last_exit_code: Option<i32>,
     /// `status.nominatedNodeName`: where this pod preempted others and waits to go.
     pub nominated_node: Option<String>,
 }

@@ -21,6 +21,8 @@ pub const REVISION: &str = "deployment.kubernetes.io/revision";
 
 pub struct DeploymentController {
     queue: WorkQueue,
+    /// What this sync observed and wants, for the decision records of its actions.
+    narrative: (String, String),
 }
 
 /// FNV-1a as a `Hasher`, with integers written little-endian and `usize` as 64 bits,
@@ -82,10 +84,37 @@ fn revision(rs: &ReplicaSet) -> i64 {
         .unwrap_or(0)
 }
 
+/// Observed and desired state of a Deployment, in words, for the trace.
+fn narrate(d: &Deployment, new: Option<&ReplicaSet>, old: &[ReplicaSet]) -> (String, String) {
+    let (old_pods, old_avail): (i32, i32) = old.iter().fold((0, 0), |(a, b), r| {
+        (a + r.replicas, b + r.status.available_replicas)
+    });
+    let observed = match new {
+        Some(n) => format!(
+            "new ReplicaSet {} has {} replicas ({} available); old ReplicaSets have {old_pods} ({old_avail} available)",
+            n.meta.name, n.replicas, n.status.available_replicas
+        ),
+        None => format!("no ReplicaSet for the current template; old ReplicaSets have {old_pods} replicas ({old_avail} available)"),
+    };
+    let desired = match d.strategy {
+        DeploymentStrategy::Recreate => format!("{} replicas of the current template, old pods gone first (Recreate)", d.replicas),
+        DeploymentStrategy::RollingUpdate { .. } => format!(
+            "{} replicas of the current template; at most {} pods (maxSurge {}), at least {} available (maxUnavailable {})",
+            d.replicas,
+            d.replicas + d.max_surge(),
+            d.max_surge(),
+            d.replicas - d.max_unavailable(),
+            d.max_unavailable()
+        ),
+    };
+    (observed, desired)
+}
+
 impl DeploymentController {
     pub fn new(sync_delay: SimDuration) -> Self {
         DeploymentController {
             queue: WorkQueue::new(ControllerId::Deployment, sync_delay),
+            narrative: Default::default(),
         }
     }
 
@@ -146,6 +175,7 @@ impl DeploymentController {
             .partition(|rs| same_template(rs, &d.template));
         let mut new = new.into_iter().next();
         let mut old = old;
+        self.narrative = narrate(&d, new.as_ref(), &old);
 
         if d.paused {
             self.update_status(ctx, &d, new.as_ref(), &old);
@@ -296,11 +326,16 @@ impl DeploymentController {
             Ok(rs) => {
                 let rs = rs.clone();
                 if replicas > 0 {
-                    ctx.event(
+                    let (observed, desired) = self.narrative.clone();
+                    ctx.decision(
                         COMPONENT,
-                        EventType::Normal,
                         "ScalingReplicaSet",
                         object,
+                        (
+                            observed,
+                            desired,
+                            format!("create ReplicaSet {name} with {replicas} replicas"),
+                        ),
                         format!("Scaled up replica set {name} from 0 to {replicas}"),
                     );
                 }
@@ -331,11 +366,16 @@ impl DeploymentController {
         {
             rs.replicas = to;
             let dir = if to > from { "up" } else { "down" };
-            ctx.event(
+            let (observed, desired) = self.narrative.clone();
+            ctx.decision(
                 COMPONENT,
-                EventType::Normal,
                 "ScalingReplicaSet",
                 object_ref(Kind::Deployment, &d.meta.key()),
+                (
+                    observed,
+                    desired,
+                    format!("scale {} from {from} to {to}", rs.meta.name),
+                ),
                 format!(
                     "Scaled {dir} replica set {} from {from} to {to}",
                     rs.meta.name

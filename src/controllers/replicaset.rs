@@ -73,6 +73,28 @@ impl ReplicaSetController {
             .collect();
         let object = object_ref(Kind::ReplicaSet, key);
         let diff = pods.len() as i64 - rs.replicas as i64;
+        if diff != 0 {
+            let ready = pods.iter().filter(|p| p.status.ready).count();
+            let n = (diff.unsigned_abs() as usize).min(BURST_REPLICAS);
+            let (verb, why) = if diff < 0 {
+                ("create", "fewer active pods than replicas")
+            } else {
+                ("delete", "more active pods than replicas; the least valuable go first (unassigned, pending, not ready, newest)")
+            };
+            ctx.decision(
+                COMPONENT,
+                "Reconcile",
+                object.clone(),
+                (
+                    format!("{} active pods ({ready} ready)", pods.len()),
+                    format!("{} replicas", rs.replicas),
+                    format!("{verb} {n} pods"),
+                ),
+                format!(
+                    "{verb} {n} pods because there are {why} (at most {BURST_REPLICAS} per sync)"
+                ),
+            );
+        }
         if diff < 0 {
             let n = ((-diff) as usize).min(BURST_REPLICAS);
             for _ in 0..n {

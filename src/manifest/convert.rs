@@ -10,7 +10,10 @@ use crate::api::affinity::{
 };
 use crate::api::meta::{validate_dns1123_label, validate_dns1123_subdomain};
 use crate::api::node::{ConditionStatus, NodeResources, NodeStatus};
-use crate::api::pod::{Container, ContainerPort, PodSpec, PullPolicy, RestartPolicy};
+use crate::api::pod::{
+    Container, ContainerPort, ContainerProbes, PodSpec, Probe, ProbeHandler, PullPolicy,
+    RestartPolicy,
+};
 use crate::api::quantity::{parse_cpu_millis, parse_value};
 use crate::api::resources::ResourceList;
 use crate::api::selector::{
@@ -390,6 +393,56 @@ fn resource_list(
     r
 }
 
+/// A container probe: its timing with the upstream defaults, and its handler kind.
+fn conv_probe(p: Option<core::Probe>, path: &str, loc: &Loc, errors: &mut Errors) -> Option<Probe> {
+    let p = p?;
+    let mut out = Probe::default();
+    let handlers = [
+        (p.http_get.is_some(), ProbeHandler::HttpGet),
+        (p.tcp_socket.is_some(), ProbeHandler::TcpSocket),
+        (p.exec.is_some(), ProbeHandler::Exec),
+        (p.grpc.is_some(), ProbeHandler::Grpc),
+    ];
+    let set: Vec<ProbeHandler> = handlers.iter().filter(|h| h.0).map(|h| h.1).collect();
+    match set.as_slice() {
+        [one] => out.handler = *one,
+        [] => errors.push(loc.at(
+            path,
+            "must specify a handler type (httpGet, tcpSocket, exec or grpc)",
+        )),
+        _ => errors.push(loc.at(path, "may not specify more than 1 handler type")),
+    }
+    let mut field = |name: &str, v: Option<i32>, min: i32, dst: &mut i64| {
+        if let Some(v) = v {
+            if v < min {
+                errors.push(loc.at_value(
+                    &format!("{path}.{name}"),
+                    format!("must be greater than or equal to {min}"),
+                ));
+            } else {
+                *dst = v as i64;
+            }
+        }
+    };
+    let (mut delay, mut period, mut timeout, mut succ, mut fail) = (0i64, 10, 1, 1, 3);
+    field(
+        "initialDelaySeconds",
+        p.initial_delay_seconds,
+        0,
+        &mut delay,
+    );
+    field("periodSeconds", p.period_seconds, 1, &mut period);
+    field("timeoutSeconds", p.timeout_seconds, 1, &mut timeout);
+    field("successThreshold", p.success_threshold, 1, &mut succ);
+    field("failureThreshold", p.failure_threshold, 1, &mut fail);
+    out.initial_delay = SimDuration::from_secs(delay as u64);
+    out.period = SimDuration::from_secs(period as u64);
+    out.timeout = SimDuration::from_secs(timeout as u64);
+    out.success_threshold = succ as u32;
+    out.failure_threshold = fail as u32;
+    Some(out)
+}
+
 pub(crate) fn conv_pod_spec(
     s: core::PodSpec,
     path: &str,
@@ -471,6 +524,32 @@ pub(crate) fn conv_pod_spec(
                 host_ip: p.host_ip.unwrap_or_default(),
             })
             .collect();
+        let probes = ContainerProbes {
+            startup: conv_probe(c.startup_probe, &format!("{cp}.startupProbe"), loc, errors),
+            readiness: conv_probe(
+                c.readiness_probe,
+                &format!("{cp}.readinessProbe"),
+                loc,
+                errors,
+            ),
+            liveness: conv_probe(
+                c.liveness_probe,
+                &format!("{cp}.livenessProbe"),
+                loc,
+                errors,
+            ),
+        };
+        for (kind, pr) in [
+            ("startupProbe", probes.startup),
+            ("livenessProbe", probes.liveness),
+        ] {
+            if pr.is_some_and(|p| p.success_threshold != 1) {
+                errors.push(loc.at_value(&format!("{cp}.{kind}.successThreshold"), "must be 1"));
+            }
+        }
+        if probes != ContainerProbes::default() {
+            spec.probes.insert(c.name.clone(), probes);
+        }
         spec.containers.push(Container {
             name: c.name,
             image,

@@ -27,6 +27,14 @@ pub struct Record {
     /// `Kind/namespace/name` (`Kind/name` for cluster-scoped objects).
     pub object: String,
     pub message: String,
+    /// For a control loop's decision: what it saw, what it wants, what it did.
+    /// Absent (not null) on plain events, so those lines keep their shape.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub observed: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub desired: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
 }
 
 /// Where records go, and how many there were.
@@ -110,6 +118,35 @@ impl Recorder {
             reason: reason.to_string(),
             object,
             message,
+            observed: None,
+            desired: None,
+            action: None,
+        });
+    }
+
+    /// A control loop's decision: the event plus observed → desired → action.
+    #[allow(clippy::too_many_arguments)]
+    pub fn decision(
+        &mut self,
+        now: SimTime,
+        component: &str,
+        reason: &str,
+        object: String,
+        message: String,
+        observed: String,
+        desired: String,
+        action: String,
+    ) {
+        self.record(Record {
+            time_ms: now.as_millis(),
+            component: component.to_string(),
+            event_type: EventType::Normal,
+            reason: reason.to_string(),
+            object,
+            message,
+            observed: Some(observed),
+            desired: Some(desired),
+            action: Some(action),
         });
     }
 

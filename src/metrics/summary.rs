@@ -19,6 +19,10 @@ pub struct PodCounts {
     pub terminating: u64,
     /// Pending pods not yet bound to a node.
     pub unscheduled: u64,
+    /// Container restarts (`restartCount`) summed over the pods still there.
+    pub restarts: u64,
+    /// Pods waiting out a restart back-off (STATUS `CrashLoopBackOff`) at the end.
+    pub crash_loop_back_off: u64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
@@ -139,6 +143,10 @@ impl Summary {
             }
             if p.node_name.is_none() && p.status.phase == PodPhase::Pending {
                 pods.unscheduled += 1;
+            }
+            pods.restarts += u64::from(p.status.restart_count);
+            if p.status.reason.as_deref() == Some("CrashLoopBackOff") {
+                pods.crash_loop_back_off += 1;
             }
         }
         let st = &sim.scheduler().stats;

@@ -5,11 +5,13 @@
 //! container start latency, reports them Running and Ready through the API, and
 //! stops them gracefully when they are deleted.
 
+use super::behavior::{AppBehavior, AppRun};
 use crate::api::meta::object_ref;
-use crate::api::pod::{PodPhase, PullPolicy};
+use crate::api::pod::{PodPhase, PodSpec, Probe, PullPolicy, RestartPolicy};
 use crate::api::{Change, Kind, ObjKey, Pod, Uid};
 use crate::metrics::EventType;
-use crate::sim::time::SimDuration;
+use crate::sim::rng::SimRng;
+use crate::sim::time::{SimDuration, SimTime};
 use crate::sim::{Ctx, Event};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -30,6 +32,10 @@ pub struct KubeletSettings {
     pub container_start: SimDuration,
     /// How long containers take to exit after SIGTERM (capped by the grace period).
     pub pod_stop: SimDuration,
+    /// The simulated apps (scenario `behaviors:`), first match wins.
+    pub behaviors: Vec<AppBehavior>,
+    /// The scenario seed, for the kubelet's own random stream.
+    pub seed: u64,
 }
 
 impl Default for KubeletSettings {
@@ -38,6 +44,8 @@ impl Default for KubeletSettings {
             image_pull: SimDuration::from_secs(2),
             container_start: SimDuration::from_secs(1),
             pod_stop: SimDuration::from_secs(1),
+            behaviors: Vec::new(),
+            seed: 0,
         }
     }
 }
@@ -52,17 +60,81 @@ pub enum KubeletEvent {
     /// The pod's containers have exited after termination.
     ContainersStopped { pod: ObjKey, uid: Uid },
     /// A finite pod's work is done (`kubesim.io/run-for`): its containers exit 0.
-    ContainersCompleted { pod: ObjKey, uid: Uid },
+    ContainersCompleted { pod: ObjKey, uid: Uid, gen: u32 },
+    /// The app of container run `gen` exits (crash, OOM kill, failed probe).
+    ContainerExited {
+        pod: ObjKey,
+        uid: Uid,
+        gen: u32,
+        why: ExitKind,
+    },
+    /// The restart back-off of run `gen` is over: start the containers again.
+    Restart { pod: ObjKey, uid: Uid, gen: u32 },
+    /// The first successful readiness probe of run `gen`.
+    ProbeReady { pod: ObjKey, uid: Uid, gen: u32 },
     /// Renew the node's lease (every [`HEARTBEAT_INTERVAL`]). `epoch` tells the
     /// chain started by one kubelet start apart from a later one's (crash and recover).
     Heartbeat { epoch: u32 },
 }
 
+/// Why a container run ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExitKind {
+    /// The app exits with this code (its crash, or a `pod-crash` fault).
+    Error(i32),
+    /// The app's memory went over a limit (`pod-oom`, or `memory` above the limit).
+    OomKilled,
+    /// `failureThreshold` liveness probes failed on this container.
+    Liveness(String),
+    /// The startup probe failed `failureThreshold` times on this container.
+    Startup(String),
+}
+
+/// First restart delay of a crashing container (upstream `initialBackOff`... 10 s).
+pub const BACKOFF_INITIAL: SimDuration = SimDuration::from_secs(10);
+/// `MaxContainerBackOff`: 300 s.
+pub const BACKOFF_MAX: SimDuration = SimDuration::from_secs(300);
+/// The back-off resets when the last back-off is older than twice the maximum
+/// (upstream `hasExpired`): 10 minutes without a restart.
+pub const BACKOFF_RESET: SimDuration = SimDuration::from_secs(600);
+/// How long after start a container whose working set is above its memory limit
+/// is OOM-killed.
+pub const OOM_AFTER: SimDuration = SimDuration::from_secs(1);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Local {
     Starting,
     Running,
+    /// Exited, waiting out the restart back-off (`CrashLoopBackOff`).
+    BackOff,
     Stopping,
+}
+
+/// The kubelet's record of one pod.
+#[derive(Debug, Clone)]
+struct PodRun {
+    uid: Uid,
+    local: Local,
+    /// Container run number: timers of an older run are ignored.
+    gen: u32,
+    started: SimTime,
+    /// The last back-off used, and when it was set.
+    backoff: Option<(SimDuration, SimTime)>,
+}
+
+impl PodRun {
+    fn new(uid: Uid, local: Local) -> Self {
+        PodRun {
+            uid,
+            local,
+            gen: 0,
+            started: SimTime::ZERO,
+            backoff: None,
+        }
+    }
+    fn is(&self, uid: Uid, local: Local) -> bool {
+        self.uid == uid && self.local == local
+    }
 }
 
 pub struct Kubelet {
@@ -71,7 +143,9 @@ pub struct Kubelet {
     pub component: String,
     index: u32,
     settings: KubeletSettings,
-    pods: BTreeMap<ObjKey, (Uid, Local)>,
+    pods: BTreeMap<ObjKey, PodRun>,
+    /// `kubelet/<node>`'s own random stream (uniform startup times).
+    rng: SimRng,
     images: BTreeSet<String>,
     /// Images being pulled for a starting pod, with the time each took.
     pulls: BTreeMap<ObjKey, Vec<(String, SimDuration)>>,
@@ -79,6 +153,9 @@ pub struct Kubelet {
     down: bool,
     /// Bumped at every (re)start, so an old heartbeat chain dies out.
     epoch: u32,
+    /// Container run numbers, unique on this node across crashes, so a timer of
+    /// a run from before a node crash never matches a run after it.
+    next_gen: u32,
 }
 
 impl Kubelet {
@@ -89,6 +166,7 @@ impl Kubelet {
         images: impl IntoIterator<Item = String>,
     ) -> Self {
         Kubelet {
+            rng: crate::sim::rng::stream(settings.seed, &format!("kubelet/{node}")),
             node: node.to_string(),
             component: format!("kubelet/{node}"),
             index,
@@ -98,6 +176,7 @@ impl Kubelet {
             pulls: BTreeMap::new(),
             down: false,
             epoch: 0,
+            next_gen: 0,
         }
     }
 
@@ -177,11 +256,7 @@ impl Kubelet {
             return;
         }
         let uid = pod.meta.uid;
-        let local = self
-            .pods
-            .get(key)
-            .filter(|(u, _)| *u == uid)
-            .map(|(_, s)| *s);
+        let local = self.pods.get(key).filter(|r| r.uid == uid).map(|r| r.local);
         if pod.is_terminating() {
             if local != Some(Local::Stopping) {
                 self.stop(ctx, key.clone(), uid);
@@ -195,7 +270,8 @@ impl Kubelet {
         let pod = ctx.api.get::<Pod>(&key).expect("checked by caller");
         let spec = pod.spec.clone();
         let object = object_ref(Kind::Pod, &key);
-        self.pods.insert(key.clone(), (uid, Local::Starting));
+        self.pods
+            .insert(key.clone(), PodRun::new(uid, Local::Starting));
         let now = ctx.now;
         let _ = ctx.api.update_status::<Pod>(&key, |p| {
             p.status.reason = Some("ContainerCreating".into());
@@ -267,7 +343,10 @@ impl Kubelet {
         let spec = pod.spec.clone();
         let grace = spec.termination_grace_period;
         let object = object_ref(Kind::Pod, &key);
-        let was_running = matches!(self.pods.get(&key), Some((u, Local::Running)) if *u == uid);
+        let was_running = self
+            .pods
+            .get(&key)
+            .is_some_and(|r| r.is(uid, Local::Running));
         if was_running {
             for c in &spec.containers {
                 ctx.event(
@@ -279,7 +358,16 @@ impl Kubelet {
                 );
             }
         }
-        self.pods.insert(key.clone(), (uid, Local::Stopping));
+        match self.pods.get_mut(&key) {
+            Some(r) if r.uid == uid => {
+                r.local = Local::Stopping;
+                r.gen = 0; // no run: its timers are void
+            }
+            _ => {
+                self.pods
+                    .insert(key.clone(), PodRun::new(uid, Local::Stopping));
+            }
+        }
         let d = if was_running {
             self.settings.pod_stop.min(grace)
         } else {
@@ -292,6 +380,248 @@ impl Kubelet {
                 KubeletEvent::ContainersStopped { pod: key, uid },
             ),
         );
+    }
+
+    /// Whether `pod` is in container run `gen`, running.
+    fn is_run(&self, pod: &ObjKey, uid: Uid, gen: u32) -> bool {
+        self.pods
+            .get(pod)
+            .is_some_and(|r| r.is(uid, Local::Running) && r.gen == gen)
+    }
+
+    fn timer(&self, ctx: &mut Ctx, at: SimTime, ev: KubeletEvent) {
+        ctx.at(at, Event::Kubelet(self.index, ev));
+    }
+
+    /// The pod's containers start (first start or a restart after the back-off).
+    ///
+    /// Probes are not simulated period by period: from the app's behaviour (its
+    /// startup time, crash time, memory) and each probe's grid (`initialDelay +
+    /// k × period` from the container start) the kubelet computes, once per run,
+    /// when the first successful readiness probe happens and whether (and when)
+    /// a startup or liveness probe reaches its failure threshold, and sets timers
+    /// for just those moments.
+    fn run_containers(&mut self, ctx: &mut Ctx, key: &ObjKey, uid: Uid, restart: bool) {
+        let Some(p) = ctx.api.get::<Pod>(key) else {
+            return;
+        };
+        let object = object_ref(Kind::Pod, key);
+        let spec = p.spec.clone();
+        let app = super::behavior::resolve(&self.settings.behaviors, p, &mut self.rng);
+        let run_for = p
+            .meta
+            .annotations
+            .get(RUN_FOR)
+            .and_then(|v| SimDuration::parse(v).ok());
+        for c in &spec.containers {
+            ctx.event(
+                &self.component,
+                EventType::Normal,
+                "Created",
+                object.clone(),
+                format!("Created container {}", c.name),
+            );
+            ctx.event(
+                &self.component,
+                EventType::Normal,
+                "Started",
+                object.clone(),
+                format!("Started container {}", c.name),
+            );
+        }
+        let now = ctx.now;
+        self.next_gen += 1;
+        let run = self.pods.get_mut(key).expect("checked by caller");
+        run.local = Local::Running;
+        run.gen = self.next_gen;
+        run.started = now;
+        let gen = run.gen;
+        let plan = plan_run(&spec, &app, now);
+        if let Some(d) = run_for {
+            if plan.exit.as_ref().is_none_or(|(t, _)| now + d < *t) {
+                self.timer(
+                    ctx,
+                    now + d,
+                    KubeletEvent::ContainersCompleted {
+                        pod: key.clone(),
+                        uid,
+                        gen,
+                    },
+                );
+            }
+        }
+        let exit_at = plan.exit.as_ref().map(|(t, _)| *t);
+        if let Some((t, why)) = plan.exit {
+            self.timer(
+                ctx,
+                t,
+                KubeletEvent::ContainerExited {
+                    pod: key.clone(),
+                    uid,
+                    gen,
+                    why,
+                },
+            );
+        }
+        // Ready now (no probes gating it), later (first good probe), or never in this run.
+        let ready_now = plan.ready == Some(now);
+        if let Some(t) = plan
+            .ready
+            .filter(|t| *t > now && exit_at.is_none_or(|e| *t < e))
+        {
+            self.timer(
+                ctx,
+                t,
+                KubeletEvent::ProbeReady {
+                    pod: key.clone(),
+                    uid,
+                    gen,
+                },
+            );
+        }
+        let _ = ctx.api.update_status::<Pod>(key, |p| {
+            p.status.phase = PodPhase::Running;
+            p.status.reason = None;
+            p.status.ready = ready_now;
+            p.status.ready_since = ready_now.then_some(now);
+            if restart {
+                p.status.restart_count += 1;
+            }
+        });
+    }
+
+    /// A container run ends: restart it through the back-off, or finish the pod,
+    /// as its `restartPolicy` says.
+    fn exited(&mut self, ctx: &mut Ctx, key: &ObjKey, why: ExitKind) {
+        let Some(p) = ctx.api.get::<Pod>(key) else {
+            return;
+        };
+        let object = object_ref(Kind::Pod, key);
+        let policy = p.spec.restart_policy;
+        let first = p
+            .spec
+            .containers
+            .first()
+            .map(|c| c.name.clone())
+            .unwrap_or_default();
+        let (code, reason, container) = match &why {
+            ExitKind::Error(c) => (*c, if *c == 0 { "Completed" } else { "Error" }, first),
+            ExitKind::OomKilled => (137, "OOMKilled", first),
+            ExitKind::Liveness(c) | ExitKind::Startup(c) => (137, "Error", c.clone()),
+        };
+        if let ExitKind::Liveness(c) | ExitKind::Startup(c) = &why {
+            let (kind, word) = match why {
+                ExitKind::Liveness(_) => ("Liveness", "liveness"),
+                _ => ("Startup", "startup"),
+            };
+            let handler = p
+                .spec
+                .probes
+                .get(c)
+                .and_then(|pr| match why {
+                    ExitKind::Liveness(_) => pr.liveness,
+                    _ => pr.startup,
+                })
+                .map(|pr| pr.handler)
+                .unwrap_or_default();
+            ctx.event(
+                &self.component,
+                EventType::Warning,
+                "Unhealthy",
+                object.clone(),
+                format!("{kind} probe failed: {}", handler.failure()),
+            );
+            ctx.event(
+                &self.component,
+                EventType::Normal,
+                "Killing",
+                object.clone(),
+                format!("Container {c} failed {word} probe, will be restarted"),
+            );
+        }
+        let restart = match policy {
+            RestartPolicy::Always => true,
+            RestartPolicy::OnFailure => code != 0,
+            RestartPolicy::Never => false,
+        };
+        let now = ctx.now;
+        if !restart {
+            self.pods.remove(key);
+            let failed = code != 0;
+            if !failed {
+                ctx.api.stats.pods_succeeded += 1;
+                ctx.api.stats.last_success = Some(now);
+            }
+            let _ = ctx.api.update_status::<Pod>(key, |p| {
+                p.status.phase = if failed {
+                    PodPhase::Failed
+                } else {
+                    PodPhase::Succeeded
+                };
+                p.status.ready = false;
+                p.status.ready_since = None;
+                p.status.reason = failed.then(|| reason.to_string());
+                p.status.last_termination_reason = Some(reason.to_string());
+                p.status.last_exit_code = Some(code);
+            });
+            return;
+        }
+        self.next_gen += 1;
+        let run = self.pods.get_mut(key).expect("checked by caller");
+        let delay = match run.backoff {
+            Some((prev, set)) if now - set <= BACKOFF_RESET => {
+                BACKOFF_MAX.min(prev.saturating_mul(2))
+            }
+            _ => BACKOFF_INITIAL,
+        };
+        run.backoff = Some((delay, now));
+        run.local = Local::BackOff;
+        run.gen = self.next_gen;
+        let (gen, uid) = (run.gen, run.uid);
+        ctx.event(
+            &self.component,
+            EventType::Warning,
+            "BackOff",
+            object,
+            format!(
+                "Back-off restarting failed container {container} in pod {}",
+                key.name
+            ),
+        );
+        self.timer(
+            ctx,
+            now + delay,
+            KubeletEvent::Restart {
+                pod: key.clone(),
+                uid,
+                gen,
+            },
+        );
+        let _ = ctx.api.update_status::<Pod>(key, |p| {
+            p.status.ready = false;
+            p.status.ready_since = None;
+            p.status.reason = Some("CrashLoopBackOff".into());
+            p.status.last_termination_reason = Some(reason.to_string());
+            p.status.last_exit_code = Some(code);
+        });
+    }
+
+    /// A `pod-crash` / `pod-oom` fault: the pod's running containers exit now.
+    pub fn kill_containers(&mut self, ctx: &mut Ctx, key: &ObjKey, oom: bool) {
+        if self.down
+            || !self
+                .pods
+                .get(key)
+                .is_some_and(|r| r.local == Local::Running)
+        {
+            return;
+        }
+        let why = if oom {
+            ExitKind::OomKilled
+        } else {
+            ExitKind::Error(1)
+        };
+        self.exited(ctx, key, why);
     }
 
     pub fn on_event(&mut self, ctx: &mut Ctx, ev: &KubeletEvent) {
@@ -311,7 +641,11 @@ impl Kubelet {
             }
             KubeletEvent::ImagesPulled { pod, uid } => {
                 let pulled = self.pulls.remove(pod).unwrap_or_default();
-                if self.pods.get(pod) != Some(&(*uid, Local::Starting)) {
+                if !self
+                    .pods
+                    .get(pod)
+                    .is_some_and(|r| r.is(*uid, Local::Starting))
+                {
                     return;
                 }
                 let object = object_ref(Kind::Pod, pod);
@@ -337,58 +671,43 @@ impl Kubelet {
                 );
             }
             KubeletEvent::ContainersStarted { pod, uid } => {
-                if self.pods.get(pod) != Some(&(*uid, Local::Starting)) {
+                if !self
+                    .pods
+                    .get(pod)
+                    .is_some_and(|r| r.is(*uid, Local::Starting))
+                {
                     return; // deleted or replaced meanwhile
                 }
-                let Some(p) = ctx.api.get::<Pod>(pod) else {
+                self.run_containers(ctx, pod, *uid, false);
+            }
+            KubeletEvent::Restart { pod, uid, gen } => {
+                if !self
+                    .pods
+                    .get(pod)
+                    .is_some_and(|r| r.is(*uid, Local::BackOff) && r.gen == *gen)
+                {
                     return;
-                };
-                let object = object_ref(Kind::Pod, pod);
-                let spec = p.spec.clone();
-                let run_for = p
-                    .meta
-                    .annotations
-                    .get(RUN_FOR)
-                    .and_then(|v| SimDuration::parse(v).ok());
-                for c in &spec.containers {
-                    ctx.event(
-                        &self.component,
-                        EventType::Normal,
-                        "Created",
-                        object.clone(),
-                        format!("Created container {}", c.name),
-                    );
-                    ctx.event(
-                        &self.component,
-                        EventType::Normal,
-                        "Started",
-                        object.clone(),
-                        format!("Started container {}", c.name),
-                    );
                 }
-                self.pods.insert(pod.clone(), (*uid, Local::Running));
-                if let Some(d) = run_for {
-                    ctx.after(
-                        d,
-                        Event::Kubelet(
-                            self.index,
-                            KubeletEvent::ContainersCompleted {
-                                pod: pod.clone(),
-                                uid: *uid,
-                            },
-                        ),
-                    );
+                self.run_containers(ctx, pod, *uid, true);
+            }
+            KubeletEvent::ProbeReady { pod, uid, gen } => {
+                if !self.is_run(pod, *uid, *gen) {
+                    return;
                 }
                 let now = ctx.now;
                 let _ = ctx.api.update_status::<Pod>(pod, |p| {
-                    p.status.phase = PodPhase::Running;
-                    p.status.reason = None;
                     p.status.ready = true;
                     p.status.ready_since = Some(now);
                 });
             }
-            KubeletEvent::ContainersCompleted { pod, uid } => {
-                if self.pods.get(pod) != Some(&(*uid, Local::Running)) {
+            KubeletEvent::ContainerExited { pod, uid, gen, why } => {
+                if !self.is_run(pod, *uid, *gen) {
+                    return;
+                }
+                self.exited(ctx, pod, why.clone());
+            }
+            KubeletEvent::ContainersCompleted { pod, uid, gen } => {
+                if !self.is_run(pod, *uid, *gen) {
                     return; // stopped or replaced meanwhile
                 }
                 self.pods.remove(pod);
@@ -402,7 +721,7 @@ impl Kubelet {
                 });
             }
             KubeletEvent::ContainersStopped { pod, uid } => {
-                if self.pods.get(pod).map(|(u, _)| u) != Some(uid) {
+                if self.pods.get(pod).map(|r| r.uid) != Some(*uid) {
                     return;
                 }
                 self.pods.remove(pod);
@@ -413,4 +732,94 @@ impl Kubelet {
             }
         }
     }
+}
+
+/// What one container run will do, computed at its start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunPlan {
+    /// When the pod becomes Ready (`None`: not in this run).
+    pub ready: Option<SimTime>,
+    /// The earliest exit: crash, OOM kill, failed liveness or startup probe.
+    pub exit: Option<(SimTime, ExitKind)>,
+}
+
+/// The `k`th probe time of `p` for a container started at `t0`.
+fn probe_at(p: &Probe, t0: SimTime, k: u64) -> SimTime {
+    t0 + p.initial_delay + p.period.saturating_mul(k)
+}
+
+/// The index of the first probe of `p` at or after `t`.
+fn first_probe_from(p: &Probe, t0: SimTime, t: SimTime) -> u64 {
+    let first = t0 + p.initial_delay;
+    if t <= first {
+        return 0;
+    }
+    let period = p.period.as_millis().max(1);
+    (t - first).as_millis().div_ceil(period)
+}
+
+/// Plan a run of `spec`'s containers, started at `t0`, for the app `app`.
+pub fn plan_run(spec: &PodSpec, app: &AppRun, t0: SimTime) -> RunPlan {
+    let app_ready = t0 + app.startup;
+    let mut exits: Vec<(SimTime, ExitKind)> = Vec::new();
+    if let Some(d) = app.crash_after {
+        exits.push((t0 + d, ExitKind::Error(app.exit_code)));
+    }
+    if let Some(m) = app.memory {
+        if spec
+            .containers
+            .iter()
+            .any(|c| c.limits.memory.is_some_and(|l| m > l))
+        {
+            exits.push((t0 + OOM_AFTER, ExitKind::OomKilled));
+        }
+    }
+    let mut ready = Some(t0);
+    for c in &spec.containers {
+        let probes = spec.probes.get(&c.name).copied().unwrap_or_default();
+        // the startup probe holds the others back until it succeeds
+        let mut started = Some(t0);
+        if let Some(sp) = probes.startup {
+            let k = first_probe_from(&sp, t0, app_ready);
+            if k >= sp.failure_threshold as u64 {
+                let at = probe_at(&sp, t0, sp.failure_threshold as u64 - 1);
+                exits.push((at, ExitKind::Startup(c.name.clone())));
+                started = None;
+            } else {
+                started = Some(probe_at(&sp, t0, k));
+            }
+        }
+        let Some(started) = started else {
+            ready = None;
+            continue;
+        };
+        let c_ready = match probes.readiness {
+            // successThreshold consecutive good probes
+            Some(rp) => probe_at(
+                &rp,
+                t0,
+                first_probe_from(&rp, t0, app_ready.max(started))
+                    + u64::from(rp.success_threshold.max(1) - 1),
+            ),
+            None => started,
+        };
+        ready = ready.map(|r| r.max(c_ready));
+        if let Some(lp) = probes.liveness {
+            // liveness probes from `started` fail until the app answers
+            let j0 = first_probe_from(&lp, t0, started);
+            let ok = first_probe_from(&lp, t0, app_ready.max(started));
+            let fails = ok - j0;
+            if fails >= lp.failure_threshold as u64 {
+                let at = probe_at(&lp, t0, j0 + lp.failure_threshold as u64 - 1);
+                exits.push((at, ExitKind::Liveness(c.name.clone())));
+            }
+        }
+    }
+    // the earliest exit wins (ties: in the order pushed)
+    let exit = exits
+        .into_iter()
+        .enumerate()
+        .min_by_key(|(i, (t, _))| (*t, *i))
+        .map(|(_, e)| e);
+    RunPlan { ready, exit }
 }

@@ -34,6 +34,8 @@ pub const ACTIONS: &[&str] = &[
     "uncordon",
     "node-crash",
     "node-recover",
+    "pod-crash",
+    "pod-oom",
 ];
 /// Guard rails against scenarios that would exhaust memory.
 pub const MAX_NODES: u64 = 100_000;
@@ -63,6 +65,15 @@ pub enum Action {
     },
     /// Fault: the node's kubelet comes back.
     NodeRecover(String),
+    /// Fault (`pod-crash` / `pod-oom`): the containers of the first `count` Running
+    /// pods (by name) of `namespace` matching `selector` exit with an error, or are
+    /// OOM-killed, now.
+    PodExit {
+        selector: crate::api::selector::Labels,
+        namespace: String,
+        count: u32,
+        oom: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -247,6 +258,12 @@ pub fn load(path: &Path) -> Result<Scenario, LoadError> {
     if let Some(d) = c.kubelet.pod_stop {
         settings.kubelet.pod_stop = d;
     }
+    for (i, b) in raw.behaviors.iter().enumerate() {
+        settings
+            .kubelet
+            .behaviors
+            .push(behavior(b, &format!("behaviors[{i}]"), &loc, &mut errors));
+    }
 
     // Objects with where they came from.
     let mut loaded = Loaded::default();
@@ -363,6 +380,62 @@ pub fn load(path: &Path) -> Result<Scenario, LoadError> {
         warnings,
         generators,
     })
+}
+
+/// A scenario `behaviors:` entry, checked.
+fn behavior(
+    b: &schema::BehaviorSpec,
+    p: &str,
+    loc: &Loc,
+    errors: &mut Vec<Diagnostic>,
+) -> crate::node::behavior::AppBehavior {
+    use crate::node::behavior::{AppBehavior, DurationSpec};
+    for (k, v) in &b.selector.match_labels {
+        let lp = format!("{p}.selector.matchLabels.{k}");
+        if let Err(e) = validate_label_key(k) {
+            errors.push(loc.at(&lp, e.to_string()));
+        }
+        if let Err(e) = validate_label_value(v) {
+            errors.push(loc.at_value(&lp, e.to_string()));
+        }
+    }
+    let startup = b.startup.as_ref().map(|s| match s {
+        schema::StartupSpec::Fixed(d) => DurationSpec::Fixed(*d),
+        schema::StartupSpec::Uniform(u) => {
+            if u.uniform[0] > u.uniform[1] {
+                errors.push(loc.at_value(
+                    &format!("{p}.startup.uniform"),
+                    format!(
+                        "lower bound {} is above upper bound {}",
+                        u.uniform[0], u.uniform[1]
+                    ),
+                ));
+            }
+            DurationSpec::Uniform(u.uniform[0], u.uniform[1])
+        }
+    });
+    let memory = b
+        .memory
+        .as_ref()
+        .and_then(|q| match parse_value(&q.as_string()) {
+            Ok(v) if v >= 0 => Some(v),
+            Ok(_) => {
+                errors.push(loc.at_value(&format!("{p}.memory"), "memory must not be negative"));
+                None
+            }
+            Err(e) => {
+                errors.push(loc.at_value(&format!("{p}.memory"), e.to_string()));
+                None
+            }
+        });
+    AppBehavior {
+        selector: b.selector.match_labels.clone(),
+        namespace: b.namespace.clone(),
+        startup,
+        crash_after: b.crash.as_ref().map(|c| c.after),
+        memory,
+        exit_code: b.exit_code,
+    }
 }
 
 /// A profile's `plugins` and `pluginConfig` as an override (None if it has neither).
@@ -550,6 +623,7 @@ fn resolve_action(
         "delete" => &["target", "namespace"],
         "scale" => &["target", "namespace", "replicas"],
         "node-crash" => &["target", "for"],
+        "pod-crash" | "pod-oom" => &["selector", "namespace", "count"],
         _ => &["target"],
     };
     let present = [
@@ -559,6 +633,8 @@ fn resolve_action(
         ("file", raw.file.is_some()),
         ("object", raw.object.is_some()),
         ("for", raw.for_.is_some()),
+        ("selector", raw.selector.is_some()),
+        ("count", raw.count.is_some()),
     ];
     for (k, set) in present {
         if set && !allowed.contains(&k) {
@@ -665,6 +741,40 @@ fn resolve_action(
                 }
             })
         }
+        "pod-crash" | "pod-oom" => {
+            let selector = raw.selector.clone().unwrap_or_default();
+            if raw.selector.is_none() {
+                errors.push(loc.at(
+                    "",
+                    format!("action {act} needs a `selector`, e.g. selector: {{app: web}}"),
+                ));
+            }
+            for (k, v) in &selector {
+                if let Err(e) = validate_label_key(k) {
+                    errors.push(loc.at(&format!("selector.{k}"), e.to_string()));
+                }
+                if let Err(e) = validate_label_value(v) {
+                    errors.push(loc.at_value(&format!("selector.{k}"), e.to_string()));
+                }
+            }
+            let count = match raw.count {
+                None => 1,
+                Some(n) if (1..=MAX_REPLICAS).contains(&n) => n as u32,
+                Some(n) => {
+                    errors.push(loc.at_value(
+                        "count",
+                        format!("count must be between 1 and {MAX_REPLICAS}, got {n}"),
+                    ));
+                    1
+                }
+            };
+            Some(Action::PodExit {
+                selector,
+                namespace: ns.clone(),
+                count,
+                oom: act == "pod-oom",
+            })
+        }
         _ => need_target(&mut errors).and_then(|t| match parse_target(&t, loc, true) {
             Ok((Kind::Node, name)) => Some(match act {
                 "cordon" => Action::Cordon(name),
@@ -756,7 +866,7 @@ fn check_objects(
             | Action::Uncordon(n)
             | Action::NodeCrash { node: n, .. }
             | Action::NodeRecover(n) => (Kind::Node, ObjKey::cluster(n.clone())),
-            Action::Apply(_) => continue,
+            Action::Apply(_) | Action::PodExit { .. } => continue,
         };
         if kind == Kind::Pod {
             continue; // pods stamped by controllers have generated names

@@ -28,6 +28,56 @@ pub struct ScenarioFile {
     /// Seeded pod generators (arrivals, sizes, run times, priorities).
     #[serde(default)]
     pub workload: Option<crate::workload::WorkloadSpec>,
+    /// The simulated apps in pods' containers, by label selector (first match wins).
+    #[serde(default)]
+    pub behaviors: Vec<BehaviorSpec>,
+}
+
+/// One `behaviors:` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct BehaviorSpec {
+    pub selector: SelectorSpec,
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// From container start until the app is ready: `5s` or `{uniform: [2s, 8s]}`.
+    #[serde(default)]
+    pub startup: Option<StartupSpec>,
+    #[serde(default)]
+    pub crash: Option<CrashSpec>,
+    /// Working set (`300Mi`): above a container's memory limit it is OOMKilled.
+    #[serde(default)]
+    pub memory: Option<QuantityValue>,
+    /// Exit code of a crash (default 1).
+    #[serde(default)]
+    pub exit_code: Option<i32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SelectorSpec {
+    #[serde(default)]
+    pub match_labels: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum StartupSpec {
+    Fixed(SimDuration),
+    Uniform(UniformSpec),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UniformSpec {
+    pub uniform: [SimDuration; 2],
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CrashSpec {
+    /// The container exits with an error this long after every start.
+    pub after: SimDuration,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -203,4 +253,10 @@ pub struct RawAction {
     /// `node-crash`: recover after this long.
     #[serde(default, rename = "for")]
     pub for_: Option<SimDuration>,
+    /// `pod-crash` / `pod-oom`: the pods' labels (matchLabels).
+    #[serde(default)]
+    pub selector: Option<BTreeMap<String, String>>,
+    /// `pod-crash` / `pod-oom`: how many of the matching Running pods (default 1).
+    #[serde(default)]
+    pub count: Option<i64>,
 }

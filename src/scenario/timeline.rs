@@ -3,7 +3,9 @@
 
 use super::{Action, TimedAction};
 use crate::api::meta::object_ref;
-use crate::api::{AnyObject, Deployment, Kind, Node, ObjKey, ReplicaSet};
+use crate::api::pod::PodPhase;
+use crate::api::selector::matches_map;
+use crate::api::{AnyObject, Deployment, Kind, Node, ObjKey, Pod, ReplicaSet};
 use crate::metrics::EventType;
 use crate::sim::{Ctx, Event, Fault};
 
@@ -125,6 +127,53 @@ impl Kubectl {
                     msg,
                 );
                 return Some(Fault::Crash(node));
+            }
+            Action::PodExit {
+                selector,
+                namespace,
+                count,
+                oom,
+            } => {
+                let mut victims: Vec<(ObjKey, String)> = ctx
+                    .api
+                    .list::<Pod>()
+                    .filter(|p| {
+                        p.meta.namespace == namespace
+                            && p.status.phase == PodPhase::Running
+                            && !p.is_terminating()
+                            && matches_map(&selector, &p.meta.labels)
+                    })
+                    .filter_map(|p| Some((p.meta.key(), p.node_name.clone()?)))
+                    .collect();
+                victims.sort();
+                victims.truncate(count as usize);
+                let (reason, word) = if oom {
+                    ("PodOOM", "OOM-killed")
+                } else {
+                    ("PodCrash", "crashed")
+                };
+                if victims.is_empty() {
+                    ctx.event(
+                        COMPONENT,
+                        EventType::Warning,
+                        reason,
+                        format!("Namespace/{namespace}"),
+                        format!("no Running pod in namespace {namespace} matches the selector"),
+                    );
+                }
+                for (key, node) in victims {
+                    ctx.event(
+                        COMPONENT,
+                        EventType::Warning,
+                        reason,
+                        object_ref(Kind::Pod, &key),
+                        format!("pod/{}: containers {word}", key.name),
+                    );
+                    ctx.after(
+                        crate::sim::time::SimDuration::ZERO,
+                        Event::Fault(Fault::PodExit(node, key, oom)),
+                    );
+                }
             }
             Action::NodeRecover(node) => {
                 ctx.event(

@@ -68,6 +68,9 @@ pub enum Fault {
     Crash(String),
     /// The node's kubelet comes back.
     Recover(String),
+    /// `pod-crash` / `pod-oom`: the containers of pod `.1` on node `.0` exit now
+    /// (with an error, or OOM-killed when `.2`).
+    PodExit(String, crate::api::ObjKey, bool),
 }
 
 impl Event {
@@ -116,6 +119,20 @@ impl Ctx<'_> {
     ) {
         self.rec
             .event(self.now, component, ty, reason, object, message);
+    }
+    /// Record a control loop's decision with what it observed, wanted and did.
+    pub fn decision(
+        &mut self,
+        component: &str,
+        reason: &str,
+        object: String,
+        oda: (String, String, String),
+        message: String,
+    ) {
+        let (observed, desired, action) = oda;
+        self.rec.decision(
+            self.now, component, reason, object, message, observed, desired, action,
+        );
     }
 }
 
@@ -199,7 +216,8 @@ impl Simulation {
         registry: &Registry,
     ) -> Result<Self, SetupError> {
         let seed = scenario.seed;
-        let s = scenario.settings.clone();
+        let mut s = scenario.settings.clone();
+        s.kubelet.seed = seed;
         let mut profiles = Vec::new();
         for (name, policy) in &s.profiles {
             profiles.push(build_profile(&s, registry, name, policy)?);
@@ -329,7 +347,7 @@ impl Simulation {
 
     /// Apply a fault to the node's kubelet (a node without one is ignored).
     fn fault(&mut self, f: Fault) {
-        let (Fault::Crash(node) | Fault::Recover(node)) = &f;
+        let (Fault::Crash(node) | Fault::Recover(node) | Fault::PodExit(node, ..)) = &f;
         let Some(&i) = self.kubelet_index.get(node) else {
             return;
         };
@@ -342,6 +360,9 @@ impl Simulation {
         match f {
             Fault::Crash(_) => self.kubelets[i as usize].crash(),
             Fault::Recover(_) => self.kubelets[i as usize].recover(&mut ctx),
+            Fault::PodExit(_, pod, oom) => {
+                self.kubelets[i as usize].kill_containers(&mut ctx, &pod, oom)
+            }
         }
     }
 

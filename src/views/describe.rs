@@ -1,0 +1,359 @@
+//! `kubesim describe KIND/NAME`: the object's fields and its Events, as
+//! `kubectl describe` lays them out.
+
+use super::{age, at, table};
+use crate::api::quantity::{format_bytes, format_cpu_millis};
+use crate::api::resources::ResourceList;
+use crate::api::{Deployment, Job, Kind, Node, ObjKey, ObjectMeta, Pod, ReplicaSet, Service};
+use crate::Simulation;
+use std::fmt::Write;
+
+fn kv(s: &mut String, k: &str, v: impl std::fmt::Display) {
+    let _ = writeln!(s, "{:<16}{v}", format!("{k}:"));
+}
+
+fn map_lines(m: &std::collections::BTreeMap<String, String>) -> String {
+    if m.is_empty() {
+        return "<none>".into();
+    }
+    m.iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("\n                ")
+}
+
+fn resources(r: &ResourceList) -> String {
+    let mut parts = Vec::new();
+    if let Some(c) = r.cpu_millis {
+        parts.push(format!("cpu: {}", format_cpu_millis(c)));
+    }
+    if let Some(m) = r.memory {
+        parts.push(format!("memory: {}", format_bytes(m)));
+    }
+    for (k, v) in &r.other {
+        parts.push(format!("{k}: {v}"));
+    }
+    if parts.is_empty() {
+        "<none>".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
+fn header(s: &mut String, kind: Kind, m: &ObjectMeta) {
+    kv(s, "Name", &m.name);
+    if kind.namespaced() {
+        kv(s, "Namespace", &m.namespace);
+    }
+    kv(s, "Labels", map_lines(&m.labels));
+    kv(s, "Annotations", map_lines(&m.annotations));
+    kv(s, "Created", at(m.creation_timestamp));
+    if let Some(o) = m.controller_ref() {
+        kv(s, "Controlled By", format!("{}/{}", o.kind, o.name));
+    }
+}
+
+/// Describe `kind/name` (namespace `ns` for namespaced kinds) as it stands now.
+pub fn describe(
+    sim: &Simulation,
+    kind: Kind,
+    ns: &str,
+    name: &str,
+    now: crate::sim::time::SimTime,
+) -> Result<String, String> {
+    let api = sim.api();
+    let key = if kind.namespaced() {
+        ObjKey::new(ns, name)
+    } else {
+        ObjKey::cluster(name)
+    };
+    let missing = || {
+        format!(
+            "Error from server (NotFound): {kind} {key} not found at {}",
+            at(now)
+        )
+    };
+    let mut s = String::new();
+    match kind {
+        Kind::Pod => {
+            let p = api.get::<Pod>(&key).ok_or_else(missing)?;
+            header(&mut s, kind, &p.meta);
+            kv(&mut s, "Priority", p.spec.priority);
+            if let Some(c) = &p.spec.priority_class_name {
+                kv(&mut s, "Priority Class", c);
+            }
+            kv(&mut s, "Node", p.node_name.as_deref().unwrap_or("<none>"));
+            if let Some(t) = p.status.start_time {
+                kv(&mut s, "Start Time", at(t));
+            }
+            kv(&mut s, "Status", p.display_status());
+            if let Some(n) = &p.status.nominated_node {
+                kv(&mut s, "Nominated Node", n);
+            }
+            let _ = writeln!(s, "Containers:");
+            for c in &p.spec.containers {
+                let _ = writeln!(s, "  {}:", c.name);
+                let _ = writeln!(s, "    Image:      {}", c.image);
+                let _ = writeln!(s, "    Requests:   {}", resources(&c.requests));
+                let _ = writeln!(s, "    Limits:     {}", resources(&c.limits));
+            }
+            let _ = writeln!(s, "Conditions:");
+            let _ = writeln!(
+                s,
+                "  PodScheduled   {}",
+                if p.status.scheduled { "True" } else { "False" }
+            );
+            let _ = writeln!(
+                s,
+                "  Ready          {}",
+                if p.status.ready { "True" } else { "False" }
+            );
+            kv(&mut s, "Node-Selectors", map_lines(&p.spec.node_selector));
+            let tols: Vec<String> = p
+                .spec
+                .tolerations
+                .iter()
+                .map(|t| {
+                    let mut x = if t.key.is_empty() {
+                        "op=Exists".to_string()
+                    } else {
+                        t.key.clone()
+                    };
+                    if !t.value.is_empty() {
+                        x.push_str(&format!("={}", t.value));
+                    }
+                    if let Some(e) = t.effect {
+                        x.push_str(&format!(":{}", e.as_str()));
+                    }
+                    if let Some(secs) = t.toleration_seconds {
+                        x.push_str(&format!(" for {secs}s"));
+                    }
+                    x
+                })
+                .collect();
+            kv(
+                &mut s,
+                "Tolerations",
+                if tols.is_empty() {
+                    "<none>".into()
+                } else {
+                    tols.join("\n                ")
+                },
+            );
+        }
+        Kind::Node => {
+            let n = api.get::<Node>(&key).ok_or_else(missing)?;
+            header(&mut s, kind, &n.meta);
+            let taints: Vec<String> = n.taints.iter().map(|t| t.to_string()).collect();
+            kv(
+                &mut s,
+                "Taints",
+                if taints.is_empty() {
+                    "<none>".into()
+                } else {
+                    taints.join("\n                ")
+                },
+            );
+            kv(&mut s, "Unschedulable", n.unschedulable);
+            kv(&mut s, "Ready", n.status.ready.as_str());
+            let a = &n.status.allocatable;
+            kv(
+                &mut s,
+                "Allocatable",
+                format!(
+                    "cpu: {}, memory: {}, pods: {}",
+                    format_cpu_millis(a.cpu_millis),
+                    format_bytes(a.memory),
+                    a.pods
+                ),
+            );
+            let pods: Vec<&Pod> = api
+                .list::<Pod>()
+                .filter(|p| p.node_name.as_deref() == Some(name) && !p.status.phase.is_terminal())
+                .collect();
+            let (cpu, mem): (i64, i64) = pods
+                .iter()
+                .map(|p| p.spec.requests())
+                .fold((0, 0), |(c, m), r| (c + r.cpu_millis, m + r.memory));
+            let pct = |x: i64, y: i64| if y > 0 { x * 100 / y } else { 0 };
+            let _ = writeln!(s, "Allocated resources:");
+            let _ = writeln!(
+                s,
+                "  cpu      {} ({}%)",
+                format_cpu_millis(cpu),
+                pct(cpu, a.cpu_millis)
+            );
+            let _ = writeln!(
+                s,
+                "  memory   {} ({}%)",
+                format_bytes(mem),
+                pct(mem, a.memory)
+            );
+            let _ = writeln!(s, "Non-terminated Pods: ({} in total)", pods.len());
+            for p in pods {
+                let _ = writeln!(
+                    s,
+                    "  {}/{}   {}",
+                    p.meta.namespace,
+                    p.meta.name,
+                    age(now, p.meta.creation_timestamp)
+                );
+            }
+        }
+        Kind::Deployment => {
+            let d = api.get::<Deployment>(&key).ok_or_else(missing)?;
+            header(&mut s, kind, &d.meta);
+            kv(&mut s, "Selector", d.selector.to_string_k8s());
+            kv(
+                &mut s,
+                "Replicas",
+                format!(
+                    "{} desired | {} updated | {} total | {} available | {} unavailable",
+                    d.replicas,
+                    d.status.updated_replicas,
+                    d.status.replicas,
+                    d.status.available_replicas,
+                    (d.status.replicas - d.status.available_replicas).max(0)
+                ),
+            );
+            let strategy = match d.strategy {
+                crate::api::workload::DeploymentStrategy::Recreate => "Recreate".to_string(),
+                crate::api::workload::DeploymentStrategy::RollingUpdate { .. } => format!(
+                    "RollingUpdate ({} max unavailable, {} max surge)",
+                    d.max_unavailable(),
+                    d.max_surge()
+                ),
+            };
+            kv(&mut s, "StrategyType", strategy);
+            kv(&mut s, "MinReadySeconds", d.min_ready.as_millis() / 1000);
+            let sets: Vec<String> = api
+                .dependents_of(d.meta.uid, Kind::ReplicaSet)
+                .filter_map(|k| api.get::<ReplicaSet>(k))
+                .map(|r| {
+                    format!(
+                        "{} ({}/{} replicas created)",
+                        r.meta.name, r.status.replicas, r.replicas
+                    )
+                })
+                .collect();
+            kv(
+                &mut s,
+                "ReplicaSets",
+                if sets.is_empty() {
+                    "<none>".into()
+                } else {
+                    sets.join(", ")
+                },
+            );
+        }
+        Kind::ReplicaSet => {
+            let r = api.get::<ReplicaSet>(&key).ok_or_else(missing)?;
+            header(&mut s, kind, &r.meta);
+            kv(&mut s, "Selector", r.selector.to_string_k8s());
+            kv(
+                &mut s,
+                "Replicas",
+                format!("{} current / {} desired", r.status.replicas, r.replicas),
+            );
+            kv(
+                &mut s,
+                "Pods Status",
+                format!(
+                    "{} Ready / {} Available",
+                    r.status.ready_replicas, r.status.available_replicas
+                ),
+            );
+        }
+        Kind::Service => {
+            let v = api.get::<Service>(&key).ok_or_else(missing)?;
+            header(&mut s, kind, &v.meta);
+            kv(&mut s, "Selector", map_lines(&v.selector));
+            kv(&mut s, "Type", v.service_type.as_str());
+            for p in &v.ports {
+                kv(
+                    &mut s,
+                    "Port",
+                    format!(
+                        "{} {}/{} -> {}",
+                        if p.name.is_empty() {
+                            "<unset>"
+                        } else {
+                            &p.name
+                        },
+                        p.port,
+                        p.protocol,
+                        p.target_port
+                    ),
+                );
+            }
+        }
+        Kind::Job => {
+            let j = api.get::<Job>(&key).ok_or_else(missing)?;
+            header(&mut s, kind, &j.meta);
+            kv(&mut s, "Parallelism", j.parallelism);
+            kv(
+                &mut s,
+                "Completions",
+                j.completions.map_or("<unset>".into(), |c| c.to_string()),
+            );
+            kv(&mut s, "Backoff Limit", j.backoff_limit);
+            if let Some(t) = j.status.start_time {
+                kv(&mut s, "Start Time", at(t));
+            }
+            if let Some(t) = j.status.completion_time {
+                kv(&mut s, "Completed At", at(t));
+            }
+            kv(
+                &mut s,
+                "Pods Statuses",
+                format!(
+                    "{} Active / {} Succeeded / {} Failed",
+                    j.status.active, j.status.succeeded, j.status.failed
+                ),
+            );
+        }
+        Kind::Namespace | Kind::PriorityClass => {
+            let m = api.meta_of(kind, &key).ok_or_else(missing)?;
+            header(&mut s, kind, m);
+        }
+    }
+    // Events about this object, as kubectl lists them.
+    let object = crate::api::meta::object_ref(kind, &key);
+    let mut rows = vec![vec![
+        "Type".to_string(),
+        "Reason".into(),
+        "Age".into(),
+        "From".into(),
+        "Message".into(),
+    ]];
+    rows.push(vec![
+        "----".into(),
+        "------".into(),
+        "----".into(),
+        "----".into(),
+        "-------".into(),
+    ]);
+    for r in sim
+        .recorder()
+        .records()
+        .iter()
+        .filter(|r| r.object == object)
+    {
+        rows.push(vec![
+            format!("{:?}", r.event_type),
+            r.reason.clone(),
+            age(now, crate::sim::time::SimTime::from_millis(r.time_ms)),
+            r.component.clone(),
+            r.message.clone(),
+        ]);
+    }
+    if rows.len() == 2 {
+        let _ = writeln!(s, "Events:          <none>");
+    } else {
+        let _ = writeln!(s, "Events:");
+        for line in table(&rows).lines() {
+            let _ = writeln!(s, "  {line}");
+        }
+    }
+    Ok(s)
+}

@@ -1,0 +1,383 @@
+//! `kubesim get`: kubectl's default (and wide) columns for the simulated objects,
+//! ages in virtual time; or the objects as JSON / YAML.
+
+use super::{age, at, table};
+use crate::api::node::ConditionStatus;
+use crate::api::service::ServiceType;
+use crate::api::{Deployment, Job, Kind, Namespace, Node, Pod, PriorityClass, ReplicaSet, Service};
+use crate::metrics::Record;
+use crate::Simulation;
+use serde_json::{json, Value};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Wide,
+    Json,
+    Yaml,
+}
+
+/// Which objects: a kind, optionally one name, in one namespace or all.
+#[derive(Debug, Clone)]
+pub struct Query {
+    pub kind: Kind,
+    /// `None` = `events`.
+    pub events: bool,
+    pub name: Option<String>,
+    /// `None` = all namespaces (`-A`).
+    pub namespace: Option<String>,
+}
+
+fn ns_ok(q: &Query, ns: &str, kind: Kind) -> bool {
+    !kind.namespaced() || q.namespace.as_deref().is_none_or(|n| n == ns)
+}
+fn name_ok(q: &Query, name: &str) -> bool {
+    q.name.as_deref().is_none_or(|n| n == name)
+}
+
+fn meta_json(kind: Kind, m: &crate::api::ObjectMeta) -> Value {
+    let mut v = json!({
+        "apiVersion": kind.api_version(),
+        "kind": kind.as_str(),
+        "metadata": {
+            "name": m.name,
+            "uid": m.uid.to_string(),
+            "resourceVersion": m.resource_version.to_string(),
+            "generation": m.generation,
+            "creationTimestamp": at(m.creation_timestamp),
+            "labels": m.labels,
+            "annotations": m.annotations,
+        }
+    });
+    if kind.namespaced() {
+        v["metadata"]["namespace"] = json!(m.namespace);
+    }
+    if let Some(o) = m.controller_ref() {
+        v["metadata"]["ownerReferences"] = json!([{"kind": o.kind.as_str(), "name": o.name, "uid": o.uid.to_string(), "controller": true}]);
+    }
+    if let Some(t) = m.deletion_timestamp {
+        v["metadata"]["deletionTimestamp"] = json!(at(t));
+    }
+    v
+}
+
+fn pod_ready(p: &Pod) -> String {
+    let n = p.spec.containers.len();
+    format!("{}/{}", if p.status.ready { n } else { 0 }, n)
+}
+
+/// Render the query as kubectl would, at virtual time `now` (ages count to it).
+pub fn get(
+    sim: &Simulation,
+    q: &Query,
+    fmt: Format,
+    now: crate::sim::time::SimTime,
+) -> Result<String, String> {
+    let api = sim.api();
+    let all_ns = q.namespace.is_none() && q.kind.namespaced();
+    if q.events {
+        return Ok(events(sim.recorder().records(), q, now));
+    }
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut items: Vec<Value> = Vec::new();
+    let with_ns = |mut r: Vec<String>, ns: &str| {
+        if all_ns {
+            r.insert(0, ns.to_string());
+        }
+        r
+    };
+    macro_rules! each {
+        ($t:ty, |$o:ident| $row:expr, $js:expr) => {
+            for $o in api.list::<$t>() {
+                if !ns_ok(q, &$o.meta.namespace, q.kind) || !name_ok(q, &$o.meta.name) {
+                    continue;
+                }
+                rows.push(with_ns($row, &$o.meta.namespace));
+                let mut v = meta_json(q.kind, &$o.meta);
+                let extra: Value = $js;
+                if let (Some(obj), Some(e)) = (v.as_object_mut(), extra.as_object()) {
+                    for (k, x) in e {
+                        obj.insert(k.clone(), x.clone());
+                    }
+                }
+                items.push(v);
+            }
+        };
+    }
+    let wide = fmt == Format::Wide;
+    let header: Vec<&str> = match q.kind {
+        Kind::Pod if wide => vec![
+            "NAME",
+            "READY",
+            "STATUS",
+            "RESTARTS",
+            "AGE",
+            "IP",
+            "NODE",
+            "NOMINATED NODE",
+            "READINESS GATES",
+        ],
+        Kind::Pod => vec!["NAME", "READY", "STATUS", "RESTARTS", "AGE"],
+        Kind::Node if wide => vec!["NAME", "STATUS", "ROLES", "AGE", "VERSION", "TAINTS"],
+        Kind::Node => vec!["NAME", "STATUS", "ROLES", "AGE", "VERSION"],
+        Kind::Deployment => vec!["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"],
+        Kind::ReplicaSet => vec!["NAME", "DESIRED", "CURRENT", "READY", "AGE"],
+        Kind::Service => vec![
+            "NAME",
+            "TYPE",
+            "CLUSTER-IP",
+            "EXTERNAL-IP",
+            "PORT(S)",
+            "AGE",
+        ],
+        Kind::Job => vec!["NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"],
+        Kind::Namespace => vec!["NAME", "STATUS", "AGE"],
+        Kind::PriorityClass => vec!["NAME", "VALUE", "GLOBAL-DEFAULT", "AGE"],
+    };
+    match q.kind {
+        Kind::Pod => each!(
+            Pod,
+            |p| {
+                let mut r = vec![
+                    p.meta.name.clone(),
+                    pod_ready(p),
+                    p.display_status(),
+                    p.status.restart_count.to_string(),
+                    age(now, p.meta.creation_timestamp),
+                ];
+                if wide {
+                    r.extend([
+                        "<none>".to_string(),
+                        p.node_name.clone().unwrap_or_else(|| "<none>".into()),
+                        p.status
+                            .nominated_node
+                            .clone()
+                            .unwrap_or_else(|| "<none>".into()),
+                        "<none>".into(),
+                    ]);
+                }
+                r
+            },
+            json!({
+                "spec": {"nodeName": p.node_name, "schedulerName": p.spec.scheduler_name, "priority": p.spec.priority,
+                         "containers": p.spec.containers.iter().map(|c| json!({"name": c.name, "image": c.image,
+                            "resources": {"requests": {"cpu": c.requests.cpu_millis.map(crate::api::quantity::format_cpu_millis), "memory": c.requests.memory.map(crate::api::quantity::format_bytes)}}})).collect::<Vec<_>>()},
+                "status": {"phase": p.status.phase.as_str(), "ready": p.status.ready, "reason": p.status.reason, "restartCount": p.status.restart_count, "nominatedNodeName": p.status.nominated_node}
+            })
+        ),
+        Kind::Node => each!(
+            Node,
+            |n| {
+                let mut r = vec![
+                    n.meta.name.clone(),
+                    n.display_status(),
+                    "<none>".into(),
+                    age(now, n.meta.creation_timestamp),
+                    "v1.37.0".into(),
+                ];
+                if wide {
+                    let t: Vec<String> = n.taints.iter().map(|t| t.to_string()).collect();
+                    r.push(if t.is_empty() {
+                        "<none>".into()
+                    } else {
+                        t.join(",")
+                    });
+                }
+                r
+            },
+            json!({
+                "spec": {"unschedulable": n.unschedulable, "taints": n.taints.iter().map(|t| t.to_string()).collect::<Vec<_>>()},
+                "status": {"allocatable": {"cpu": crate::api::quantity::format_cpu_millis(n.status.allocatable.cpu_millis), "memory": crate::api::quantity::format_bytes(n.status.allocatable.memory), "pods": n.status.allocatable.pods.to_string()},
+                           "conditions": [{"type": "Ready", "status": n.status.ready.as_str()}]}
+            })
+        ),
+        Kind::Deployment => each!(
+            Deployment,
+            |d| vec![
+                d.meta.name.clone(),
+                format!("{}/{}", d.status.ready_replicas, d.replicas),
+                d.status.updated_replicas.to_string(),
+                d.status.available_replicas.to_string(),
+                age(now, d.meta.creation_timestamp),
+            ],
+            json!({
+                "spec": {"replicas": d.replicas, "paused": d.paused},
+                "status": {"replicas": d.status.replicas, "updatedReplicas": d.status.updated_replicas, "readyReplicas": d.status.ready_replicas, "availableReplicas": d.status.available_replicas, "observedGeneration": d.status.observed_generation}
+            })
+        ),
+        Kind::ReplicaSet => each!(
+            ReplicaSet,
+            |r| vec![
+                r.meta.name.clone(),
+                r.replicas.to_string(),
+                r.status.replicas.to_string(),
+                r.status.ready_replicas.to_string(),
+                age(now, r.meta.creation_timestamp),
+            ],
+            json!({
+                "spec": {"replicas": r.replicas},
+                "status": {"replicas": r.status.replicas, "readyReplicas": r.status.ready_replicas, "availableReplicas": r.status.available_replicas}
+            })
+        ),
+        Kind::Service => each!(
+            Service,
+            |s| {
+                let ports: Vec<String> = s
+                    .ports
+                    .iter()
+                    .map(|p| match p.node_port {
+                        Some(np) if s.service_type != ServiceType::ClusterIP => {
+                            format!("{}:{}/{}", p.port, np, p.protocol)
+                        }
+                        _ => format!("{}/{}", p.port, p.protocol),
+                    })
+                    .collect();
+                let external = match s.service_type {
+                    ServiceType::LoadBalancer => "<pending>",
+                    _ => "<none>",
+                };
+                vec![
+                    s.meta.name.clone(),
+                    s.service_type.as_str().into(),
+                    s.cluster_ip.clone().unwrap_or_else(|| "<none>".into()),
+                    external.into(),
+                    if ports.is_empty() {
+                        "<none>".into()
+                    } else {
+                        ports.join(",")
+                    },
+                    age(now, s.meta.creation_timestamp),
+                ]
+            },
+            json!({"spec": {"type": s.service_type.as_str(), "selector": s.selector}})
+        ),
+        Kind::Job => each!(
+            Job,
+            |j| {
+                let status = if j.status.complete {
+                    "Complete".to_string()
+                } else if j.status.failed_reason.is_some() {
+                    "Failed".into()
+                } else if j.suspend {
+                    "Suspended".into()
+                } else {
+                    "Running".into()
+                };
+                let completions = format!(
+                    "{}/{}",
+                    j.status.succeeded,
+                    j.completions.map_or("1".into(), |c| c.to_string())
+                );
+                let duration = match (j.status.start_time, j.status.completion_time) {
+                    (Some(s), Some(e)) => age(e, s),
+                    (Some(s), None) => age(now, s),
+                    _ => "<none>".into(),
+                };
+                vec![
+                    j.meta.name.clone(),
+                    status,
+                    completions,
+                    duration,
+                    age(now, j.meta.creation_timestamp),
+                ]
+            },
+            json!({"spec": {"parallelism": j.parallelism, "completions": j.completions, "backoffLimit": j.backoff_limit},
+                   "status": {"active": j.status.active, "succeeded": j.status.succeeded, "failed": j.status.failed}})
+        ),
+        Kind::Namespace => each!(
+            Namespace,
+            |n| vec![
+                n.meta.name.clone(),
+                "Active".into(),
+                age(now, n.meta.creation_timestamp)
+            ],
+            json!({})
+        ),
+        Kind::PriorityClass => each!(
+            PriorityClass,
+            |p| vec![
+                p.meta.name.clone(),
+                p.value.to_string(),
+                p.global_default.to_string(),
+                age(now, p.meta.creation_timestamp)
+            ],
+            json!({"value": p.value, "globalDefault": p.global_default})
+        ),
+    }
+    let _ = ConditionStatus::True;
+    if let Some(n) = &q.name {
+        if items.is_empty() {
+            return Err(format!(
+                "Error from server (NotFound): {} {n:?} not found at {}",
+                q.kind,
+                at(now)
+            ));
+        }
+    }
+    match fmt {
+        Format::Json | Format::Yaml => {
+            let v = if q.name.is_some() && items.len() == 1 {
+                items.pop().expect("one item")
+            } else {
+                json!({"apiVersion": "v1", "kind": "List", "items": items})
+            };
+            Ok(if fmt == Format::Json {
+                serde_json::to_string_pretty(&v).map_err(|e| e.to_string())? + "\n"
+            } else {
+                serde_yaml::to_string(&v).map_err(|e| e.to_string())?
+            })
+        }
+        _ => {
+            if rows.is_empty() {
+                return Ok(match &q.namespace {
+                    Some(ns) if q.kind.namespaced() => {
+                        format!("No resources found in {ns} namespace.\n")
+                    }
+                    _ => "No resources found\n".to_string(),
+                });
+            }
+            let mut h: Vec<String> = header.iter().map(|s| s.to_string()).collect();
+            if all_ns {
+                h.insert(0, "NAMESPACE".into());
+            }
+            let mut all = vec![h];
+            all.extend(rows);
+            Ok(table(&all))
+        }
+    }
+}
+
+/// `kubectl get events`: LAST SEEN TYPE REASON OBJECT MESSAGE, oldest first.
+fn events(records: &[Record], q: &Query, now: crate::sim::time::SimTime) -> String {
+    let mut rows = vec![vec![
+        "LAST SEEN".to_string(),
+        "TYPE".into(),
+        "REASON".into(),
+        "OBJECT".into(),
+        "MESSAGE".into(),
+    ]];
+    for r in records {
+        if let Some(ns) = &q.namespace {
+            let parts: Vec<&str> = r.object.split('/').collect();
+            if parts.len() == 3 && parts[1] != ns {
+                continue;
+            }
+        }
+        let obj = {
+            let parts: Vec<&str> = r.object.split('/').collect();
+            format!(
+                "{}/{}",
+                parts[0].to_ascii_lowercase(),
+                parts.last().unwrap_or(&"")
+            )
+        };
+        rows.push(vec![
+            age(now, crate::sim::time::SimTime::from_millis(r.time_ms)),
+            format!("{:?}", r.event_type),
+            r.reason.clone(),
+            obj,
+            r.message.clone(),
+        ]);
+    }
+    table(&rows)
+}
