@@ -102,6 +102,12 @@ pub struct DeploymentStatus {
     pub ready_replicas: i32,
     pub available_replicas: i32,
     pub observed_generation: i64,
+    /// The `Progressing` condition's status: false once the rollout has made no
+    /// progress for `progressDeadlineSeconds` (reason ProgressDeadlineExceeded).
+    pub progressing: bool,
+    /// The `Progressing` condition's `lastUpdateTime`: the last progress seen
+    /// (None while paused, so no deadline runs).
+    pub last_progress: Option<crate::sim::time::SimTime>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -23,6 +23,8 @@ pub struct DeploymentController {
     queue: WorkQueue,
     /// What this sync observed and wants, for the decision records of its actions.
     narrative: (String, String),
+    /// Whether this sync created or scaled a ReplicaSet (progress).
+    acted: bool,
 }
 
 /// FNV-1a as a `Hasher`, with integers written little-endian and `usize` as 64 bits,
@@ -76,7 +78,7 @@ fn same_template(rs: &ReplicaSet, t: &PodTemplate) -> bool {
     labels == t.labels && rs.template.spec == t.spec && rs.template.annotations == t.annotations
 }
 
-fn revision(rs: &ReplicaSet) -> i64 {
+pub fn revision(rs: &ReplicaSet) -> i64 {
     rs.meta
         .annotations
         .get(REVISION)
@@ -115,6 +117,7 @@ impl DeploymentController {
         DeploymentController {
             queue: WorkQueue::new(ControllerId::Deployment, sync_delay),
             narrative: Default::default(),
+            acted: false,
         }
     }
 
@@ -175,9 +178,47 @@ impl DeploymentController {
             .partition(|rs| same_template(rs, &d.template));
         let mut new = new.into_iter().next();
         let mut old = old;
+        self.acted = false;
+        // getAllReplicaSetsAndSyncRevision: the new ReplicaSet carries the highest
+        // revision (a rollback gives the old template's ReplicaSet a new one)
+        if let Some(n) = new.as_mut() {
+            let max_old = old.iter().map(revision).max().unwrap_or(0);
+            if revision(n) <= max_old {
+                let rev = (max_old + 1).to_string();
+                if ctx
+                    .api
+                    .update_status::<ReplicaSet>(&n.meta.key(), |r| {
+                        r.meta.annotations.insert(REVISION.into(), rev.clone());
+                    })
+                    .is_ok()
+                {
+                    n.meta.annotations.insert(REVISION.into(), rev);
+                }
+            }
+        }
         self.narrative = narrate(&d, new.as_ref(), &old);
 
         if d.paused {
+            // upstream `sync`: a paused Deployment still scales (its only active
+            // ReplicaSet) and cleans up its history, but does not roll out
+            let mut active: Vec<&mut ReplicaSet> = new
+                .iter_mut()
+                .chain(old.iter_mut())
+                .filter(|r| r.replicas > 0)
+                .collect();
+            match active.len() {
+                0 => {
+                    if let Some(n) = new.as_mut() {
+                        self.scale(ctx, &d, n, d.replicas);
+                    }
+                }
+                1 => {
+                    let rs = active.pop().expect("one");
+                    self.scale(ctx, &d, rs, d.replicas);
+                }
+                _ => {} // simplified: no proportional scaling of several active sets
+            }
+            self.cleanup(ctx, &d, &old);
             self.update_status(ctx, &d, new.as_ref(), &old);
             return;
         }
@@ -203,7 +244,13 @@ impl DeploymentController {
             }
             DeploymentStrategy::RollingUpdate { .. } => {
                 // NewRSNewReplicas
-                let all_spec: i32 = old.iter().map(|r| r.replicas).sum::<i32>()
+                // Old sets count with the pods they still have until their
+                // ReplicaSet controller has caught up with a scale-down (upstream
+                // counts spec only and can briefly exceed maxSurge in pods).
+                let all_spec: i32 = old
+                    .iter()
+                    .map(|r| r.replicas.max(r.status.replicas))
+                    .sum::<i32>()
                     + new.as_ref().map_or(0, |r| r.replicas);
                 let cur_new = new.as_ref().map_or(0, |r| r.replicas);
                 let target_new = if cur_new > d.replicas {
@@ -229,7 +276,30 @@ impl DeploymentController {
                 }
             }
         }
+        if new.is_some() && old.iter().all(|r| r.replicas == 0) {
+            self.cleanup(ctx, &d, &old);
+        }
         self.update_status(ctx, &d, new.as_ref(), &old);
+    }
+
+    /// cleanupDeployment: delete the oldest old ReplicaSets (by revision) beyond
+    /// `revisionHistoryLimit`, only those with no replicas.
+    fn cleanup(&mut self, ctx: &mut Ctx, d: &Deployment, old: &[ReplicaSet]) {
+        let mut alive: Vec<&ReplicaSet> = old
+            .iter()
+            .filter(|r| r.meta.deletion_timestamp.is_none())
+            .collect();
+        let diff = alive.len() as i64 - d.revision_history_limit.max(0) as i64;
+        if diff <= 0 {
+            return;
+        }
+        alive.sort_by_key(|r| (revision(r), r.meta.name.clone()));
+        for rs in alive.into_iter().take(diff as usize) {
+            if rs.status.replicas != 0 || rs.replicas != 0 {
+                continue;
+            }
+            let _ = ctx.api.delete::<ReplicaSet>(&rs.meta.key());
+        }
     }
 
     /// reconcileOldReplicaSets: first remove unhealthy old replicas, then scale old
@@ -258,16 +328,22 @@ impl DeploymentController {
             if cleaned >= max_scaled_down {
                 break;
             }
-            if rs.replicas == 0 || rs.replicas == rs.status.available_replicas {
+            let avail = rs.status.available_replicas.min(rs.replicas);
+            if rs.replicas == 0 || rs.replicas == avail {
                 continue;
             }
-            let n = (max_scaled_down - cleaned).min(rs.replicas - rs.status.available_replicas);
+            let n = (max_scaled_down - cleaned).min(rs.replicas - avail);
             let to = rs.replicas - n;
             self.scale(ctx, d, rs, to);
             cleaned += n;
         }
         // scaleDownOldReplicaSetsForRollingUpdate
-        let available: i32 = old.iter().map(|r| r.status.available_replicas).sum::<i32>()
+        // an old set just scaled down keeps at most `replicas` of its available
+        // pods (its controller deletes unavailable ones first): count no more
+        let available: i32 = old
+            .iter()
+            .map(|r| r.status.available_replicas.min(r.replicas))
+            .sum::<i32>()
             + new.status.available_replicas;
         if available <= min_available {
             return;
@@ -325,6 +401,7 @@ impl DeploymentController {
         match ctx.api.create(rs) {
             Ok(rs) => {
                 let rs = rs.clone();
+                self.acted = true;
                 if replicas > 0 {
                     let (observed, desired) = self.narrative.clone();
                     ctx.decision(
@@ -365,6 +442,7 @@ impl DeploymentController {
             .is_ok()
         {
             rs.replicas = to;
+            self.acted = true;
             let dir = if to > from { "up" } else { "down" };
             let (observed, desired) = self.narrative.clone();
             ctx.decision(
@@ -401,6 +479,48 @@ impl DeploymentController {
             s.replicas += rs.status.replicas;
             s.ready_replicas += rs.status.ready_replicas;
             s.available_replicas += rs.status.available_replicas;
+        }
+        // syncRolloutStatus: the Progressing condition and progressDeadlineSeconds
+        let now = ctx.now;
+        let prev = &d.status;
+        let complete = new.is_some()
+            && s.updated_replicas == d.replicas
+            && s.replicas == d.replicas
+            && s.available_replicas == d.replicas;
+        let progressed = self.acted
+            || s.updated_replicas > prev.updated_replicas
+            || s.ready_replicas > prev.ready_replicas
+            || s.available_replicas > prev.available_replicas
+            || s.replicas - s.updated_replicas < prev.replicas - prev.updated_replicas;
+        s.progressing = prev.progressing;
+        s.last_progress = prev.last_progress;
+        if d.paused {
+            // DeploymentPaused: no deadline while paused; resuming restarts the clock
+            s.last_progress = None;
+        } else if progressed || s.last_progress.is_none() || (complete && !prev.progressing) {
+            s.progressing = true;
+            s.last_progress = Some(now);
+        }
+        if !d.paused && !complete {
+            if let Some(last) = s.last_progress {
+                let deadline = last + d.progress_deadline;
+                if now >= deadline {
+                    if s.progressing {
+                        s.progressing = false;
+                        let name = new.map_or_else(|| d.meta.name.clone(), |r| r.meta.name.clone());
+                        ctx.event(
+                            COMPONENT,
+                            EventType::Warning,
+                            "ProgressDeadlineExceeded",
+                            object_ref(Kind::Deployment, &d.meta.key()),
+                            format!("ReplicaSet {name:?} has timed out progressing."),
+                        );
+                    }
+                } else if s.progressing {
+                    // requeueStuckDeployment: look again when the deadline passes
+                    self.queue.add_after(ctx, d.meta.key(), deadline.since(now));
+                }
+            }
         }
         if s != d.status {
             let _ = ctx

@@ -36,6 +36,13 @@ pub const ACTIONS: &[&str] = &[
     "node-recover",
     "pod-crash",
     "pod-oom",
+    "set-image",
+    "rollout-undo",
+    "rollout-pause",
+    "rollout-resume",
+    "label",
+    "taint",
+    "drain",
 ];
 /// Guard rails against scenarios that would exhaust memory.
 pub const MAX_NODES: u64 = 100_000;
@@ -74,6 +81,33 @@ pub enum Action {
         count: u32,
         oom: bool,
     },
+    /// `kubectl set image deployment/NAME CONTAINER=IMAGE`.
+    SetImage {
+        key: ObjKey,
+        container: String,
+        image: String,
+    },
+    /// `kubectl rollout undo deployment/NAME [--to-revision N]` (None: the previous one).
+    RolloutUndo {
+        key: ObjKey,
+        to_revision: Option<i64>,
+    },
+    /// `kubectl rollout pause` (true) / `kubectl rollout resume` (false).
+    RolloutPause { key: ObjKey, paused: bool },
+    /// `kubectl label KIND/NAME k=v k-`: None removes the label.
+    Label {
+        kind: Kind,
+        key: ObjKey,
+        labels: BTreeMap<String, Option<String>>,
+    },
+    /// `kubectl taint node NAME k=v:Effect k-`.
+    Taint {
+        node: String,
+        add: Vec<Taint>,
+        remove: Vec<String>,
+    },
+    /// `kubectl drain NODE --ignore-daemonsets --delete-emptydir-data`.
+    Drain(String),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -624,6 +658,11 @@ fn resolve_action(
         "scale" => &["target", "namespace", "replicas"],
         "node-crash" => &["target", "for"],
         "pod-crash" | "pod-oom" => &["selector", "namespace", "count"],
+        "set-image" => &["target", "namespace", "container", "image"],
+        "rollout-undo" => &["target", "namespace", "toRevision"],
+        "rollout-pause" | "rollout-resume" => &["target", "namespace"],
+        "label" => &["target", "namespace", "labels"],
+        "taint" => &["target", "taints", "remove"],
         _ => &["target"],
     };
     let present = [
@@ -635,6 +674,12 @@ fn resolve_action(
         ("for", raw.for_.is_some()),
         ("selector", raw.selector.is_some()),
         ("count", raw.count.is_some()),
+        ("container", raw.container.is_some()),
+        ("image", raw.image.is_some()),
+        ("toRevision", raw.to_revision.is_some()),
+        ("labels", raw.labels.is_some()),
+        ("taints", raw.taints.is_some()),
+        ("remove", raw.remove.is_some()),
     ];
     for (k, set) in present {
         if set && !allowed.contains(&k) {
@@ -775,9 +820,152 @@ fn resolve_action(
                 oom: act == "pod-oom",
             })
         }
+        "set-image" | "rollout-undo" | "rollout-pause" | "rollout-resume" => {
+            let deployment =
+                need_target(&mut errors).and_then(|t| match parse_target(&t, loc, false) {
+                    Ok((Kind::Deployment, name)) => Some(ObjKey::new(ns.clone(), name)),
+                    Ok((kind, _)) => {
+                        errors.push(
+                            loc.at_value(
+                                "target",
+                                format!("{act} takes a deployment, not a {kind}"),
+                            ),
+                        );
+                        None
+                    }
+                    Err(d) => {
+                        errors.push(d);
+                        None
+                    }
+                });
+            let key = deployment.unwrap_or_else(|| ObjKey::new("", ""));
+            match act {
+                "set-image" => {
+                    let container = raw.container.clone().unwrap_or_default();
+                    let image = raw.image.clone().unwrap_or_default();
+                    if raw.container.is_none() {
+                        errors.push(loc.at("", "set-image needs `container: NAME`"));
+                    } else if container.is_empty() {
+                        errors.push(loc.at_value("container", "container must not be empty"));
+                    }
+                    if raw.image.is_none() {
+                        errors.push(loc.at("", "set-image needs `image: IMAGE`"));
+                    } else if image.trim().is_empty() {
+                        errors.push(loc.at_value("image", "image must not be empty"));
+                    }
+                    Some(Action::SetImage {
+                        key,
+                        container,
+                        image,
+                    })
+                }
+                "rollout-undo" => {
+                    if let Some(r) = raw.to_revision {
+                        if r < 0 {
+                            errors.push(loc.at_value(
+                                "toRevision",
+                                format!("toRevision must not be negative, got {r}"),
+                            ));
+                        }
+                    }
+                    Some(Action::RolloutUndo {
+                        key,
+                        // --to-revision 0 means the previous revision, as kubectl
+                        to_revision: raw.to_revision.filter(|r| *r > 0),
+                    })
+                }
+                _ => Some(Action::RolloutPause {
+                    key,
+                    paused: act == "rollout-pause",
+                }),
+            }
+        }
+        "label" => {
+            let labels = raw.labels.clone().unwrap_or_default();
+            if labels.is_empty() {
+                errors.push(loc.at(
+                    "",
+                    "label needs `labels: {KEY: VALUE}` (a null value removes the label)",
+                ));
+            }
+            for (k, v) in &labels {
+                if let Err(e) = validate_label_key(k) {
+                    errors.push(loc.at(&format!("labels.{k}"), e.to_string()));
+                }
+                if let Some(v) = v {
+                    if let Err(e) = validate_label_value(v) {
+                        errors.push(loc.at_value(&format!("labels.{k}"), e.to_string()));
+                    }
+                }
+            }
+            need_target(&mut errors).and_then(|t| match parse_target(&t, loc, false) {
+                Ok((Kind::Node, name)) => Some(Action::Label {
+                    kind: Kind::Node,
+                    key: ObjKey::cluster(name),
+                    labels: labels.clone(),
+                }),
+                Ok((Kind::Deployment, name)) => Some(Action::Label {
+                    kind: Kind::Deployment,
+                    key: ObjKey::new(ns.clone(), name),
+                    labels: labels.clone(),
+                }),
+                Ok((kind, _)) => {
+                    errors.push(loc.at_value(
+                        "target",
+                        format!("label takes a node or a deployment, not a {kind}"),
+                    ));
+                    None
+                }
+                Err(d) => {
+                    errors.push(d);
+                    None
+                }
+            })
+        }
+        "taint" => {
+            let mut add = Vec::new();
+            for (i, t) in raw.taints.iter().flatten().enumerate() {
+                if let Err(e) = validate_label_key(&t.key) {
+                    errors.push(loc.at_value(&format!("taints[{i}].key"), e.to_string()));
+                }
+                if !t.value.is_empty() {
+                    if let Err(e) = validate_label_value(&t.value) {
+                        errors.push(loc.at_value(&format!("taints[{i}].value"), e.to_string()));
+                    }
+                }
+                match TaintEffect::parse(&t.effect) {
+                    Ok(e) => add.push(Taint::new(&t.key, &t.value, e)),
+                    Err(m) => errors.push(loc.at_value(&format!("taints[{i}].effect"), m)),
+                }
+            }
+            let remove = raw.remove.clone().unwrap_or_default();
+            if raw.taints.as_ref().is_none_or(|t| t.is_empty()) && remove.is_empty() {
+                errors.push(loc.at(
+                    "",
+                    "taint needs `taints: [{key, value, effect}]` and/or `remove: [KEY]`",
+                ));
+            }
+            need_target(&mut errors).and_then(|t| match parse_target(&t, loc, true) {
+                Ok((Kind::Node, name)) => Some(Action::Taint {
+                    node: name,
+                    add: add.clone(),
+                    remove: remove.clone(),
+                }),
+                Ok((kind, _)) => {
+                    errors
+                        .push(loc.at_value("target", format!("taint takes a node, not a {kind}")));
+                    None
+                }
+                Err(d) => {
+                    errors.push(d);
+                    None
+                }
+            })
+        }
         _ => need_target(&mut errors).and_then(|t| match parse_target(&t, loc, true) {
             Ok((Kind::Node, name)) => Some(match act {
                 "cordon" => Action::Cordon(name),
+                "drain" => Action::Drain(name),
                 "uncordon" => Action::Uncordon(name),
                 "node-crash" => Action::NodeCrash {
                     node: name,
@@ -861,8 +1049,15 @@ fn check_objects(
     }
     for (i, a) in timeline.iter().enumerate() {
         let (kind, key) = match &a.action {
-            Action::Delete { kind, key } | Action::Scale { kind, key, .. } => (*kind, key.clone()),
+            Action::Delete { kind, key }
+            | Action::Scale { kind, key, .. }
+            | Action::Label { kind, key, .. } => (*kind, key.clone()),
+            Action::SetImage { key, .. }
+            | Action::RolloutUndo { key, .. }
+            | Action::RolloutPause { key, .. } => (Kind::Deployment, key.clone()),
             Action::Cordon(n)
+            | Action::Drain(n)
+            | Action::Taint { node: n, .. }
             | Action::Uncordon(n)
             | Action::NodeCrash { node: n, .. }
             | Action::NodeRecover(n) => (Kind::Node, ObjKey::cluster(n.clone())),

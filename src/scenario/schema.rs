@@ -259,4 +259,22 @@ pub struct RawAction {
     /// `pod-crash` / `pod-oom`: how many of the matching Running pods (default 1).
     #[serde(default)]
     pub count: Option<i64>,
+    /// `set-image`: the container to change.
+    #[serde(default)]
+    pub container: Option<String>,
+    /// `set-image`: the new image.
+    #[serde(default)]
+    pub image: Option<String>,
+    /// `rollout-undo`: the revision to roll back to (default: the previous one).
+    #[serde(default)]
+    pub to_revision: Option<i64>,
+    /// `label`: labels to set; a null value removes the label.
+    #[serde(default)]
+    pub labels: Option<BTreeMap<String, Option<String>>>,
+    /// `taint`: taints to add (or replace, by key and effect).
+    #[serde(default)]
+    pub taints: Option<Vec<TaintSpec>>,
+    /// `taint`: keys whose taints are removed.
+    #[serde(default)]
+    pub remove: Option<Vec<String>>,
 }

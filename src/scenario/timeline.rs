@@ -5,9 +5,12 @@ use super::{Action, TimedAction};
 use crate::api::meta::object_ref;
 use crate::api::pod::PodPhase;
 use crate::api::selector::matches_map;
+use crate::api::taint::TaintEffect;
 use crate::api::{AnyObject, Deployment, Kind, Node, ObjKey, Pod, ReplicaSet};
+use crate::controllers::deployment::{revision, POD_TEMPLATE_HASH};
 use crate::metrics::EventType;
 use crate::sim::{Ctx, Event, Fault};
+use std::sync::Arc;
 
 pub const COMPONENT: &str = "kubectl";
 
@@ -175,6 +178,132 @@ impl Kubectl {
                     );
                 }
             }
+            Action::SetImage {
+                key,
+                container,
+                image,
+            } => {
+                let mut found = false;
+                let r = ctx.api.update::<Deployment>(&key, |d| {
+                    let mut spec = (*d.template.spec).clone();
+                    if let Some(c) = spec.containers.iter_mut().find(|c| c.name == container) {
+                        found = true;
+                        if c.image != image {
+                            c.image = image.clone();
+                            // imagePullPolicy keeps its (already defaulted) value, as upstream
+                            d.template.spec = Arc::new(spec);
+                        }
+                    }
+                });
+                let msg = match r {
+                    Ok(()) if found => (
+                        EventType::Normal,
+                        format!("{} image updated", kubectl_name(Kind::Deployment, &key)),
+                    ),
+                    Ok(()) => (
+                        EventType::Warning,
+                        format!("error: unable to find container named {container:?}"),
+                    ),
+                    Err(e) => (
+                        EventType::Warning,
+                        format!("Error from server (NotFound): {e}"),
+                    ),
+                };
+                ctx.event(
+                    COMPONENT,
+                    msg.0,
+                    "SetImage",
+                    object_ref(Kind::Deployment, &key),
+                    msg.1,
+                );
+            }
+            Action::RolloutUndo { key, to_revision } => rollout_undo(ctx, &key, to_revision),
+            Action::RolloutPause { key, paused } => {
+                let r = ctx.api.update::<Deployment>(&key, |d| d.paused = paused);
+                let (reason, word) = if paused {
+                    ("RolloutPause", "paused")
+                } else {
+                    ("RolloutResume", "resumed")
+                };
+                let msg = match r {
+                    Ok(()) => (
+                        EventType::Normal,
+                        format!("{} {word}", kubectl_name(Kind::Deployment, &key)),
+                    ),
+                    Err(e) => (
+                        EventType::Warning,
+                        format!("Error from server (NotFound): {e}"),
+                    ),
+                };
+                ctx.event(
+                    COMPONENT,
+                    msg.0,
+                    reason,
+                    object_ref(Kind::Deployment, &key),
+                    msg.1,
+                );
+            }
+            Action::Label { kind, key, labels } => {
+                let set = |l: &mut crate::api::selector::Labels| {
+                    for (k, v) in &labels {
+                        match v {
+                            Some(v) => {
+                                l.insert(k.clone(), v.clone());
+                            }
+                            None => {
+                                l.remove(k);
+                            }
+                        }
+                    }
+                };
+                let r = match kind {
+                    Kind::Node => ctx.api.update::<Node>(&key, |n| set(&mut n.meta.labels)),
+                    _ => ctx
+                        .api
+                        .update::<Deployment>(&key, |d| set(&mut d.meta.labels)),
+                };
+                let msg = match r {
+                    Ok(()) => (
+                        EventType::Normal,
+                        format!("{} labeled", kubectl_name(kind, &key)),
+                    ),
+                    Err(e) => (
+                        EventType::Warning,
+                        format!("Error from server (NotFound): {e}"),
+                    ),
+                };
+                ctx.event(COMPONENT, msg.0, "Label", object_ref(kind, &key), msg.1);
+            }
+            Action::Taint { node, add, remove } => {
+                let key = ObjKey::cluster(node.clone());
+                let now = ctx.now;
+                let r = ctx.api.update::<Node>(&key, |n| {
+                    n.taints.retain(|t| !remove.contains(&t.key));
+                    for t in &add {
+                        n.taints
+                            .retain(|x| !(x.key == t.key && x.effect == t.effect));
+                        let mut t = t.clone();
+                        if t.effect == TaintEffect::NoExecute {
+                            t.time_added = Some(now);
+                        }
+                        n.taints.push(t);
+                    }
+                });
+                let word = if add.is_empty() {
+                    "untainted"
+                } else {
+                    "tainted"
+                };
+                let msg = match r {
+                    Ok(()) => (EventType::Normal, format!("node/{node} {word}")),
+                    Err(e) => (
+                        EventType::Warning,
+                        format!("Error from server (NotFound): {e}"),
+                    ),
+                };
+                ctx.event(COMPONENT, msg.0, "Taint", format!("Node/{node}"), msg.1);
+            }
+            Action::Drain(node) => drain(ctx, &node),
             Action::NodeRecover(node) => {
                 ctx.event(
                     COMPONENT,
@@ -201,4 +330,163 @@ fn apply(ctx: &mut Ctx, o: AnyObject) {
         Err(e) => (EventType::Warning, format!("Error from server: {e}")),
     };
     ctx.event(COMPONENT, ty, "Apply", object_ref(kind, &key), msg);
+}
+
+/// `kubectl rollout undo`: the template of the ReplicaSet with the wanted revision
+/// (default: the newest one before the current) becomes the Deployment's template.
+fn rollout_undo(ctx: &mut Ctx, key: &ObjKey, to_revision: Option<i64>) {
+    let object = object_ref(Kind::Deployment, key);
+    let Some(d) = ctx.api.get::<Deployment>(key) else {
+        let msg = format!(
+            "Error from server (NotFound): deployments.apps {:?} not found",
+            key.name
+        );
+        ctx.event(
+            COMPONENT,
+            EventType::Warning,
+            "DeploymentRollback",
+            object,
+            msg,
+        );
+        return;
+    };
+    let uid = d.meta.uid;
+    let mut sets: Vec<(i64, ReplicaSet)> = ctx
+        .api
+        .dependents_of(uid, Kind::ReplicaSet)
+        .filter_map(|k| ctx.api.get::<ReplicaSet>(k))
+        .filter(|rs| rs.meta.controller_ref().is_some_and(|o| o.uid == uid))
+        .map(|rs| (revision(rs), rs.clone()))
+        .collect();
+    sets.sort_by_key(|(r, _)| *r);
+    let wanted = match to_revision {
+        Some(r) => sets.iter().find(|(v, _)| *v == r),
+        // the previous revision: the second highest
+        None => sets.iter().rev().nth(1),
+    };
+    let Some((rev, rs)) = wanted.cloned() else {
+        let msg = match to_revision {
+            Some(r) => format!("error: unable to find specified revision {r} in history"),
+            None => format!(
+                "error: no rollout history found for deployment {:?}",
+                key.name
+            ),
+        };
+        ctx.event(
+            COMPONENT,
+            EventType::Warning,
+            "DeploymentRollback",
+            object,
+            msg,
+        );
+        return;
+    };
+    let mut template = rs.template.clone();
+    template.labels.remove(POD_TEMPLATE_HASH);
+    if template == d.template {
+        let msg = format!(
+            "{} skipped rollback (current template already matches revision {rev})",
+            kubectl_name(Kind::Deployment, key)
+        );
+        ctx.event(
+            COMPONENT,
+            EventType::Normal,
+            "DeploymentRollback",
+            object,
+            msg,
+        );
+        return;
+    }
+    match ctx.api.update::<Deployment>(key, |d| d.template = template) {
+        Ok(()) => ctx.event(
+            COMPONENT,
+            EventType::Normal,
+            "DeploymentRollback",
+            object,
+            format!("Rolled back deployment {:?} to revision {rev}", key.name),
+        ),
+        Err(e) => ctx.event(
+            COMPONENT,
+            EventType::Warning,
+            "DeploymentRollback",
+            object,
+            format!("Error from server: {e}"),
+        ),
+    }
+}
+
+/// `kubectl drain NODE --ignore-daemonsets --delete-emptydir-data`: cordon, then
+/// evict (gracefully delete) every unfinished pod on the node that a controller
+/// owns. Pods without a controller are refused (no `--force`) and stay.
+fn drain(ctx: &mut Ctx, node: &str) {
+    let key = ObjKey::cluster(node.to_string());
+    let object = format!("Node/{node}");
+    if let Err(e) = ctx.api.update::<Node>(&key, |n| n.unschedulable = true) {
+        let msg = format!("Error from server (NotFound): {e}");
+        ctx.event(COMPONENT, EventType::Warning, "Drain", object, msg);
+        return;
+    }
+    ctx.event(
+        COMPONENT,
+        EventType::Normal,
+        "NodeNotSchedulable",
+        object.clone(),
+        format!("node/{node} cordoned"),
+    );
+    let mut managed = Vec::new();
+    let mut bare = Vec::new();
+    for p in ctx.api.list::<Pod>() {
+        if p.node_name.as_deref() != Some(node)
+            || p.status.phase.is_terminal()
+            || p.is_terminating()
+        {
+            continue;
+        }
+        if p.meta.controller_ref().is_some() {
+            managed.push(p.meta.key());
+        } else {
+            bare.push(p.meta.key());
+        }
+    }
+    managed.sort();
+    bare.sort();
+    if !bare.is_empty() {
+        let names: Vec<String> = bare
+            .iter()
+            .map(|k| format!("{}/{}", k.namespace, k.name))
+            .collect();
+        ctx.event(
+            COMPONENT,
+            EventType::Warning,
+            "Drain",
+            object.clone(),
+            format!(
+                "error: cannot delete Pods that declare no controller (use --force to override): {}",
+                names.join(", ")
+            ),
+        );
+    }
+    for k in &managed {
+        if ctx.api.delete::<Pod>(k).is_ok() {
+            ctx.event(
+                COMPONENT,
+                EventType::Normal,
+                "Evict",
+                object_ref(Kind::Pod, k),
+                format!("evicting pod {}/{}", k.namespace, k.name),
+            );
+        }
+    }
+    let msg = if bare.is_empty() {
+        (EventType::Normal, format!("node/{node} drained"))
+    } else {
+        (
+            EventType::Warning,
+            format!(
+                "node/{node} not fully drained: {} pod(s) without a controller stay",
+                bare.len()
+            ),
+        )
+    };
+    ctx.event(COMPONENT, msg.0, "Drain", object, msg.1);
 }

@@ -304,24 +304,7 @@ impl Simulation {
             if next > t {
                 break;
             }
-            let (at, ev) = self.queue.pop().expect("peeked");
-            self.now = at;
-            let background = ev.is_background();
-            self.api.set_now(at);
-            self.events += 1;
-            let records = self.rec.count();
-            self.dispatch(ev);
-            // Background upkeep counts as activity only when it did something.
-            if !background || self.api.has_changes() || self.rec.count() != records {
-                self.last_activity = at;
-            }
-            self.route_changes();
-            if self.queue.foreground_len() == 0 && !self.queue.is_empty() && !self.busy() {
-                // Nothing is left to happen but upkeep: heartbeats and node checks
-                // stop here (a last metrics sample may still be due, and stops the
-                // sampling itself), so an idle run ends at its last real event.
-                self.queue.retain(|e| *e == Event::Sample);
-            }
+            self.process_next();
         }
         // With nothing left to happen, the run ends at its last event (not at a
         // trailing metrics sample).
@@ -331,6 +314,43 @@ impl Simulation {
             self.now = self.now.max(t);
         }
         self.wall_ms += wall_start.elapsed().as_millis() as u64;
+    }
+
+    /// Process the next queued event alone, if it is due at or before the
+    /// scenario's `until`: for checking invariants after every single event.
+    /// Returns false when nothing is left to do. Mixing `step` and `run_until`
+    /// gives the same run as `run` alone.
+    pub fn step(&mut self) -> bool {
+        match self.queue.peek_time() {
+            Some(next) if next <= self.until => {
+                self.process_next();
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn process_next(&mut self) {
+        let Some((at, ev)) = self.queue.pop() else {
+            return;
+        };
+        self.now = at;
+        let background = ev.is_background();
+        self.api.set_now(at);
+        self.events += 1;
+        let records = self.rec.count();
+        self.dispatch(ev);
+        // Background upkeep counts as activity only when it did something.
+        if !background || self.api.has_changes() || self.rec.count() != records {
+            self.last_activity = at;
+        }
+        self.route_changes();
+        if self.queue.foreground_len() == 0 && !self.queue.is_empty() && !self.busy() {
+            // Nothing is left to happen but upkeep: heartbeats and node checks
+            // stop here (a last metrics sample may still be due, and stops the
+            // sampling itself), so an idle run ends at its last real event.
+            self.queue.retain(|e| *e == Event::Sample);
+        }
     }
 
     /// Whether, with only background events queued, something is still to happen:
