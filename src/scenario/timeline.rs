@@ -58,17 +58,9 @@ impl Kubectl {
                 }
             }
             Action::Delete { kind, key } => {
-                let msg = match ctx.api.delete_kind(kind, &key) {
-                    Ok(()) => (
-                        EventType::Normal,
-                        format!("{} deleted", kubectl_name(kind, &key)),
-                    ),
-                    Err(e) => (
-                        EventType::Warning,
-                        format!("Error from server (NotFound): {e}"),
-                    ),
-                };
-                ctx.event(COMPONENT, msg.0, "Delete", object_ref(kind, &key), msg.1);
+                let r = ctx.api.delete_kind(kind, &key);
+                let out = r.map(|()| format!("{} deleted", kubectl_name(kind, &key)));
+                report(ctx, "Delete", object_ref(kind, &key), out);
             }
             Action::Scale {
                 kind,
@@ -83,17 +75,12 @@ impl Kubectl {
                         .api
                         .update::<ReplicaSet>(&key, |r| r.replicas = replicas),
                 };
-                let msg = match r {
-                    Ok(()) => (
-                        EventType::Normal,
-                        format!("{} scaled to {replicas}", kubectl_name(kind, &key)),
-                    ),
-                    Err(e) => (
-                        EventType::Warning,
-                        format!("Error from server (NotFound): {e}"),
-                    ),
-                };
-                ctx.event(COMPONENT, msg.0, "Scale", object_ref(kind, &key), msg.1);
+                report(
+                    ctx,
+                    "Scale",
+                    object_ref(kind, &key),
+                    r.map(|()| format!("{} scaled to {replicas}", kubectl_name(kind, &key))),
+                );
             }
             Action::Cordon(ref node) | Action::Uncordon(ref node) => {
                 let cordon = matches!(a.action, Action::Cordon(_));
@@ -104,14 +91,12 @@ impl Kubectl {
                 } else {
                     ("NodeSchedulable", "uncordoned")
                 };
-                let msg = match r {
-                    Ok(()) => (EventType::Normal, format!("node/{node} {word}")),
-                    Err(e) => (
-                        EventType::Warning,
-                        format!("Error from server (NotFound): {e}"),
-                    ),
-                };
-                ctx.event(COMPONENT, msg.0, reason, format!("Node/{node}"), msg.1);
+                report(
+                    ctx,
+                    reason,
+                    format!("Node/{node}"),
+                    r.map(|()| format!("node/{node} {word}")),
+                );
             }
             Action::NodeCrash {
                 node,
@@ -225,23 +210,8 @@ impl Kubectl {
                 } else {
                     ("RolloutResume", "resumed")
                 };
-                let msg = match r {
-                    Ok(()) => (
-                        EventType::Normal,
-                        format!("{} {word}", kubectl_name(Kind::Deployment, &key)),
-                    ),
-                    Err(e) => (
-                        EventType::Warning,
-                        format!("Error from server (NotFound): {e}"),
-                    ),
-                };
-                ctx.event(
-                    COMPONENT,
-                    msg.0,
-                    reason,
-                    object_ref(Kind::Deployment, &key),
-                    msg.1,
-                );
+                let out = r.map(|()| format!("{} {word}", kubectl_name(Kind::Deployment, &key)));
+                report(ctx, reason, object_ref(Kind::Deployment, &key), out);
             }
             Action::Label { kind, key, labels } => {
                 let set = |l: &mut crate::api::selector::Labels| {
@@ -262,17 +232,12 @@ impl Kubectl {
                         .api
                         .update::<Deployment>(&key, |d| set(&mut d.meta.labels)),
                 };
-                let msg = match r {
-                    Ok(()) => (
-                        EventType::Normal,
-                        format!("{} labeled", kubectl_name(kind, &key)),
-                    ),
-                    Err(e) => (
-                        EventType::Warning,
-                        format!("Error from server (NotFound): {e}"),
-                    ),
-                };
-                ctx.event(COMPONENT, msg.0, "Label", object_ref(kind, &key), msg.1);
+                report(
+                    ctx,
+                    "Label",
+                    object_ref(kind, &key),
+                    r.map(|()| format!("{} labeled", kubectl_name(kind, &key))),
+                );
             }
             Action::Taint { node, add, remove } => {
                 let key = ObjKey::cluster(node.clone());
@@ -294,14 +259,12 @@ impl Kubectl {
                 } else {
                     "tainted"
                 };
-                let msg = match r {
-                    Ok(()) => (EventType::Normal, format!("node/{node} {word}")),
-                    Err(e) => (
-                        EventType::Warning,
-                        format!("Error from server (NotFound): {e}"),
-                    ),
-                };
-                ctx.event(COMPONENT, msg.0, "Taint", format!("Node/{node}"), msg.1);
+                report(
+                    ctx,
+                    "Taint",
+                    format!("Node/{node}"),
+                    r.map(|()| format!("node/{node} {word}")),
+                );
             }
             Action::Drain(node) => drain(ctx, &node),
             Action::NodeRecover(node) => {
@@ -317,6 +280,18 @@ impl Kubectl {
         }
         None
     }
+}
+
+/// Record the outcome of one kubectl call: its output line, or the server's error.
+fn report(ctx: &mut Ctx, reason: &str, object: String, r: Result<String, crate::api::ApiError>) {
+    let (ty, msg) = match r {
+        Ok(m) => (EventType::Normal, m),
+        Err(e) => (
+            EventType::Warning,
+            format!("Error from server (NotFound): {e}"),
+        ),
+    };
+    ctx.event(COMPONENT, ty, reason, object, msg);
 }
 
 fn apply(ctx: &mut Ctx, o: AnyObject) {

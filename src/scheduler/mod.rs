@@ -95,6 +95,8 @@ pub struct Scheduler {
     settings: SchedulerSettings,
     nodes: Vec<NodeInfo>,
     node_index: BTreeMap<String, usize>,
+    /// Nodes with `present` set, kept as nodes come and go (not recounted per cycle).
+    present_nodes: usize,
     /// Pods counted in `nodes`: key → (uid, node index).
     assigned: BTreeMap<ObjKey, (Uid, usize)>,
     /// image → number of present nodes that have it.
@@ -120,6 +122,7 @@ impl Scheduler {
             settings,
             nodes: Vec::new(),
             node_index: BTreeMap::new(),
+            present_nodes: 0,
             assigned: BTreeMap::new(),
             image_nodes: BTreeMap::new(),
             namespace_labels: BTreeMap::new(),
@@ -174,12 +177,15 @@ impl Scheduler {
                     Some(&i) => {
                         if self.nodes[i].present {
                             self.count_images(i, false);
+                        } else {
+                            self.present_nodes += 1;
                         }
                         self.nodes[i].update_node(n);
                         i
                     }
                     None => {
                         self.nodes.push(NodeInfo::from_node(n));
+                        self.present_nodes += 1;
                         self.node_index.insert(name.clone(), self.nodes.len() - 1);
                         self.nodes.len() - 1
                     }
@@ -192,6 +198,7 @@ impl Scheduler {
                 if let Some(&idx) = self.node_index.get(name) {
                     if self.nodes[idx].present {
                         self.count_images(idx, false);
+                        self.present_nodes -= 1;
                     }
                     self.nodes[idx].present = false;
                 }
@@ -311,7 +318,7 @@ impl Scheduler {
         let snap = Snapshot {
             nodes: &self.nodes,
             image_nodes: &self.image_nodes,
-            node_count: self.nodes.iter().filter(|n| n.present).count(),
+            node_count: self.present_nodes,
             namespace_labels: &self.namespace_labels,
             nominated: &self.nominated,
         };
