@@ -18,8 +18,10 @@
 pub mod api;
 pub mod compare;
 pub mod controllers;
+pub mod determinism;
 pub mod diag;
 pub mod explain;
+pub mod invariants;
 pub mod manifest;
 pub mod metrics;
 pub mod node;

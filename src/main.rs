@@ -44,6 +44,14 @@ enum Command {
         /// Print nothing but errors.
         #[arg(long, short)]
         quiet: bool,
+        /// Check the simulator's invariants after every event (slower); a
+        /// violation stops the run with the event and a command reproducing it.
+        #[arg(long)]
+        check_invariants: bool,
+        /// Run the scenario twice and compare the event logs record by record;
+        /// report the first difference (writes no output files).
+        #[arg(long, conflicts_with_all = ["out", "check_invariants"])]
+        check_determinism: bool,
     },
     /// Show how the scheduler would place one pod: every node's filter verdict and every plugin's score.
     ExplainSchedule {
@@ -178,13 +186,19 @@ fn main() -> ExitCode {
             out,
             scheduler,
             quiet,
+            check_invariants,
+            check_determinism,
         } => run(
             &scenario,
-            seed,
-            until,
-            out.as_deref(),
-            scheduler.as_deref(),
-            quiet,
+            RunOpts {
+                seed,
+                until,
+                out: out.as_deref(),
+                scheduler: scheduler.as_deref(),
+                quiet,
+                check_invariants,
+                check_determinism,
+            },
         ),
         Command::Validate { files } => validate(&files),
         Command::ExplainSchedule {
@@ -331,14 +345,78 @@ fn check_policy(name: &str) -> Result<(), ExitCode> {
     }
 }
 
-fn run(
-    path: &Path,
+struct RunOpts<'a> {
     seed: Option<u64>,
     until: Option<SimDuration>,
-    out: Option<&Path>,
-    scheduler: Option<&str>,
+    out: Option<&'a Path>,
+    scheduler: Option<&'a str>,
     quiet: bool,
-) -> Result<ExitCode> {
+    check_invariants: bool,
+    check_determinism: bool,
+}
+
+/// Exit code of a run stopped by an invariant violation.
+const EXIT_INVARIANT: u8 = 3;
+/// Exit code of a failed determinism check.
+const EXIT_NONDETERMINISTIC: u8 = 4;
+/// Exit code of a run interrupted by Ctrl-C (128 + SIGINT, as shells report it).
+const EXIT_INTERRUPTED: u8 = 130;
+
+/// Set by Ctrl-C: the run stops at the next event and says its outputs are incomplete.
+static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Simulate to the end, checking invariants if asked; stops early on Ctrl-C.
+/// Returns why it stopped early, if it did.
+fn drive(
+    sim: &mut Simulation,
+    checker: Option<&mut kubesim::invariants::Checker>,
+) -> Option<(&'static str, Option<kubesim::invariants::Violation>)> {
+    use std::sync::atomic::Ordering;
+    let mut violation = None;
+    let mut interrupted = false;
+    match checker {
+        Some(c) => {
+            sim.run_stepwise(true, |s, d| {
+                if INTERRUPTED.load(Ordering::Relaxed) {
+                    interrupted = true;
+                    return false;
+                }
+                match c.check(s, d) {
+                    Ok(()) => true,
+                    Err(v) => {
+                        violation = Some(v);
+                        false
+                    }
+                }
+            });
+        }
+        None => {
+            sim.run_stepwise(false, |_, _| {
+                let stop = INTERRUPTED.load(Ordering::Relaxed);
+                interrupted |= stop;
+                !stop
+            });
+        }
+    }
+    if violation.is_some() {
+        Some(("invariant-violation", violation))
+    } else if interrupted {
+        Some(("interrupted", None))
+    } else {
+        None
+    }
+}
+
+fn run(path: &Path, o: RunOpts) -> Result<ExitCode> {
+    let RunOpts {
+        seed,
+        until,
+        out,
+        scheduler,
+        quiet,
+        check_invariants,
+        check_determinism,
+    } = o;
     if let Some(Err(code)) = scheduler.map(check_policy) {
         return Ok(code);
     }
@@ -357,10 +435,18 @@ fn run(
     if let Some(u) = until {
         sc.until = u;
     }
-    let summary = match out {
+    if check_determinism {
+        return Ok(determinism(path, &sc, quiet));
+    }
+    let _ = ctrlc::set_handler(|| {
+        INTERRUPTED.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
+    let mut checker = check_invariants.then(kubesim::invariants::Checker::new);
+    let stopped;
+    let mut summary = match out {
         None => {
             let mut sim = Simulation::new(&sc, Recorder::discard());
-            sim.run();
+            stopped = drive(&mut sim, checker.as_mut());
             sim.summary()
         }
         Some(dir) => {
@@ -370,11 +456,14 @@ fn run(
             let (file, writer) = AtomicFile::create(&events_path)
                 .with_context(|| format!("cannot write {}", events_path.display()))?;
             let mut sim = Simulation::new(&sc, Recorder::to_writer(Box::new(writer)));
-            sim.run();
+            stopped = drive(&mut sim, checker.as_mut());
             sim.recorder_mut()
                 .finish()
                 .with_context(|| format!("cannot write {}", events_path.display()))?;
-            let summary = sim.summary();
+            let mut summary = sim.summary();
+            if let Some((why, _)) = &stopped {
+                summary.mark_stopped(why);
+            }
             drop(sim);
             file.commit()
                 .with_context(|| format!("cannot write {}", events_path.display()))?;
@@ -384,17 +473,99 @@ fn run(
             summary
         }
     };
+    if let Some((why, _)) = &stopped {
+        summary.mark_stopped(why);
+    }
     if !quiet {
         print!("{}", summary.human());
         if let Some(dir) = out {
             println!(
-                "wrote {}/events.jsonl and {}/summary.json",
+                "wrote {}/events.jsonl and {}/summary.json{}",
                 dir.display(),
-                dir.display()
+                dir.display(),
+                if stopped.is_some() {
+                    " (INCOMPLETE: the run was cut short; summary.json says sim.complete = false)"
+                } else {
+                    ""
+                }
             );
         }
     }
-    Ok(ExitCode::SUCCESS)
+    match stopped {
+        None => {
+            if let (Some(c), false) = (&checker, quiet) {
+                println!("invariants: held after each of {} events", c.checked);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Some((_, Some(v))) => {
+            eprintln!("error: {v}");
+            eprintln!(
+                "  scenario {}, seed {}; reproduce with:\n  kubesim run {} --seed {} --until {} --check-invariants",
+                path.display(),
+                sc.seed,
+                path.display(),
+                sc.seed,
+                kubesim::sim::time::human(sc.until)
+            );
+            Ok(ExitCode::from(EXIT_INVARIANT))
+        }
+        Some((_, None)) => {
+            eprintln!(
+                "interrupted at virtual time {}: outputs are marked incomplete",
+                summary.sim.virtual_time_ms
+            );
+            Ok(ExitCode::from(EXIT_INTERRUPTED))
+        }
+    }
+}
+
+/// `run --check-determinism`.
+fn determinism(path: &Path, sc: &scenario::Scenario, quiet: bool) -> ExitCode {
+    use kubesim::determinism::Verdict;
+    match kubesim::determinism::check(sc) {
+        Verdict::Same {
+            records,
+            events,
+            hash,
+        } => {
+            if !quiet {
+                println!(
+                    "deterministic: two runs of {} (seed {}) gave the same {records} records from {events} events (hash {hash:016x}) and the same summary",
+                    path.display(),
+                    sc.seed
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Verdict::Diverged {
+            index,
+            first,
+            second,
+        } => {
+            eprintln!(
+                "error: NOT deterministic: {} (seed {}) diverges at record #{} of events.jsonl (line {}):",
+                path.display(),
+                sc.seed,
+                index,
+                index + 1
+            );
+            eprintln!(
+                "  one run:     {}",
+                first.as_deref().unwrap_or("(no such line)")
+            );
+            eprintln!("  another run: {second}");
+            ExitCode::from(EXIT_NONDETERMINISTIC)
+        }
+        Verdict::SummaryDiffers { first, second } => {
+            eprintln!(
+                "error: NOT deterministic: {} (seed {}): same event log, different summary:\n  {first}\n  {second}",
+                path.display(),
+                sc.seed
+            );
+            ExitCode::from(EXIT_NONDETERMINISTIC)
+        }
+    }
 }
 
 fn explain_schedule(

@@ -175,9 +175,11 @@ fn node_recover_brings_the_node_back_ready_and_untainted() {
         let ready: Vec<&Record> = recs
             .iter()
             .filter(|r| {
+                // the restarted kubelet posts its node Ready (as upstream's does)
                 r.reason == "NodeReady"
-                    && r.component == "node-lifecycle-controller"
+                    && r.component == format!("kubelet/{node}")
                     && r.object == format!("Node/{node}")
+                    && r.time_ms > 0
             })
             .collect();
         assert_eq!(ready.len(), 1, "{node}: {ready:?}");

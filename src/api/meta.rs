@@ -128,7 +128,30 @@ pub struct OwnerReference {
     pub uid: Uid,
     /// The managing controller (at most one owner has this set).
     pub controller: bool,
+    /// Whether a foreground deletion of the owner waits for this dependent to go.
+    pub block_owner_deletion: bool,
 }
+
+impl OwnerReference {
+    /// `metav1.NewControllerRef`: controller and blockOwnerDeletion both set, as
+    /// every built-in controller writes them.
+    pub fn controller_of(kind: Kind, owner: &ObjectMeta) -> Self {
+        OwnerReference {
+            kind,
+            name: owner.name.clone(),
+            uid: owner.uid,
+            controller: true,
+            block_owner_deletion: true,
+        }
+    }
+}
+
+/// The finalizer of a foreground deletion: the garbage collector removes it once
+/// no dependent blocks the owner (`metav1.FinalizerDeleteDependents`).
+pub const FINALIZER_FOREGROUND: &str = "foregroundDeletion";
+/// The finalizer of an orphaning deletion: the garbage collector removes it once
+/// the dependents' ownerReferences are gone (`metav1.FinalizerOrphanDependents`).
+pub const FINALIZER_ORPHAN: &str = "orphan";
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ObjectMeta {
@@ -146,6 +169,8 @@ pub struct ObjectMeta {
     pub generation: i64,
     /// Set when graceful deletion has begun.
     pub deletion_timestamp: Option<SimTime>,
+    /// Keys that must all be removed before a deleted object leaves the store.
+    pub finalizers: Vec<String>,
 }
 
 impl ObjectMeta {
@@ -162,6 +187,15 @@ impl ObjectMeta {
     /// The owner with `controller: true`, if any.
     pub fn controller_ref(&self) -> Option<&OwnerReference> {
         self.owner_references.iter().find(|o| o.controller)
+    }
+    pub fn has_finalizer(&self, f: &str) -> bool {
+        self.finalizers.iter().any(|x| x == f)
+    }
+    /// Deleted with the foreground or orphan policy and not yet finalized by the
+    /// garbage collector.
+    pub fn gc_finalizing(&self) -> bool {
+        self.deletion_timestamp.is_some()
+            && (self.has_finalizer(FINALIZER_FOREGROUND) || self.has_finalizer(FINALIZER_ORPHAN))
     }
 }
 

@@ -6,7 +6,7 @@
 //! the watch delay. Components never call each other; they only write here.
 
 use super::job::Job;
-use super::meta::{Kind, ObjKey, ObjectMeta, Uid};
+use super::meta::{Kind, ObjKey, ObjectMeta, Uid, FINALIZER_FOREGROUND, FINALIZER_ORPHAN};
 use super::node::Node;
 use super::pod::Pod;
 use super::pod::PodSpec;
@@ -38,6 +38,20 @@ pub struct Change {
     pub node: Option<String>,
     /// The controlling owner (kind and name, same namespace), if any.
     pub owner: Option<(Kind, String)>,
+}
+
+/// How a delete treats the object's dependents (`metav1.DeletionPropagation`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Propagation {
+    /// Remove the owner now; the garbage collector deletes the dependents afterwards.
+    #[default]
+    Background,
+    /// Keep the owner (deletionTimestamp + `foregroundDeletion` finalizer) until
+    /// the garbage collector has deleted the dependents that block it.
+    Foreground,
+    /// Keep the owner (deletionTimestamp + `orphan` finalizer) until the garbage
+    /// collector has removed the dependents' ownerReferences to it; they live on.
+    Orphan,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -269,6 +283,12 @@ pub struct ApiServer {
     changes: Vec<Change>,
     /// owner uid → dependents, for cascading deletion and "pods of this ReplicaSet".
     dependents: BTreeMap<Uid, BTreeSet<(Kind, ObjKey)>>,
+    /// Objects with no controller ownerReference: candidates for adoption, found
+    /// without scanning every pod of a namespace.
+    controllerless: BTreeSet<(Kind, ObjKey)>,
+    /// Objects waiting for the garbage collector (foreground or orphan deletion),
+    /// so that it finds them by uid.
+    finalizing: BTreeMap<Uid, (Kind, ObjKey)>,
     admission: Admission,
     pub stats: ApiStats,
 }
@@ -292,6 +312,8 @@ impl ApiServer {
             now: SimTime::ZERO,
             changes: Vec::new(),
             dependents: BTreeMap::new(),
+            controllerless: BTreeSet::new(),
+            finalizing: BTreeMap::new(),
             admission: Admission::default(),
             stats: ApiStats::default(),
         };
@@ -353,6 +375,37 @@ impl ApiServer {
             .unwrap_or_default()
     }
 
+    /// Keys of the objects of `kind` in `namespace` that have no controller, in key order.
+    pub fn without_controller<'a>(
+        &'a self,
+        kind: Kind,
+        namespace: &'a str,
+    ) -> impl Iterator<Item = &'a ObjKey> + 'a {
+        self.controllerless
+            .range((kind, ObjKey::new(namespace, ""))..)
+            .take_while(move |(k, key)| *k == kind && key.namespace == namespace)
+            .map(|(_, key)| key)
+    }
+
+    /// Objects being deleted with the foreground or orphan policy whose
+    /// finalizer the garbage collector has yet to remove, by uid.
+    pub fn finalizing(&self) -> Vec<(Uid, Kind, ObjKey)> {
+        self.finalizing
+            .iter()
+            .map(|(u, (k, key))| (*u, *k, key.clone()))
+            .collect()
+    }
+
+    /// How many objects wait for the garbage collector (cheap, for watch routing).
+    pub fn finalizing_count(&self) -> usize {
+        self.finalizing.len()
+    }
+
+    /// Whether the object with this uid waits for the garbage collector.
+    pub fn is_finalizing(&self, uid: Uid) -> bool {
+        self.finalizing.contains_key(&uid)
+    }
+
     /// The metadata of any object, by kind.
     pub fn meta_of(&self, kind: Kind, key: &ObjKey) -> Option<&ObjectMeta> {
         match kind {
@@ -388,6 +441,21 @@ impl ApiServer {
             node: obj.bound_node().map(str::to_string),
             owner: m.controller_ref().map(|o| (o.kind, o.name.clone())),
         });
+    }
+
+    /// Keep the adoption and finalization indexes in step with `m`'s metadata.
+    fn index_meta(&mut self, kind: Kind, m: &ObjectMeta, present: bool) {
+        let entry = (kind, m.key());
+        if present && m.controller_ref().is_none() {
+            self.controllerless.insert(entry);
+        } else {
+            self.controllerless.remove(&entry);
+        }
+        if present && m.gc_finalizing() {
+            self.finalizing.insert(m.uid, (kind, m.key()));
+        } else {
+            self.finalizing.remove(&m.uid);
+        }
     }
 
     fn index_owners(&mut self, kind: Kind, m: &ObjectMeta, add: bool) {
@@ -441,6 +509,7 @@ impl ApiServer {
         }
         let meta = obj.meta().clone();
         self.index_owners(kind, &meta, true);
+        self.index_meta(kind, &meta, true);
         self.emit(&obj, Op::Added);
         Ok(T::table_mut(&mut self.store).entry(key).or_insert(obj))
     }
@@ -459,6 +528,11 @@ impl ApiServer {
                 key: key.clone(),
             })?;
         let owners_before = obj.meta().owner_references.clone();
+        let had_finalizers = !obj.meta().finalizers.is_empty();
+        let was_indexed = (
+            obj.meta().controller_ref().is_none(),
+            obj.meta().gc_finalizing(),
+        );
         let before_uid = obj.meta().uid;
         f(obj);
         let m = obj.meta_mut();
@@ -475,6 +549,21 @@ impl ApiServer {
             old.owner_references = owners_before;
             self.index_owners(T::KIND, &old, false);
             self.index_owners(T::KIND, obj.meta(), true);
+        }
+        // most writes are status writes: touch the indexes only when they change
+        if was_indexed
+            != (
+                obj.meta().controller_ref().is_none(),
+                obj.meta().gc_finalizing(),
+            )
+        {
+            self.index_meta(T::KIND, obj.meta(), true);
+        }
+        let m = obj.meta();
+        if had_finalizers && m.finalizers.is_empty() && m.deletion_timestamp.is_some() {
+            // the last finalizer of a deleted object is gone: the API server
+            // removes it, and watchers see the deletion
+            return self.remove::<T>(key);
         }
         self.emit(&obj, Op::Modified);
         Ok(())
@@ -513,6 +602,10 @@ impl ApiServer {
         if obj.meta().deletion_timestamp.is_some() {
             return Ok(());
         }
+        if !obj.meta().finalizers.is_empty() {
+            // finalizers hold the object until their owners remove them
+            return self.update_status::<T>(key, |o| o.meta_mut().deletion_timestamp = Some(now));
+        }
         if let Some(pod) = self.store.pods.get(key).filter(|_| T::KIND == Kind::Pod) {
             if pod.node_name.is_some() && !pod.status.phase.is_terminal() {
                 return self.update_status::<Pod>(key, |p| p.meta.deletion_timestamp = Some(now));
@@ -533,6 +626,7 @@ impl ApiServer {
         self.next_rv();
         let meta = obj.meta().clone();
         self.index_owners(T::KIND, &meta, false);
+        self.index_meta(T::KIND, &meta, false);
         self.emit(&obj, Op::Deleted);
         Ok(())
     }
@@ -548,6 +642,61 @@ impl ApiServer {
             Kind::Service => self.delete::<Service>(key),
             Kind::PriorityClass => self.delete::<PriorityClass>(key),
             Kind::Job => self.delete::<Job>(key),
+        }
+    }
+
+    /// Delete with a propagation policy, as `kubectl delete --cascade=`
+    /// background|foreground|orphan. Foreground and orphan mark the object
+    /// (deletionTimestamp and the policy's finalizer) and leave the rest to the
+    /// garbage collector. Pods have no dependents here, so they are always
+    /// deleted as by [`ApiServer::delete`].
+    pub fn delete_with(
+        &mut self,
+        kind: Kind,
+        key: &ObjKey,
+        propagation: Propagation,
+    ) -> Result<(), ApiError> {
+        let finalizer = match propagation {
+            Propagation::Foreground => FINALIZER_FOREGROUND,
+            Propagation::Orphan => FINALIZER_ORPHAN,
+            Propagation::Background => return self.delete_kind(kind, key),
+        };
+        if kind == Kind::Pod {
+            return self.delete_kind(kind, key);
+        }
+        let meta = self.meta_of(kind, key).ok_or_else(|| ApiError::NotFound {
+            kind,
+            key: key.clone(),
+        })?;
+        if meta.deletion_timestamp.is_some() {
+            return Ok(());
+        }
+        let now = self.now;
+        self.update_meta(kind, key, |m| {
+            m.deletion_timestamp = Some(now);
+            if !m.has_finalizer(finalizer) {
+                m.finalizers.push(finalizer.to_string());
+            }
+        })
+    }
+
+    /// Change any object's metadata, by kind (the garbage collector's patches of
+    /// ownerReferences and finalizers). Generation is unchanged.
+    pub fn update_meta(
+        &mut self,
+        kind: Kind,
+        key: &ObjKey,
+        f: impl FnOnce(&mut ObjectMeta),
+    ) -> Result<(), ApiError> {
+        match kind {
+            Kind::Namespace => self.update_status::<Namespace>(key, |o| f(&mut o.meta)),
+            Kind::Node => self.update_status::<Node>(key, |o| f(&mut o.meta)),
+            Kind::Pod => self.update_status::<Pod>(key, |o| f(&mut o.meta)),
+            Kind::ReplicaSet => self.update_status::<ReplicaSet>(key, |o| f(&mut o.meta)),
+            Kind::Deployment => self.update_status::<Deployment>(key, |o| f(&mut o.meta)),
+            Kind::Service => self.update_status::<Service>(key, |o| f(&mut o.meta)),
+            Kind::PriorityClass => self.update_status::<PriorityClass>(key, |o| f(&mut o.meta)),
+            Kind::Job => self.update_status::<Job>(key, |o| f(&mut o.meta)),
         }
     }
 
@@ -725,6 +874,90 @@ mod tests {
         assert!(b.is_terminating());
     }
 
+    fn owned(name: &str, uid: Uid) -> Pod {
+        let mut p = pod("default", name);
+        p.meta
+            .owner_references
+            .push(crate::api::meta::OwnerReference {
+                kind: Kind::ReplicaSet,
+                name: "rs".into(),
+                uid,
+                controller: true,
+                block_owner_deletion: true,
+            });
+        p
+    }
+
+    #[test]
+    fn removing_the_last_finalizer_of_a_deleted_object_removes_it() {
+        use crate::api::meta::FINALIZER_FOREGROUND;
+        let mut api = ApiServer::new();
+        let key = ObjKey::new("default", "a");
+        api.create(pod("default", "a")).unwrap();
+        api.update_status::<Pod>(&key, |p| p.meta.finalizers.push("example.com/x".into()))
+            .unwrap();
+        api.delete::<Pod>(&key).unwrap();
+        let p = api.get::<Pod>(&key).expect("held by its finalizer");
+        assert!(p.meta.deletion_timestamp.is_some());
+        api.take_changes();
+        api.update_status::<Pod>(&key, |p| p.meta.finalizers.clear())
+            .unwrap();
+        assert!(api.get::<Pod>(&key).is_none());
+        let c = api.take_changes();
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].op, Op::Deleted);
+        // foreground: marked, indexed for the collector, not removed
+        api.create(Namespace {
+            meta: ObjectMeta::new("", "x"),
+        })
+        .unwrap();
+        let ns = ObjKey::cluster("x");
+        api.delete_with(Kind::Namespace, &ns, Propagation::Foreground)
+            .unwrap();
+        let m = api.meta_of(Kind::Namespace, &ns).unwrap();
+        assert_eq!(m.finalizers, [FINALIZER_FOREGROUND]);
+        let uid = m.uid;
+        assert_eq!(api.finalizing(), [(uid, Kind::Namespace, ns.clone())]);
+        api.update_meta(Kind::Namespace, &ns, |m| m.finalizers.clear())
+            .unwrap();
+        assert!(api.finalizing().is_empty());
+        assert!(api.meta_of(Kind::Namespace, &ns).is_none());
+    }
+
+    #[test]
+    fn delete_with_on_a_pod_is_a_plain_delete() {
+        let mut api = ApiServer::new();
+        api.create(pod("default", "a")).unwrap();
+        api.delete_with(Kind::Pod, &ObjKey::new("default", "a"), Propagation::Orphan)
+            .unwrap();
+        assert!(api.get::<Pod>(&ObjKey::new("default", "a")).is_none());
+        assert!(api.finalizing().is_empty());
+    }
+
+    #[test]
+    fn owner_indexes_follow_owner_reference_updates() {
+        let mut api = ApiServer::new();
+        let key = ObjKey::new("default", "a");
+        api.create(pod("default", "a")).unwrap();
+        api.create(owned("b", Uid(7))).unwrap();
+        let free: Vec<&ObjKey> = api.without_controller(Kind::Pod, "default").collect();
+        assert_eq!(free, [&key]);
+        api.update_status::<Pod>(&key, |p| {
+            p.meta.owner_references = owned("a", Uid(7)).meta.owner_references
+        })
+        .unwrap();
+        assert_eq!(api.dependents_of(Uid(7), Kind::Pod).count(), 2);
+        assert_eq!(api.without_controller(Kind::Pod, "default").count(), 0);
+        api.update_status::<Pod>(&key, |p| p.meta.owner_references.clear())
+            .unwrap();
+        assert_eq!(api.dependents_of(Uid(7), Kind::Pod).count(), 1);
+        assert_eq!(api.without_controller(Kind::Pod, "default").count(), 1);
+        api.delete::<Pod>(&key).unwrap();
+        assert_eq!(api.without_controller(Kind::Pod, "default").count(), 0);
+        api.delete::<Pod>(&ObjKey::new("default", "b")).unwrap();
+        assert!(api.all_dependents(Uid(7)).is_empty());
+    }
+
     #[test]
     fn changes_carry_owner_and_node_for_routing() {
         let mut api = ApiServer::new();
@@ -738,6 +971,7 @@ mod tests {
                 name: "rs".into(),
                 uid: Uid(99),
                 controller: true,
+                block_owner_deletion: true,
             });
         api.create(p).unwrap();
         let c = api.take_changes();

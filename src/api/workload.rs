@@ -108,6 +108,10 @@ pub struct DeploymentStatus {
     /// The `Progressing` condition's `lastUpdateTime`: the last progress seen
     /// (None while paused, so no deadline runs).
     pub last_progress: Option<crate::sim::time::SimTime>,
+    /// The `Progressing` condition's reason is `NewReplicaSetAvailable`: the
+    /// last rollout completed and nothing has progressed since, so no deadline
+    /// runs (upstream `DeploymentTimedOut`) — losing a pod later is not a stuck rollout.
+    pub new_rs_available: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]

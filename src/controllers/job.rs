@@ -381,12 +381,8 @@ fn new_pod(ctx: &Ctx, rng: &mut SimRng, job: &Job) -> Pod {
     let mut meta = ObjectMeta::new(&job.meta.namespace, &name);
     meta.labels = job.template.labels.clone();
     meta.annotations = job.template.annotations.clone();
-    meta.owner_references.push(OwnerReference {
-        kind: Kind::Job,
-        name: job.meta.name.clone(),
-        uid: job.meta.uid,
-        controller: true,
-    });
+    meta.owner_references
+        .push(OwnerReference::controller_of(Kind::Job, &job.meta));
     Pod {
         meta,
         spec: job.template.spec.clone(),

@@ -15,10 +15,18 @@
 //! the taint's `timeAdded`; event `TaintManagerEviction`. An eviction is cancelled
 //! if the taint goes away first.
 //!
-//! Simplified (documented in the README): no eviction rate limits
-//! (`--node-eviction-rate`) and no zone states (full/partial disruption); the
-//! controller's view is the API store, read directly each period (no informer
-//! delay). A pod deleted from a node that is not Ready cannot be finished by its
+//! The NoExecute taint is not put on at once: as upstream, nodes wait in a
+//! per-zone queue drained by a token bucket (`--node-eviction-rate`, 0.1 nodes/s,
+//! burst 1). Each zone's state sets its rate: Normal → the eviction rate;
+//! PartialDisruption (more than 2 nodes and at least `--unhealthy-zone-threshold`
+//! 55 % not Ready) → `--secondary-node-eviction-rate` (0.01/s), or 0 when the zone
+//! has at most `--large-cluster-size-threshold` (50) nodes; FullDisruption (no
+//! node Ready) → the eviction rate again, unless every zone is fully disrupted:
+//! then the controller assumes it is itself cut off, taints nothing and removes
+//! the NoExecute taints it set (upstream's "master disruption mode").
+//!
+//! Simplified (documented in the README): the controller's view is the API
+//! store, read directly each period (no informer delay). A pod deleted from a node that is not Ready cannot be finished by its
 //! kubelet; upstream's pod GC force-deletes such pods (`gcTerminating`), here
 //! this controller does it at its next period.
 
@@ -39,19 +47,115 @@ pub const NODE_MONITOR_PERIOD: SimDuration = SimDuration::from_secs(5);
 /// `--node-monitor-grace-period` (default 50 s since Kubernetes 1.32; 40 s before).
 pub const DEFAULT_NODE_MONITOR_GRACE_PERIOD: SimDuration = SimDuration::from_secs(50);
 
+/// Eviction rate limits and zone thresholds (kube-controller-manager flags).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvictionSettings {
+    /// `--node-eviction-rate`: nodes tainted per second in a healthy zone.
+    pub node_eviction_rate: f64,
+    /// `--secondary-node-eviction-rate`: in a partially disrupted large zone.
+    pub secondary_node_eviction_rate: f64,
+    /// `--large-cluster-size-threshold`: smaller zones stop evicting when
+    /// partially disrupted.
+    pub large_cluster_size_threshold: u32,
+    /// `--unhealthy-zone-threshold`: share of not-Ready nodes that makes a zone
+    /// partially disrupted.
+    pub unhealthy_zone_threshold: f64,
+}
+
+impl Default for EvictionSettings {
+    fn default() -> Self {
+        EvictionSettings {
+            node_eviction_rate: 0.1,
+            secondary_node_eviction_rate: 0.01,
+            large_cluster_size_threshold: 50,
+            unhealthy_zone_threshold: 0.55,
+        }
+    }
+}
+
+/// Zone labels, as upstream's `GetZoneKey` reads them.
+pub const ZONE_LABEL: &str = "topology.kubernetes.io/zone";
+pub const REGION_LABEL: &str = "topology.kubernetes.io/region";
+
+/// A zone's health (upstream `ZoneState`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ZoneState {
+    Normal,
+    PartialDisruption,
+    FullDisruption,
+}
+
+impl ZoneState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ZoneState::Normal => "Normal",
+            ZoneState::PartialDisruption => "PartialDisruption",
+            ZoneState::FullDisruption => "FullDisruption",
+        }
+    }
+}
+
+/// Upstream `ComputeZoneState`.
+pub fn zone_state(ready: u32, not_ready: u32, threshold: f64) -> ZoneState {
+    if ready == 0 && not_ready > 0 {
+        ZoneState::FullDisruption
+    } else if not_ready > 2 && f64::from(not_ready) / f64::from(not_ready + ready) >= threshold {
+        ZoneState::PartialDisruption
+    } else {
+        ZoneState::Normal
+    }
+}
+
+/// One zone's NoExecute tainter: a queue and a token bucket with burst 1.
+#[derive(Debug, Default)]
+struct Zone {
+    state: Option<ZoneState>,
+    /// Milliseconds between tokens; None: never (rate 0).
+    interval: Option<u64>,
+    /// When the last token was taken (None: the bucket is full).
+    last_take: Option<SimTime>,
+    queue: std::collections::VecDeque<String>,
+}
+
 /// Timers of the node-lifecycle controller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NodeLifecycleEvent {
     /// The periodic node check (a background event).
     Monitor,
+    /// A zone's rate limiter has a token again: taint the next queued node.
+    TaintPass,
     /// A toleration ran out: evict the pod if it is still due.
     Evict { pod: ObjKey, uid: Uid },
 }
 
 pub struct NodeLifecycleController {
     grace: SimDuration,
+    eviction: EvictionSettings,
+    zones: BTreeMap<String, Zone>,
+    /// Every zone fully disrupted: the controller suspects itself (no tainting).
+    master_disruption: bool,
+    /// A TaintPass timer is set for this time.
+    taint_pass_at: Option<SimTime>,
+    /// Nodes at the last check (fewer now: look for orphaned pods).
+    nodes_seen: usize,
     /// Evictions with a timer set, so each is scheduled once.
     scheduled: BTreeSet<(ObjKey, Uid)>,
+    /// Every taint-manager eviction: (time, node), for the fault figures.
+    pub evictions: Vec<(SimTime, String)>,
+}
+
+/// The zone a node belongs to (upstream `GetZoneKey`: region and zone; "" without).
+fn zone_key(n: &Node) -> String {
+    let zone = n
+        .meta
+        .labels
+        .get(ZONE_LABEL)
+        .map(String::as_str)
+        .unwrap_or("");
+    match n.meta.labels.get(REGION_LABEL) {
+        Some(r) if !r.is_empty() => format!("{r}/{zone}"),
+        _ => zone.to_string(),
+    }
 }
 
 /// When the taint manager evicts `pod` from `node`: `None` never, otherwise the time
@@ -90,10 +194,16 @@ fn eviction_time(pod: &Pod, node: &Node, now: SimTime) -> Option<SimTime> {
 }
 
 impl NodeLifecycleController {
-    pub fn new(grace: SimDuration) -> Self {
+    pub fn new(grace: SimDuration, eviction: EvictionSettings) -> Self {
         NodeLifecycleController {
             grace,
+            eviction,
+            zones: BTreeMap::new(),
+            master_disruption: false,
+            taint_pass_at: None,
+            nodes_seen: 0,
             scheduled: BTreeSet::new(),
+            evictions: Vec::new(),
         }
     }
 
@@ -145,6 +255,13 @@ impl NodeLifecycleController {
                     Event::NodeLifecycle(NodeLifecycleEvent::Monitor),
                 );
             }
+            NodeLifecycleEvent::TaintPass => {
+                if self.taint_pass_at == Some(ctx.now) {
+                    self.taint_pass_at = None;
+                }
+                self.drain_queues(ctx);
+                self.taint_pass(ctx);
+            }
             NodeLifecycleEvent::Evict { pod, uid } => {
                 self.scheduled.remove(&(pod.clone(), *uid));
                 self.evict_if_due(ctx, pod, *uid);
@@ -154,31 +271,41 @@ impl NodeLifecycleController {
 
     fn monitor(&mut self, ctx: &mut Ctx) {
         let now = ctx.now;
-        let nodes: Vec<(ObjKey, ConditionStatus, SimTime)> = ctx
+        let nodes: Vec<(ObjKey, ConditionStatus, SimTime, bool)> = ctx
             .api
             .list::<Node>()
-            .map(|n| (n.meta.key(), n.status.ready, n.status.last_heartbeat))
+            .map(|n| {
+                let lost_taint = n
+                    .taints
+                    .iter()
+                    .any(|t| t.key == TAINT_UNREACHABLE || t.key == TAINT_NOT_READY);
+                (
+                    n.meta.key(),
+                    n.status.ready,
+                    n.status.last_heartbeat,
+                    lost_taint,
+                )
+            })
             .collect();
-        for (key, ready, hb) in nodes {
+        for (key, ready, hb, lost_taint) in nodes {
             let name = key.name.clone();
             let stale = now.since(hb) > self.grace;
             if stale && ready == ConditionStatus::True {
                 let _ = ctx
                     .api
                     .update_status::<Node>(&key, |n| n.status.ready = ConditionStatus::Unknown);
-                let _ = ctx.api.update::<Node>(&key, |n| {
-                    for effect in [TaintEffect::NoSchedule, TaintEffect::NoExecute] {
-                        if !n
-                            .taints
-                            .iter()
-                            .any(|t| t.key == TAINT_UNREACHABLE && t.effect == effect)
-                        {
-                            let mut t = Taint::new(TAINT_UNREACHABLE, "", effect);
+                // NoSchedule at once (taintNodeByCondition); NoExecute through
+                // the zone's rate-limited queue
+                let _ =
+                    ctx.api.update::<Node>(&key, |n| {
+                        if !n.taints.iter().any(|t| {
+                            t.key == TAINT_UNREACHABLE && t.effect == TaintEffect::NoSchedule
+                        }) {
+                            let mut t = Taint::new(TAINT_UNREACHABLE, "", TaintEffect::NoSchedule);
                             t.time_added = Some(now);
                             n.taints.push(t);
                         }
-                    }
-                });
+                    });
                 ctx.event(
                     COMPONENT,
                     EventType::Normal,
@@ -199,31 +326,257 @@ impl NodeLifecycleController {
                         p.status.ready_since = None;
                     });
                 }
-            } else if !stale && ready != ConditionStatus::True {
-                let _ = ctx
-                    .api
-                    .update_status::<Node>(&key, |n| n.status.ready = ConditionStatus::True);
+            } else if !stale && (ready != ConditionStatus::True || lost_taint) {
+                // heard from again (the kubelet may have posted Ready itself):
+                // Ready, and the taints of a lost node go
+                if ready != ConditionStatus::True {
+                    let _ = ctx
+                        .api
+                        .update_status::<Node>(&key, |n| n.status.ready = ConditionStatus::True);
+                    ctx.event(
+                        COMPONENT,
+                        EventType::Normal,
+                        "NodeReady",
+                        format!("Node/{name}"),
+                        format!("Node {name} status is now: NodeReady"),
+                    );
+                }
                 let _ = ctx.api.update::<Node>(&key, |n| {
                     n.taints
                         .retain(|t| t.key != TAINT_UNREACHABLE && t.key != TAINT_NOT_READY)
                 });
-                ctx.event(
-                    COMPONENT,
-                    EventType::Normal,
-                    "NodeReady",
-                    format!("Node/{name}"),
-                    format!("Node {name} status is now: NodeReady"),
-                );
+                for z in self.zones.values_mut() {
+                    z.queue.retain(|q| *q != name);
+                }
             }
         }
+        self.handle_disruption(ctx);
+        self.drain_queues(ctx);
         self.taint_pass(ctx);
         // pod GC: terminating pods on nodes that are not Ready are force-deleted
-        let lost: Vec<ObjKey> = self
-            .terminating_on_lost_nodes(ctx.api)
-            .map(|p| p.meta.key())
-            .collect();
+        // (a scan of every pod, so only when some node is not Ready)
+        let any_down = ctx
+            .api
+            .list::<Node>()
+            .any(|n| n.status.ready != ConditionStatus::True);
+        let lost: Vec<ObjKey> = if any_down {
+            self.terminating_on_lost_nodes(ctx.api)
+                .map(|p| p.meta.key())
+                .collect()
+        } else {
+            Vec::new()
+        };
         for p in lost {
             let _ = ctx.api.remove::<Pod>(&p);
+        }
+        // pod GC `gcOrphaned`: pods bound to a Node that no longer exists (a
+        // scan of every pod, so only after the node count went down)
+        let count = ctx.api.list::<Node>().count();
+        let shrunk = count < self.nodes_seen;
+        self.nodes_seen = count;
+        if !shrunk {
+            return;
+        }
+        let orphans: Vec<ObjKey> = ctx
+            .api
+            .list::<Pod>()
+            .filter(|p| {
+                p.node_name
+                    .as_ref()
+                    .is_some_and(|n| ctx.api.get::<Node>(&ObjKey::cluster(n.clone())).is_none())
+            })
+            .map(|p| p.meta.key())
+            .collect();
+        for p in orphans {
+            let _ = ctx.api.remove::<Pod>(&p);
+        }
+    }
+
+    /// Zone states from the nodes' Ready conditions (upstream `handleDisruption`):
+    /// set each zone's taint rate, queue not-Ready nodes still without their
+    /// NoExecute taint, and enter or leave master disruption mode.
+    fn handle_disruption(&mut self, ctx: &mut Ctx) {
+        let mut counts: BTreeMap<String, (u32, u32)> = BTreeMap::new();
+        let mut untainted: Vec<(String, String)> = Vec::new();
+        for n in ctx.api.list::<Node>() {
+            let zone = zone_key(n);
+            let c = counts.entry(zone.clone()).or_default();
+            if n.status.ready == ConditionStatus::True {
+                c.0 += 1;
+            } else {
+                c.1 += 1;
+                let tainted = n.taints.iter().any(|t| {
+                    t.effect == TaintEffect::NoExecute
+                        && (t.key == TAINT_UNREACHABLE || t.key == TAINT_NOT_READY)
+                });
+                if !tainted {
+                    untainted.push((zone, n.meta.name.clone()));
+                }
+            }
+        }
+        self.zones.retain(|z, _| counts.contains_key(z));
+        let all_full = !counts.is_empty()
+            && counts.values().all(|&(r, nr)| {
+                zone_state(r, nr, self.eviction.unhealthy_zone_threshold)
+                    == ZoneState::FullDisruption
+            });
+        if all_full != self.master_disruption {
+            self.master_disruption = all_full;
+            let (reason, what) = if all_full {
+                ("MasterDisruption", "Controller detected that all Nodes are not-Ready. Entering master disruption mode: no evictions, NoExecute taints removed")
+            } else {
+                (
+                    "MasterDisruptionEnded",
+                    "Controller detected that some Nodes are Ready. Exiting master disruption mode",
+                )
+            };
+            ctx.decision(
+                COMPONENT,
+                reason,
+                "Cluster".into(),
+                (
+                    format!("{} zone(s), no node Ready in any", counts.len()),
+                    if all_full {
+                        "assume the control plane is cut off, not the nodes".into()
+                    } else {
+                        "evict by zone state again".into()
+                    },
+                    if all_full {
+                        "stop tainting; remove NoExecute taints".into()
+                    } else {
+                        "reset the zone rate limiters".into()
+                    },
+                ),
+                what.into(),
+            );
+            for z in self.zones.values_mut() {
+                z.queue.clear();
+                z.last_take = None;
+                z.state = None;
+            }
+            if all_full {
+                // markNodeAsReachable for every node
+                let keys: Vec<ObjKey> = ctx.api.list::<Node>().map(|n| n.meta.key()).collect();
+                for k in keys {
+                    let has = ctx.api.get::<Node>(&k).is_some_and(|n| {
+                        n.taints.iter().any(|t| {
+                            t.effect == TaintEffect::NoExecute
+                                && (t.key == TAINT_UNREACHABLE || t.key == TAINT_NOT_READY)
+                        })
+                    });
+                    if has {
+                        let _ = ctx.api.update::<Node>(&k, |n| {
+                            n.taints.retain(|t| {
+                                !(t.effect == TaintEffect::NoExecute
+                                    && (t.key == TAINT_UNREACHABLE || t.key == TAINT_NOT_READY))
+                            })
+                        });
+                    }
+                }
+            }
+        }
+        let e = self.eviction.clone();
+        for (zone, &(ready, not_ready)) in &counts {
+            let state = zone_state(ready, not_ready, e.unhealthy_zone_threshold);
+            let z = self.zones.entry(zone.clone()).or_default();
+            if z.state != Some(state) {
+                let size = ready + not_ready;
+                let rate = match state {
+                    ZoneState::Normal | ZoneState::FullDisruption => e.node_eviction_rate,
+                    ZoneState::PartialDisruption if size > e.large_cluster_size_threshold => {
+                        e.secondary_node_eviction_rate
+                    }
+                    ZoneState::PartialDisruption => 0.0,
+                };
+                if z.state.is_some() || state != ZoneState::Normal {
+                    let name = if zone.is_empty() {
+                        "(no zone)"
+                    } else {
+                        zone.as_str()
+                    };
+                    ctx.decision(
+                        COMPONENT,
+                        "ZoneStateChanged",
+                        format!("Zone/{name}"),
+                        (
+                            format!("{not_ready} of {size} node(s) not Ready"),
+                            format!("zone state {}", state.as_str()),
+                            if rate > 0.0 {
+                                format!("taint at most {rate} node(s)/s for eviction")
+                            } else {
+                                "stop tainting nodes for eviction".into()
+                            },
+                        ),
+                        format!(
+                            "Controller detected that zone {name} is now in state {}",
+                            state.as_str()
+                        ),
+                    );
+                }
+                z.state = Some(state);
+                // SwapLimiter: a fresh bucket (full) at the new rate
+                z.interval = (rate > 0.0).then(|| (1000.0 / rate).round().max(1.0) as u64);
+                z.last_take = None;
+            }
+        }
+        if self.master_disruption {
+            return;
+        }
+        for (zone, node) in untainted {
+            let z = self.zones.entry(zone).or_default();
+            if !z.queue.contains(&node) {
+                z.queue.push_back(node);
+            }
+        }
+    }
+
+    /// Taint queued nodes while their zone's bucket has tokens; set a timer for
+    /// the next token if nodes are still waiting.
+    fn drain_queues(&mut self, ctx: &mut Ctx) {
+        if self.master_disruption {
+            return;
+        }
+        let now = ctx.now;
+        let mut next: Option<SimTime> = None;
+        for z in self.zones.values_mut() {
+            let Some(interval) = z.interval else {
+                continue;
+            };
+            while let Some(node) = z.queue.front().cloned() {
+                let ready_at = z
+                    .last_take
+                    .map_or(now, |t| t + SimDuration::from_millis(interval));
+                if ready_at > now {
+                    next = Some(next.map_or(ready_at, |n| n.min(ready_at)));
+                    break;
+                }
+                z.queue.pop_front();
+                let key = ObjKey::cluster(node.clone());
+                let still = ctx
+                    .api
+                    .get::<Node>(&key)
+                    .is_some_and(|n| n.status.ready != ConditionStatus::True);
+                if !still {
+                    continue;
+                }
+                z.last_take = Some(now);
+                let _ =
+                    ctx.api.update::<Node>(&key, |n| {
+                        if !n.taints.iter().any(|t| {
+                            t.key == TAINT_UNREACHABLE && t.effect == TaintEffect::NoExecute
+                        }) {
+                            let mut t = Taint::new(TAINT_UNREACHABLE, "", TaintEffect::NoExecute);
+                            t.time_added = Some(now);
+                            n.taints.push(t);
+                        }
+                    });
+            }
+        }
+        if let Some(t) = next {
+            if self.taint_pass_at.is_none_or(|p| p > t || p < now) {
+                self.taint_pass_at = Some(t);
+                ctx.at(t, Event::NodeLifecycle(NodeLifecycleEvent::TaintPass));
+            }
         }
     }
 
@@ -283,7 +636,9 @@ impl NodeLifecycleController {
             Some(at) if at <= now => {}
             _ => return, // the taint went away (or the toleration grew): cancelled
         }
+        let node_name = node.meta.name.clone();
         let _ = ctx.api.delete::<Pod>(key);
+        self.evictions.push((now, node_name));
         ctx.event(
             COMPONENT,
             EventType::Normal,

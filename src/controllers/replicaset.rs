@@ -4,7 +4,9 @@ use super::workqueue::WorkQueue;
 use super::{generate_name, ControllerId};
 use crate::api::meta::object_ref;
 use crate::api::pod::PodPhase;
-use crate::api::{Change, Kind, ObjKey, ObjectMeta, OwnerReference, Pod, ReplicaSet};
+use crate::api::{
+    ApiError, ApiServer, Change, Kind, ObjKey, ObjectMeta, OwnerReference, Pod, ReplicaSet,
+};
 use crate::metrics::EventType;
 use crate::sim::rng::{self, SimRng};
 use crate::sim::time::{SimDuration, SimTime};
@@ -15,6 +17,118 @@ use std::collections::BTreeMap;
 pub const COMPONENT: &str = "replicaset-controller";
 /// Most pods created or deleted in one sync (`BurstReplicas`).
 pub const BURST_REPLICAS: usize = 500;
+/// The first slow-start batch (`SlowStartInitialBatchSize`).
+pub const SLOW_START_INITIAL_BATCH_SIZE: usize = 1;
+
+/// Upstream `slowStartBatch`: call `f` `count` times in batches of 1, 2, 4, …,
+/// stopping after a batch with an error, so that a failing call (a terminating
+/// namespace, a quota) costs a few requests instead of `count`. Every call of a
+/// batch is made. Returns the successes and the first error.
+pub fn slow_start_batch<E>(
+    count: usize,
+    initial: usize,
+    mut f: impl FnMut() -> Result<(), E>,
+) -> (usize, Option<E>) {
+    let mut remaining = count;
+    let mut successes = 0;
+    let mut batch = remaining.min(initial);
+    while batch > 0 {
+        let mut first_err = None;
+        for _ in 0..batch {
+            match f() {
+                Ok(()) => successes += 1,
+                Err(e) => {
+                    first_err.get_or_insert(e);
+                }
+            }
+        }
+        if first_err.is_some() {
+            return (successes, first_err);
+        }
+        remaining -= batch;
+        batch = (2 * batch).min(remaining);
+    }
+    (successes, None)
+}
+
+/// What [`claim_pods`] found and did.
+#[derive(Debug, Default)]
+pub struct Claimed {
+    /// The active pods the ReplicaSet controls after the claim, in key order.
+    pub pods: Vec<Pod>,
+    pub adopted: Vec<String>,
+    pub released: Vec<String>,
+}
+
+/// Upstream `ClaimPods` (PodControllerRefManager) over the active pods of the
+/// ReplicaSet's namespace: keep its own pods that match the selector, release
+/// (drop the ownerReference of) its own pods that no longer match, and adopt
+/// matching pods that have no controller. A ReplicaSet being deleted neither
+/// adopts nor releases.
+pub fn claim_pods(api: &mut ApiServer, rs: &ReplicaSet) -> Claimed {
+    let uid = rs.meta.uid;
+    let deleting = rs.meta.deletion_timestamp.is_some();
+    let mut out = Claimed::default();
+    let owned: Vec<ObjKey> = api.dependents_of(uid, Kind::Pod).cloned().collect();
+    for key in owned {
+        let Some(p) = api.get::<Pod>(&key) else {
+            continue;
+        };
+        if !p.is_active() || p.meta.controller_ref().is_none_or(|o| o.uid != uid) {
+            continue;
+        }
+        if rs.selector.matches(&p.meta.labels) {
+            out.pods.push(p.clone());
+        } else if !deleting
+            && api
+                .update_meta(Kind::Pod, &key, |m| {
+                    m.owner_references.retain(|o| o.uid != uid)
+                })
+                .is_ok()
+        {
+            out.released.push(key.name);
+        }
+    }
+    if !deleting && !rs.selector.is_empty() {
+        let orphans: Vec<ObjKey> = api
+            .without_controller(Kind::Pod, &rs.meta.namespace)
+            .filter(|k| {
+                api.get::<Pod>(k)
+                    .is_some_and(|p| p.is_active() && rs.selector.matches(&p.meta.labels))
+            })
+            .cloned()
+            .collect();
+        for key in orphans {
+            let adopt = |m: &mut ObjectMeta| {
+                m.owner_references
+                    .push(OwnerReference::controller_of(Kind::ReplicaSet, &rs.meta))
+            };
+            if api.update_meta(Kind::Pod, &key, adopt).is_ok() {
+                if let Some(p) = api.get::<Pod>(&key) {
+                    out.pods.push(p.clone());
+                }
+                out.adopted.push(key.name);
+            }
+        }
+    }
+    out.pods.sort_by(|a, b| a.meta.name.cmp(&b.meta.name));
+    out
+}
+
+/// The ReplicaSets of `namespace` whose selector matches `labels`, in key order
+/// (upstream `GetPodReplicaSets`, for a pod without a controller).
+pub fn matching_sets<'a>(
+    api: &'a ApiServer,
+    namespace: &'a str,
+    labels: &'a crate::api::selector::Labels,
+) -> impl Iterator<Item = &'a ReplicaSet> + 'a {
+    api.store()
+        .replicasets
+        .range(ObjKey::new(namespace, "")..)
+        .take_while(move |(k, _)| k.namespace == namespace)
+        .map(|(_, rs)| rs)
+        .filter(move |rs| !rs.selector.is_empty() && rs.selector.matches(labels))
+}
 
 pub struct ReplicaSetController {
     rng: SimRng,
@@ -32,14 +146,29 @@ impl ReplicaSetController {
     pub fn on_watch(&mut self, ctx: &mut Ctx, change: &Change) {
         match change.kind {
             Kind::ReplicaSet => self.queue.add(ctx, change.key.clone()),
-            Kind::Pod => {
-                if let Some((Kind::ReplicaSet, owner)) = &change.owner {
-                    self.queue.add(
-                        ctx,
-                        ObjKey::new(change.key.namespace.clone(), owner.clone()),
-                    );
+            Kind::Pod => match &change.owner {
+                Some((Kind::ReplicaSet, owner)) => self.queue.add(
+                    ctx,
+                    ObjKey::new(change.key.namespace.clone(), owner.clone()),
+                ),
+                // an ownerless pod: every ReplicaSet that may adopt it
+                None => {
+                    let Some(p) = ctx.api.get::<Pod>(&change.key) else {
+                        return;
+                    };
+                    if !p.is_active() {
+                        return;
+                    }
+                    let keys: Vec<ObjKey> =
+                        matching_sets(ctx.api, &change.key.namespace, &p.meta.labels)
+                            .map(|rs| rs.meta.key())
+                            .collect();
+                    for k in keys {
+                        self.queue.add(ctx, k);
+                    }
                 }
-            }
+                Some(_) => {}
+            },
             _ => {}
         }
     }
@@ -59,19 +188,35 @@ impl ReplicaSetController {
         }
         let rs = rs.clone();
         let now = ctx.now;
-        let pods: Vec<Pod> = ctx
-            .api
-            .dependents_of(rs.meta.uid, Kind::Pod)
-            .filter_map(|k| ctx.api.get::<Pod>(k))
-            .filter(|p| {
-                p.meta
-                    .controller_ref()
-                    .is_some_and(|o| o.uid == rs.meta.uid)
-            })
-            .filter(|p| p.is_active())
-            .cloned()
-            .collect();
         let object = object_ref(Kind::ReplicaSet, key);
+        let claimed = claim_pods(ctx.api, &rs);
+        if !claimed.adopted.is_empty() || !claimed.released.is_empty() {
+            ctx.decision(
+                COMPONENT,
+                "ClaimPods",
+                object.clone(),
+                (
+                    format!(
+                        "pods matching selector {} without a controller: {:?}; own pods that no longer match: {:?}",
+                        rs.selector.to_string_k8s(),
+                        claimed.adopted,
+                        claimed.released
+                    ),
+                    "the ReplicaSet controls exactly the active pods its selector matches".into(),
+                    format!(
+                        "adopt {} pods, release {}",
+                        claimed.adopted.len(),
+                        claimed.released.len()
+                    ),
+                ),
+                format!(
+                    "Adopted {} pods, released {} pods",
+                    claimed.adopted.len(),
+                    claimed.released.len()
+                ),
+            );
+        }
+        let pods = claimed.pods;
         let diff = pods.len() as i64 - rs.replicas as i64;
         if diff != 0 {
             let ready = pods.iter().filter(|p| p.status.ready).count();
@@ -97,17 +242,20 @@ impl ReplicaSetController {
         }
         if diff < 0 {
             let n = ((-diff) as usize).min(BURST_REPLICAS);
-            for _ in 0..n {
+            let (created, err) = slow_start_batch(n, SLOW_START_INITIAL_BATCH_SIZE, || {
                 let pod = self.new_pod(ctx, &rs);
                 let name = pod.meta.name.clone();
                 match ctx.api.create(pod) {
-                    Ok(_) => ctx.event(
-                        COMPONENT,
-                        EventType::Normal,
-                        "SuccessfulCreate",
-                        object.clone(),
-                        format!("Created pod: {name}"),
-                    ),
+                    Ok(_) => {
+                        ctx.event(
+                            COMPONENT,
+                            EventType::Normal,
+                            "SuccessfulCreate",
+                            object.clone(),
+                            format!("Created pod: {name}"),
+                        );
+                        Ok(())
+                    }
                     Err(e) => {
                         ctx.event(
                             COMPONENT,
@@ -116,9 +264,12 @@ impl ReplicaSetController {
                             object.clone(),
                             format!("Error creating: {e}"),
                         );
-                        break;
+                        Err(e)
                     }
                 }
+            });
+            if let Some(e) = err {
+                Self::narrate_slow_start_failure(ctx, &object, n, created, &e);
             }
         } else if diff > 0 {
             let n = (diff as usize).min(BURST_REPLICAS);
@@ -166,6 +317,35 @@ impl ReplicaSetController {
         }
     }
 
+    /// Why fewer pods than wanted were created: slow start gave up after a batch
+    /// with a failure (upstream logs "Slow-start failure. Skipping creation of pods").
+    fn narrate_slow_start_failure(
+        ctx: &mut Ctx,
+        object: &str,
+        wanted: usize,
+        created: usize,
+        e: &ApiError,
+    ) {
+        let attempted = slow_start_attempts(wanted, SLOW_START_INITIAL_BATCH_SIZE, created);
+        let skipped = wanted - attempted;
+        ctx.decision(
+            COMPONENT,
+            "SlowStartBatch",
+            object.to_string(),
+            (
+                format!("creating pods failed: {e}"),
+                format!("{wanted} more pods"),
+                format!(
+                    "created {created} of {wanted}; {} failed, {skipped} not attempted",
+                    attempted - created
+                ),
+            ),
+            format!(
+                "Slow-start failure: created {created} of {wanted} pods, skipped creation of {skipped} after a failed batch"
+            ),
+        );
+    }
+
     fn new_pod(&mut self, ctx: &Ctx, rs: &ReplicaSet) -> Pod {
         let mut name = generate_name(&format!("{}-", rs.meta.name), &mut self.rng);
         while ctx
@@ -178,12 +358,8 @@ impl ReplicaSetController {
         let mut meta = ObjectMeta::new(&rs.meta.namespace, &name);
         meta.labels = rs.template.labels.clone();
         meta.annotations = rs.template.annotations.clone();
-        meta.owner_references.push(OwnerReference {
-            kind: Kind::ReplicaSet,
-            name: rs.meta.name.clone(),
-            uid: rs.meta.uid,
-            controller: true,
-        });
+        meta.owner_references
+            .push(OwnerReference::controller_of(Kind::ReplicaSet, &rs.meta));
         Pod {
             meta,
             spec: rs.template.spec.clone(),
@@ -191,6 +367,21 @@ impl ReplicaSetController {
             status: Default::default(),
         }
     }
+}
+
+/// How many calls `slow_start_batch(count, initial, ..)` made when it stopped
+/// with `successes` successes: every batch up to and including the failed one.
+pub fn slow_start_attempts(count: usize, initial: usize, successes: usize) -> usize {
+    let (mut remaining, mut done, mut batch) = (count, 0, count.min(initial));
+    while batch > 0 {
+        done += batch;
+        if done > successes {
+            return done;
+        }
+        remaining -= batch;
+        batch = (2 * batch).min(remaining);
+    }
+    done
 }
 
 fn phase_rank(p: PodPhase) -> u8 {
@@ -281,6 +472,169 @@ mod tests {
                 "running-new",
                 "running-old"
             ]
+        );
+    }
+
+    #[test]
+    fn slow_start_batches_double_and_stop_after_a_failed_batch() {
+        let mut calls = 0;
+        // the 5th call fails: batches 1, 2, 4 are made (7 calls), 8 skipped
+        let (ok, err) = slow_start_batch(15, 1, || {
+            calls += 1;
+            if calls == 5 {
+                Err("boom")
+            } else {
+                Ok(())
+            }
+        });
+        assert_eq!((ok, err), (6, Some("boom")));
+        assert_eq!(calls, 7, "every call of the failed batch is made");
+        assert_eq!(slow_start_attempts(15, 1, ok), 7);
+        // no failure: all, the last batch cut to what remains (1+2+4+3)
+        let mut n = 0;
+        assert_eq!(
+            slow_start_batch::<()>(10, 1, || {
+                n += 1;
+                Ok(())
+            }),
+            (10, None)
+        );
+        assert_eq!(n, 10);
+        // the very first call failing stops everything
+        let mut m = 0;
+        let (ok, _) = slow_start_batch(500, 1, || {
+            m += 1;
+            Err(())
+        });
+        assert_eq!((ok, m), (0, 1));
+        assert_eq!(slow_start_attempts(500, 1, 0), 1);
+    }
+
+    fn labels(kv: &[(&str, &str)]) -> crate::api::selector::Labels {
+        kv.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn api_with_rs() -> (ApiServer, ReplicaSet) {
+        use crate::api::selector::LabelSelector;
+        let mut api = ApiServer::new();
+        api.create(crate::api::Namespace {
+            meta: ObjectMeta::new("", "other"),
+        })
+        .unwrap();
+        let rs = api
+            .create(ReplicaSet {
+                meta: ObjectMeta::new("default", "web"),
+                replicas: 3,
+                selector: LabelSelector::from_labels(labels(&[("app", "web")])),
+                template: Default::default(),
+                min_ready: Default::default(),
+                status: Default::default(),
+            })
+            .unwrap()
+            .clone();
+        (api, rs)
+    }
+
+    fn bare(api: &mut ApiServer, ns: &str, name: &str, kv: &[(&str, &str)]) -> ObjKey {
+        let mut p = pod(name, None, PodPhase::Pending, false, 0);
+        p.meta.namespace = ns.into();
+        p.meta.labels = labels(kv);
+        api.create(p).unwrap().meta.key()
+    }
+
+    #[test]
+    fn claim_adopts_matching_ownerless_active_pods_in_its_namespace() {
+        let (mut api, rs) = api_with_rs();
+        let a = bare(&mut api, "default", "a", &[("app", "web")]);
+        bare(&mut api, "default", "b", &[("app", "db")]);
+        bare(&mut api, "other", "c", &[("app", "web")]);
+        let d = bare(&mut api, "default", "d", &[("app", "web")]);
+        api.update_status::<Pod>(&d, |p| p.status.phase = PodPhase::Succeeded)
+            .unwrap();
+        let c = claim_pods(&mut api, &rs);
+        assert_eq!(c.adopted, ["a"]);
+        assert_eq!(c.pods.len(), 1);
+        let owner = api.get::<Pod>(&a).unwrap().meta.controller_ref().cloned();
+        assert_eq!(
+            owner.map(|o| (o.uid, o.block_owner_deletion)),
+            Some((rs.meta.uid, true))
+        );
+        assert_eq!(
+            api.dependents_of(rs.meta.uid, Kind::Pod)
+                .collect::<Vec<_>>(),
+            [&a],
+            "the dependents index follows the new ownerReference"
+        );
+        assert!(api
+            .without_controller(Kind::Pod, "default")
+            .all(|k| *k != a));
+        // a second claim finds it as its own
+        let again = claim_pods(&mut api, &rs);
+        assert!(again.adopted.is_empty());
+        assert_eq!(again.pods.len(), 1);
+    }
+
+    #[test]
+    fn claim_releases_own_pods_whose_labels_no_longer_match() {
+        let (mut api, rs) = api_with_rs();
+        let a = bare(&mut api, "default", "a", &[("app", "web")]);
+        claim_pods(&mut api, &rs);
+        api.update::<Pod>(&a, |p| {
+            p.meta.labels.insert("app".into(), "debug".into());
+        })
+        .unwrap();
+        let c = claim_pods(&mut api, &rs);
+        assert_eq!(c.released, ["a"]);
+        assert!(c.pods.is_empty());
+        assert!(api.get::<Pod>(&a).unwrap().meta.owner_references.is_empty());
+        assert_eq!(api.dependents_of(rs.meta.uid, Kind::Pod).count(), 0);
+    }
+
+    #[test]
+    fn a_replicaset_being_deleted_neither_adopts_nor_releases() {
+        let (mut api, mut rs) = api_with_rs();
+        let a = bare(&mut api, "default", "a", &[("app", "web")]);
+        rs.meta.deletion_timestamp = Some(SimTime::ZERO);
+        let c = claim_pods(&mut api, &rs);
+        assert!(c.adopted.is_empty() && c.pods.is_empty());
+        assert!(api.get::<Pod>(&a).unwrap().meta.owner_references.is_empty());
+    }
+
+    #[test]
+    fn pods_with_another_controller_or_terminating_are_not_adopted() {
+        let (mut api, rs) = api_with_rs();
+        let a = bare(&mut api, "default", "a", &[("app", "web")]);
+        api.update_status::<Pod>(&a, |p| {
+            p.meta.owner_references.push(OwnerReference {
+                kind: Kind::ReplicaSet,
+                name: "someone".into(),
+                uid: crate::api::Uid(999),
+                controller: true,
+                block_owner_deletion: true,
+            })
+        })
+        .unwrap();
+        let b = bare(&mut api, "default", "b", &[("app", "web")]);
+        api.update_status::<Pod>(&b, |p| p.meta.deletion_timestamp = Some(SimTime::ZERO))
+            .unwrap();
+        let c = claim_pods(&mut api, &rs);
+        assert!(c.adopted.is_empty() && c.pods.is_empty());
+    }
+
+    #[test]
+    fn ownerless_pods_find_the_matching_sets_of_their_namespace() {
+        let (api, _) = api_with_rs();
+        let web = labels(&[("app", "web"), ("tier", "x")]);
+        let names: Vec<&str> = matching_sets(&api, "default", &web)
+            .map(|r| r.meta.name.as_str())
+            .collect();
+        assert_eq!(names, ["web"]);
+        assert_eq!(matching_sets(&api, "other", &web).count(), 0);
+        assert_eq!(
+            matching_sets(&api, "default", &labels(&[("app", "db")])).count(),
+            0
         );
     }
 

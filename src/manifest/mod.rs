@@ -130,7 +130,21 @@ pub fn load_path(path: &Path, out: &mut Loaded, errors: &mut Vec<Diagnostic>) {
 
 /// Load every document of one manifest file.
 pub fn load_file(path: &Path, out: &mut Loaded, errors: &mut Vec<Diagnostic>) {
-    let file = match parse_yaml_file(path) {
+    match std::fs::read_to_string(path) {
+        Ok(text) => load_text(path, &text, out, errors),
+        Err(e) => errors.push(Diagnostic {
+            file: path.to_path_buf(),
+            pos: None,
+            path: String::new(),
+            message: format!("cannot read file: {e}"),
+        }),
+    }
+}
+
+/// Load every document of manifest text that came from `path` (also the
+/// entry point for fuzzing the manifest loader).
+pub fn load_text(path: &Path, text: &str, out: &mut Loaded, errors: &mut Vec<Diagnostic>) {
+    let file = match parse_yaml_text(path, text) {
         Ok(f) => f,
         Err(d) => {
             errors.push(d);

@@ -1,6 +1,7 @@
 //! What a run records: the event log and the end-of-run summary.
 
 pub mod recorder;
+pub mod recovery;
 pub mod sampler;
 pub mod summary;
 

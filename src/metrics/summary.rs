@@ -77,6 +77,9 @@ pub struct DeploymentFigures {
     pub updated: i32,
     pub ready: i32,
     pub available: i32,
+    /// Availability over the run and the rollouts.
+    #[serde(flatten)]
+    pub availability: crate::metrics::recovery::Availability,
 }
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
@@ -102,8 +105,12 @@ pub struct SimFigures {
     pub virtual_time_ms: u64,
     /// The scenario's `until`.
     pub until_ms: u64,
-    /// Why the run stopped: `until` (time was up) or `idle` (nothing left to happen).
+    /// Why the run stopped: `until` (time was up), `idle` (nothing left to
+    /// happen), `interrupted` (Ctrl-C) or `invariant-violation`.
     pub stopped: &'static str,
+    /// False when the run was cut short (`interrupted`, `invariant-violation`):
+    /// the figures then describe the cluster at that moment only.
+    pub complete: bool,
     /// Wall-clock time of the run (the one figure that differs between identical runs).
     pub wall_ms: u64,
 }
@@ -117,6 +124,8 @@ pub struct Summary {
     pub nodes: NodeCounts,
     /// Per Deployment, keyed `namespace/name`.
     pub deployments: BTreeMap<String, DeploymentFigures>,
+    /// Per injected fault (timeline or chaos), in the order they struck.
+    pub faults: Vec<crate::metrics::recovery::FaultFigures>,
     /// Per Job, keyed `namespace/name`.
     pub jobs: BTreeMap<String, JobFigures>,
     /// Means over periodic samples of the cluster's allocation.
@@ -160,6 +169,7 @@ impl Summary {
                 nodes.unschedulable += 1;
             }
         }
+        let mut avail = sim.recovery().availability(sim.now());
         let deployments = api
             .list::<Deployment>()
             .map(|d| {
@@ -170,6 +180,7 @@ impl Summary {
                         updated: d.status.updated_replicas,
                         ready: d.status.ready_replicas,
                         available: d.status.available_replicas,
+                        availability: avail.remove(&d.meta.key().to_string()).unwrap_or_default(),
                     },
                 )
             })
@@ -209,6 +220,9 @@ impl Summary {
             utilization: Utilization::of(sim.sampler()),
             nodes,
             deployments,
+            faults: sim
+                .recovery()
+                .faults(sim.now(), &sim.node_lifecycle().evictions),
             jobs,
             sim: SimFigures {
                 events: sim.events_processed(),
@@ -221,8 +235,15 @@ impl Summary {
                     "idle"
                 },
                 wall_ms: sim.wall_ms(),
+                complete: true,
             },
         }
+    }
+
+    /// Mark a run that was cut short (`interrupted`, `invariant-violation`).
+    pub fn mark_stopped(&mut self, why: &'static str) {
+        self.sim.stopped = why;
+        self.sim.complete = false;
     }
 
     /// A few lines for the terminal.

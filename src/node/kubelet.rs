@@ -26,12 +26,19 @@ pub const HEARTBEAT_INTERVAL: SimDuration = SimDuration::from_secs(10);
 /// Container runtime timings (simulator defaults, settable per scenario).
 #[derive(Debug, Clone)]
 pub struct KubeletSettings {
-    /// Time to pull an image that is not on the node.
+    /// Time to pull an image that is not on the node and whose size is not known.
     pub image_pull: SimDuration,
+    /// Image sizes in bytes (scenario `cluster.kubelet.imageSizes`): with
+    /// `pull_bandwidth`, a pull takes size / bandwidth.
+    pub image_sizes: BTreeMap<String, u64>,
+    /// Bytes per second one node pulls from the registry.
+    pub pull_bandwidth: Option<u64>,
     /// From image present to container running.
     pub container_start: SimDuration,
     /// How long containers take to exit after SIGTERM (capped by the grace period).
     pub pod_stop: SimDuration,
+    /// `kubeadm join` → the kubelet has registered its Node (`node-add`).
+    pub node_startup: SimDuration,
     /// The simulated apps (scenario `behaviors:`), first match wins.
     pub behaviors: Vec<AppBehavior>,
     /// The scenario seed, for the kubelet's own random stream.
@@ -42,8 +49,11 @@ impl Default for KubeletSettings {
     fn default() -> Self {
         KubeletSettings {
             image_pull: SimDuration::from_secs(2),
+            image_sizes: BTreeMap::new(),
+            pull_bandwidth: None,
             container_start: SimDuration::from_secs(1),
             pod_stop: SimDuration::from_secs(1),
+            node_startup: SimDuration::from_secs(20),
             behaviors: Vec::new(),
             seed: 0,
         }
@@ -72,6 +82,8 @@ pub enum KubeletEvent {
     Restart { pod: ObjKey, uid: Uid, gen: u32 },
     /// The first successful readiness probe of run `gen`.
     ProbeReady { pod: ObjKey, uid: Uid, gen: u32 },
+    /// The image pull back-off of a pod is over: try the pull again.
+    RetryPull { pod: ObjKey, uid: Uid },
     /// Renew the node's lease (every [`HEARTBEAT_INTERVAL`]). `epoch` tells the
     /// chain started by one kubelet start apart from a later one's (crash and recover).
     Heartbeat { epoch: u32 },
@@ -97,6 +109,18 @@ pub const BACKOFF_MAX: SimDuration = SimDuration::from_secs(300);
 /// The back-off resets when the last back-off is older than twice the maximum
 /// (upstream `hasExpired`): 10 minutes without a restart.
 pub const BACKOFF_RESET: SimDuration = SimDuration::from_secs(600);
+/// The state of the image registry, as the kubelet sees it (faults
+/// `image-registry-down` / `image-registry-slow`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Registry {
+    #[default]
+    Up,
+    /// Pulls fail (`ErrImagePull`, then `ImagePullBackOff`).
+    Down,
+    /// Pulls take this many times longer.
+    Slow(u32),
+}
+
 /// How long after start a container whose working set is above its memory limit
 /// is OOM-killed.
 pub const OOM_AFTER: SimDuration = SimDuration::from_secs(1);
@@ -120,6 +144,10 @@ struct PodRun {
     started: SimTime,
     /// The last back-off used, and when it was set.
     backoff: Option<(SimDuration, SimTime)>,
+    /// The last image pull back-off (`ImagePullBackOff`).
+    pull_backoff: Option<SimDuration>,
+    /// When this run's containers pass readiness (None: not in this run).
+    ready_at: Option<SimTime>,
 }
 
 impl PodRun {
@@ -130,6 +158,8 @@ impl PodRun {
             gen: 0,
             started: SimTime::ZERO,
             backoff: None,
+            pull_backoff: None,
+            ready_at: None,
         }
     }
     fn is(&self, uid: Uid, local: Local) -> bool {
@@ -151,6 +181,10 @@ pub struct Kubelet {
     pulls: BTreeMap<ObjKey, Vec<(String, SimDuration)>>,
     /// Crashed (`node-crash`): no heartbeats, no containers, deaf to the API.
     down: bool,
+    /// Whether the API server can be reached (not during `kubelet-stop`,
+    /// `network-partition`, or a control-plane outage): heartbeats fail otherwise.
+    reachable: bool,
+    registry: Registry,
     /// Bumped at every (re)start, so an old heartbeat chain dies out.
     epoch: u32,
     /// Container run numbers, unique on this node across crashes, so a timer of
@@ -175,6 +209,8 @@ impl Kubelet {
             images: images.into_iter().collect(),
             pulls: BTreeMap::new(),
             down: false,
+            reachable: true,
+            registry: Registry::Up,
             epoch: 0,
             next_gen: 0,
         }
@@ -185,10 +221,74 @@ impl Kubelet {
         self.down
     }
 
+    /// Whether the kubelet can reach the API server.
+    pub fn is_reachable(&self) -> bool {
+        self.reachable
+    }
+
+    /// The link to the API server goes down or comes back. On reconnecting, the
+    /// kubelet renews its lease at once (its lease controller retries quickly),
+    /// so the node-lifecycle controller sees it alive before its next check.
+    pub fn set_reachable(&mut self, ctx: &mut Ctx, reachable: bool) {
+        let back = reachable && !self.reachable;
+        self.reachable = reachable;
+        if back && !self.down {
+            let _ = ctx.api.heartbeat(&self.node);
+            self.post_node_ready(ctx);
+            // the status manager re-posts what it knows: pods the node-lifecycle
+            // controller marked not ready while the node was silent are Ready again
+            let now = ctx.now;
+            for (key, r) in &self.pods {
+                if r.local != Local::Running || r.ready_at.is_none_or(|t| t > now) {
+                    continue;
+                }
+                let stale = ctx
+                    .api
+                    .get::<Pod>(key)
+                    .is_some_and(|p| p.meta.uid == r.uid && !p.status.ready && !p.is_terminating());
+                if stale {
+                    let _ = ctx.api.update_status::<Pod>(key, |p| {
+                        p.status.ready = true;
+                        p.status.ready_since = Some(now);
+                    });
+                }
+            }
+        }
+    }
+
+    /// Post the node's Ready condition, as a kubelet that (re)gains the API
+    /// does with its node status, before it re-posts any pod as Ready.
+    fn post_node_ready(&self, ctx: &mut Ctx) {
+        let key = ObjKey::cluster(self.node.clone());
+        let not_ready = ctx
+            .api
+            .get::<crate::api::Node>(&key)
+            .is_some_and(|n| n.status.ready != crate::api::node::ConditionStatus::True);
+        if not_ready {
+            let _ = ctx.api.update_status::<crate::api::Node>(&key, |n| {
+                n.status.ready = crate::api::node::ConditionStatus::True
+            });
+            ctx.event(
+                &self.component,
+                EventType::Normal,
+                "NodeReady",
+                format!("Node/{}", self.node),
+                format!("Node {} status is now: NodeReady", self.node),
+            );
+        }
+    }
+
+    /// The registry goes down, gets slow, or is back.
+    pub fn set_registry(&mut self, r: Registry) {
+        self.registry = r;
+    }
+
     /// Post the node's status now and renew it every [`HEARTBEAT_INTERVAL`].
     pub fn start_heartbeats(&mut self, ctx: &mut Ctx) {
         self.epoch += 1;
-        let _ = ctx.api.heartbeat(&self.node);
+        if self.reachable {
+            let _ = ctx.api.heartbeat(&self.node);
+        }
         ctx.after_background(
             HEARTBEAT_INTERVAL,
             Event::Kubelet(self.index, KubeletEvent::Heartbeat { epoch: self.epoch }),
@@ -216,6 +316,9 @@ impl Kubelet {
         }
         self.down = false;
         self.start_heartbeats(ctx);
+        if self.reachable {
+            self.post_node_ready(ctx);
+        }
         let mine: Vec<(ObjKey, Uid, bool, bool)> = ctx
             .api
             .list::<Pod>()
@@ -238,6 +341,14 @@ impl Kubelet {
         }
     }
 
+    /// The pods (key, uid) whose containers this kubelet runs.
+    pub fn running(&self) -> impl Iterator<Item = (&ObjKey, Uid)> + '_ {
+        self.pods
+            .iter()
+            .filter(|(_, r)| matches!(r.local, Local::Running | Local::BackOff))
+            .map(|(k, r)| (k, r.uid))
+    }
+
     /// Pods this kubelet is running or starting.
     pub fn pod_count(&self) -> usize {
         self.pods.len()
@@ -249,7 +360,18 @@ impl Kubelet {
         }
         let key = &change.key;
         let Some(pod) = ctx.api.get::<Pod>(key) else {
-            self.pods.remove(key);
+            // force-deleted while this kubelet could not hear it: kill what runs
+            if let Some(r) = self.pods.remove(key) {
+                if r.local == Local::Running {
+                    ctx.event(
+                        &self.component,
+                        EventType::Normal,
+                        "Killing",
+                        object_ref(Kind::Pod, key),
+                        "Stopping containers of a pod deleted from the API server".into(),
+                    );
+                }
+            }
             return;
         };
         if pod.node_name.as_deref() != Some(self.node.as_str()) {
@@ -270,6 +392,22 @@ impl Kubelet {
         let pod = ctx.api.get::<Pod>(&key).expect("checked by caller");
         let spec = pod.spec.clone();
         let object = object_ref(Kind::Pod, &key);
+        if let Some((reason, msg)) = self.admit(ctx, &spec) {
+            // kubelet admission (a pod given a nodeName bypasses the scheduler)
+            ctx.event(
+                &self.component,
+                EventType::Warning,
+                reason,
+                object,
+                msg.clone(),
+            );
+            let _ = ctx.api.update_status::<Pod>(&key, |p| {
+                p.status.phase = PodPhase::Failed;
+                p.status.reason = Some(reason.to_string());
+                p.status.ready = false;
+            });
+            return;
+        }
         self.pods
             .insert(key.clone(), PodRun::new(uid, Local::Starting));
         let now = ctx.now;
@@ -277,6 +415,125 @@ impl Kubelet {
             p.status.reason = Some("ContainerCreating".into());
             p.status.start_time = Some(now);
         });
+        self.pull_images(ctx, key, uid, spec, object);
+    }
+
+    /// The kubelet's resource admission (`OutOfcpu`, `OutOfmemory`, `OutOfpods`,
+    /// `OutOf<resource>`): the pods it already runs plus this one must fit the
+    /// node's allocatable. None: admitted.
+    fn admit(&self, ctx: &Ctx, spec: &PodSpec) -> Option<(&'static str, String)> {
+        let node = ctx
+            .api
+            .get::<crate::api::Node>(&ObjKey::cluster(self.node.clone()))?;
+        let a = &node.status.allocatable;
+        let (mut cpu, mut mem, mut pods) = (0i64, 0i64, 0i64);
+        let mut other: BTreeMap<String, i64> = BTreeMap::new();
+        for (k, r) in &self.pods {
+            let Some(p) = ctx.api.get::<Pod>(k).filter(|p| p.meta.uid == r.uid) else {
+                continue;
+            };
+            let q = p.spec.requests();
+            cpu += q.cpu_millis;
+            mem += q.memory;
+            pods += 1;
+            for (n, v) in q.other {
+                *other.entry(n).or_default() += v;
+            }
+        }
+        let q = spec.requests();
+        let msg = |res: &str, req: i64, used: i64, cap: i64| {
+            format!("Node didn't have enough resource: {res}, requested: {req}, used: {used}, capacity: {cap}")
+        };
+        if pods + 1 > a.pods {
+            return Some(("OutOfpods", format!("Node didn't have enough resource: pods, requested: 1, used: {pods}, capacity: {}", a.pods)));
+        }
+        if cpu + q.cpu_millis > a.cpu_millis {
+            return Some(("OutOfcpu", msg("cpu", q.cpu_millis, cpu, a.cpu_millis)));
+        }
+        if mem + q.memory > a.memory {
+            return Some(("OutOfmemory", msg("memory", q.memory, mem, a.memory)));
+        }
+        for (n, v) in &q.other {
+            let used = other.get(n).copied().unwrap_or(0);
+            let cap = a.other.get(n).copied().unwrap_or(0);
+            if used + v > cap {
+                return Some(("OutOfResource", msg(n, *v, used, cap)));
+            }
+        }
+        None
+    }
+
+    /// How long pulling `image` takes: its size over the node's bandwidth when
+    /// both are known, the scenario's flat pull time otherwise; times the
+    /// registry's slowness.
+    fn pull_time(&self, image: &str) -> SimDuration {
+        let base = match (
+            self.settings.image_sizes.get(image),
+            self.settings.pull_bandwidth,
+        ) {
+            (Some(&size), Some(bw)) if bw > 0 => {
+                SimDuration::from_millis(((size as u128 * 1000).div_ceil(bw as u128)) as u64)
+            }
+            _ => self.settings.image_pull,
+        };
+        match self.registry {
+            Registry::Slow(f) => SimDuration::from_millis(base.as_millis() * u64::from(f)),
+            _ => base,
+        }
+    }
+
+    /// Pull what the pod's containers need (then start them), or, with the
+    /// registry down, fail the pull and retry after the image pull back-off
+    /// (10 s doubling to 300 s, as the kubelet's).
+    fn pull_images(
+        &mut self,
+        ctx: &mut Ctx,
+        key: ObjKey,
+        uid: Uid,
+        spec: std::sync::Arc<PodSpec>,
+        object: String,
+    ) {
+        if self.registry == Registry::Down {
+            let needs_pull = spec.containers.iter().find(|c| {
+                let present = self.images.contains(&c.image);
+                matches!(
+                    (c.image_pull_policy, present),
+                    (PullPolicy::Always, _) | (PullPolicy::IfNotPresent, false)
+                )
+            });
+            if let Some(c) = needs_pull {
+                let image = c.image.clone();
+                let backoff = match self.pods.get(&key).and_then(|r| r.pull_backoff) {
+                    None => BACKOFF_INITIAL,
+                    Some(b) => SimDuration::from_millis(b.as_millis() * 2).min(BACKOFF_MAX),
+                };
+                if let Some(r) = self.pods.get_mut(&key) {
+                    r.pull_backoff = Some(backoff);
+                }
+                ctx.event(
+                    &self.component,
+                    EventType::Warning,
+                    "Failed",
+                    object.clone(),
+                    format!("Failed to pull image {image:?}: rpc error: code = Unavailable desc = the image registry is unreachable"),
+                );
+                ctx.event(
+                    &self.component,
+                    EventType::Normal,
+                    "BackOff",
+                    object,
+                    format!("Back-off pulling image {image:?} (next try in {backoff})"),
+                );
+                let _ = ctx.api.update_status::<Pod>(&key, |p| {
+                    p.status.reason = Some("ImagePullBackOff".into())
+                });
+                ctx.after(
+                    backoff,
+                    Event::Kubelet(self.index, KubeletEvent::RetryPull { pod: key, uid }),
+                );
+                return;
+            }
+        }
         let mut pulled = Vec::new();
         // Images are pulled one after the other, as the kubelet's serial puller does.
         let mut pull = SimDuration::ZERO;
@@ -310,7 +567,7 @@ impl Kubelet {
                     let d = if present {
                         SimDuration::ZERO
                     } else {
-                        self.settings.image_pull
+                        self.pull_time(&c.image)
                     };
                     pull = pull + d;
                     ctx.event(
@@ -465,6 +722,10 @@ impl Kubelet {
         }
         // Ready now (no probes gating it), later (first good probe), or never in this run.
         let ready_now = plan.ready == Some(now);
+        let ready_at = plan.ready.filter(|t| exit_at.is_none_or(|e| *t < e));
+        if let Some(r) = self.pods.get_mut(key) {
+            r.ready_at = ready_at;
+        }
         if let Some(t) = plan
             .ready
             .filter(|t| *t > now && exit_at.is_none_or(|e| *t < e))
@@ -633,7 +894,9 @@ impl Kubelet {
                 if *epoch != self.epoch {
                     return;
                 }
-                let _ = ctx.api.heartbeat(&self.node);
+                if self.reachable {
+                    let _ = ctx.api.heartbeat(&self.node);
+                }
                 ctx.after_background(
                     HEARTBEAT_INTERVAL,
                     Event::Kubelet(self.index, KubeletEvent::Heartbeat { epoch: *epoch }),
@@ -669,6 +932,23 @@ impl Kubelet {
                         },
                     ),
                 );
+            }
+            KubeletEvent::RetryPull { pod, uid } => {
+                if !self
+                    .pods
+                    .get(pod)
+                    .is_some_and(|r| r.is(*uid, Local::Starting))
+                {
+                    return;
+                }
+                let Some(p) = ctx.api.get::<Pod>(pod) else {
+                    return;
+                };
+                let spec = p.spec.clone();
+                let _ = ctx.api.update_status::<Pod>(pod, |p| {
+                    p.status.reason = Some("ContainerCreating".into())
+                });
+                self.pull_images(ctx, pod.clone(), *uid, spec, object_ref(Kind::Pod, pod));
             }
             KubeletEvent::ContainersStarted { pod, uid } => {
                 if !self

@@ -34,8 +34,17 @@ pub const ACTIONS: &[&str] = &[
     "uncordon",
     "node-crash",
     "node-recover",
+    "kubelet-stop",
+    "network-partition",
+    "zone-outage",
     "pod-crash",
     "pod-oom",
+    "image-registry-down",
+    "image-registry-slow",
+    "api-server-down",
+    "etcd-down",
+    "scheduler-down",
+    "controller-manager-down",
     "set-image",
     "rollout-undo",
     "rollout-pause",
@@ -43,6 +52,8 @@ pub const ACTIONS: &[&str] = &[
     "label",
     "taint",
     "drain",
+    "node-add",
+    "node-remove",
 ];
 /// Guard rails against scenarios that would exhaust memory.
 pub const MAX_NODES: u64 = 100_000;
@@ -53,8 +64,12 @@ pub const MAX_REPLICAS: i64 = 1_000_000;
 pub enum Action {
     /// `kubectl apply`: create or update these objects.
     Apply(Vec<AnyObject>),
-    /// `kubectl delete KIND/NAME`.
-    Delete { kind: Kind, key: ObjKey },
+    /// `kubectl delete KIND/NAME [--cascade=background|foreground|orphan]`.
+    Delete {
+        kind: Kind,
+        key: ObjKey,
+        cascade: crate::api::store::Propagation,
+    },
     /// `kubectl scale KIND/NAME --replicas N`.
     Scale {
         kind: Kind,
@@ -65,21 +80,10 @@ pub enum Action {
     Cordon(String),
     /// `kubectl uncordon NODE`.
     Uncordon(String),
-    /// Fault: the node's kubelet and containers stop; back after `recover_after` if set.
-    NodeCrash {
-        node: String,
-        recover_after: Option<SimDuration>,
-    },
-    /// Fault: the node's kubelet comes back.
-    NodeRecover(String),
-    /// Fault (`pod-crash` / `pod-oom`): the containers of the first `count` Running
-    /// pods (by name) of `namespace` matching `selector` exit with an error, or are
-    /// OOM-killed, now.
-    PodExit {
-        selector: crate::api::selector::Labels,
-        namespace: String,
-        count: u32,
-        oom: bool,
+    /// An injected failure; heals after `heal_after` (`for:`) if set.
+    Fault {
+        fault: FaultAction,
+        heal_after: Option<SimDuration>,
     },
     /// `kubectl set image deployment/NAME CONTAINER=IMAGE`.
     SetImage {
@@ -108,6 +112,47 @@ pub enum Action {
     },
     /// `kubectl drain NODE --ignore-daemonsets --delete-emptydir-data`.
     Drain(String),
+    /// `kubeadm join` of `count` more nodes like pool `pool`'s: each Node is
+    /// registered `startup` later (`cluster.kubelet.nodeStartup`).
+    NodeAdd {
+        pool: String,
+        count: u32,
+        nodes: Vec<Node>,
+    },
+    /// The machine is removed: `kubectl delete node NAME` and it is gone.
+    NodeRemove(String),
+}
+
+/// A fault as written; its nodes and pods are picked when it strikes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FaultAction {
+    /// `node-crash`: the node's kubelet and containers stop.
+    NodeCrash(String),
+    /// `node-recover`: the node's kubelet comes back.
+    NodeRecover(String),
+    /// `kubelet-stop`: the kubelet stops; its containers keep running.
+    KubeletStop(String),
+    /// `network-partition`: these nodes (by name, or all matching the node
+    /// labels) cannot reach the API server.
+    NetworkPartition {
+        nodes: Vec<String>,
+        selector: crate::api::selector::Labels,
+    },
+    /// `zone-outage`: every node labelled with the zone crashes.
+    ZoneOutage(String),
+    /// `pod-crash` / `pod-oom`: the containers of the first `count` Running pods
+    /// (by name) of `namespace` matching `selector` exit with an error, or are
+    /// OOM-killed, now.
+    PodExit {
+        selector: crate::api::selector::Labels,
+        namespace: String,
+        count: u32,
+        oom: bool,
+    },
+    /// `image-registry-down` (None) / `image-registry-slow` (pulls this many times slower).
+    Registry(Option<u32>),
+    /// `api-server-down`, `etcd-down`, `scheduler-down`, `controller-manager-down`.
+    ControlPlane(crate::sim::Plane),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -116,6 +161,42 @@ pub struct TimedAction {
     pub action: Action,
     /// `file:line:col` of the entry, for messages.
     pub origin: String,
+}
+
+impl TimedAction {
+    /// The kubectl command line, for messages.
+    pub fn verb(&self) -> String {
+        let obj =
+            |kind: Kind, key: &ObjKey| format!("{}/{}", kind.as_str().to_lowercase(), key.name);
+        match &self.action {
+            Action::Apply(objs) => format!("kubectl apply ({} objects)", objs.len()),
+            Action::Delete { kind, key, .. } => format!("kubectl delete {}", obj(*kind, key)),
+            Action::Scale {
+                kind,
+                key,
+                replicas,
+            } => {
+                format!("kubectl scale {} --replicas={replicas}", obj(*kind, key))
+            }
+            Action::Cordon(n) => format!("kubectl cordon {n}"),
+            Action::Uncordon(n) => format!("kubectl uncordon {n}"),
+            Action::Drain(n) => format!("kubectl drain {n}"),
+            Action::SetImage { key, .. } => format!("kubectl set image deployment/{}", key.name),
+            Action::RolloutUndo { key, .. } => {
+                format!("kubectl rollout undo deployment/{}", key.name)
+            }
+            Action::RolloutPause { key, paused } => format!(
+                "kubectl rollout {} deployment/{}",
+                if *paused { "pause" } else { "resume" },
+                key.name
+            ),
+            Action::Label { kind, key, .. } => format!("kubectl label {}", obj(*kind, key)),
+            Action::Taint { node, .. } => format!("kubectl taint node {node}"),
+            Action::Fault { .. } => "fault".into(),
+            Action::NodeAdd { pool, count, .. } => format!("kubeadm join ({count} × {pool})"),
+            Action::NodeRemove(n) => format!("kubectl delete node {n}"),
+        }
+    }
 }
 
 /// A loaded, checked scenario, ready to simulate.
@@ -134,11 +215,27 @@ pub struct Scenario {
     pub warnings: Vec<String>,
     /// Pod generators; each draws from its own stream.
     pub generators: Vec<crate::workload::GeneratorSpec>,
+    /// Random faults (`chaos:`), each from its own stream.
+    pub chaos: Vec<crate::sim::chaos::ChaosSpec>,
 }
 
 /// Load and check a scenario file.
 pub fn load(path: &Path) -> Result<Scenario, LoadError> {
-    let file = manifest::parse_yaml_file(path).map_err(|d| LoadError(vec![d]))?;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        LoadError(vec![Diagnostic {
+            file: path.to_path_buf(),
+            pos: None,
+            path: String::new(),
+            message: format!("cannot read file: {e}"),
+        }])
+    })?;
+    load_text(path, &text)
+}
+
+/// Load and check scenario text that came from `path` (manifests it names are
+/// read relative to `path`'s folder). The entry point for fuzzing.
+pub fn load_text(path: &Path, text: &str) -> Result<Scenario, LoadError> {
+    let file = manifest::parse_yaml_text(path, text).map_err(|d| LoadError(vec![d]))?;
     let docs: Vec<_> = file.docs.iter().filter(|(v, _)| !v.is_null()).collect();
     let whole = |msg: &str| {
         LoadError(vec![Diagnostic {
@@ -283,6 +380,38 @@ pub fn load(path: &Path) -> Result<Scenario, LoadError> {
         }
         settings.node_monitor_grace_period = d;
     }
+    let cm = &c.controller_manager;
+    for (name, v, max) in [
+        ("nodeEvictionRate", cm.node_eviction_rate, 1000.0),
+        (
+            "secondaryNodeEvictionRate",
+            cm.secondary_node_eviction_rate,
+            1000.0,
+        ),
+        ("unhealthyZoneThreshold", cm.unhealthy_zone_threshold, 1.0),
+    ] {
+        if let Some(x) = v {
+            if !(0.0..=max).contains(&x) || x.is_nan() {
+                errors.push(loc.at_value(
+                    &format!("cluster.controllerManager.{name}"),
+                    format!("{name} must be between 0 and {max}, got {x}"),
+                ));
+            }
+        }
+    }
+    let ev = &mut settings.eviction;
+    if let Some(x) = cm.node_eviction_rate {
+        ev.node_eviction_rate = x;
+    }
+    if let Some(x) = cm.secondary_node_eviction_rate {
+        ev.secondary_node_eviction_rate = x;
+    }
+    if let Some(x) = cm.large_cluster_size_threshold {
+        ev.large_cluster_size_threshold = x;
+    }
+    if let Some(x) = cm.unhealthy_zone_threshold {
+        ev.unhealthy_zone_threshold = x;
+    }
     if let Some(d) = c.kubelet.image_pull {
         settings.kubelet.image_pull = d;
     }
@@ -291,6 +420,38 @@ pub fn load(path: &Path) -> Result<Scenario, LoadError> {
     }
     if let Some(d) = c.kubelet.pod_stop {
         settings.kubelet.pod_stop = d;
+    }
+    if let Some(d) = c.kubelet.node_startup {
+        settings.kubelet.node_startup = d;
+    }
+    for (image, q) in &c.kubelet.image_sizes {
+        match parse_value(&q.as_string()) {
+            Ok(v) if v > 0 => {
+                settings.kubelet.image_sizes.insert(image.clone(), v as u64);
+            }
+            _ => errors.push(loc.at_value(
+                &format!("cluster.kubelet.imageSizes.{image}"),
+                format!(
+                    "image size must be a positive quantity of bytes like 70Mi, got {:?}",
+                    q.as_string()
+                ),
+            )),
+        }
+    }
+    if let Some(q) = &c.kubelet.pull_bandwidth {
+        match parse_value(&q.as_string()) {
+            Ok(v) if v > 0 => settings.kubelet.pull_bandwidth = Some(v as u64),
+            _ => errors.push(loc.at_value(
+                "cluster.kubelet.pullBandwidth",
+                format!("pullBandwidth must be a positive quantity of bytes per second like 50Mi, got {:?}", q.as_string()),
+            )),
+        }
+    }
+    let mut chaos = Vec::new();
+    for (i, e) in raw.chaos.iter().enumerate() {
+        if let Some(c) = chaos_entry(e, &format!("chaos[{i}]"), &loc, &mut errors) {
+            chaos.push(c);
+        }
     }
     for (i, b) in raw.behaviors.iter().enumerate() {
         settings
@@ -312,7 +473,7 @@ pub fn load(path: &Path) -> Result<Scenario, LoadError> {
             ));
             break;
         }
-        match pool_nodes(pool, &p, &loc) {
+        match pool_nodes(pool, &p, &loc, 0..pool.count) {
             Ok(nodes) => {
                 let at = loc.pos.nearest(&p);
                 for n in nodes {
@@ -365,6 +526,41 @@ pub fn load(path: &Path) -> Result<Scenario, LoadError> {
             Err(mut e) => errors.append(&mut e),
         }
     }
+    // node-add: name the joining nodes after their pool, numbering on from the
+    // pool's own nodes, in file order
+    let mut next: BTreeMap<String, u32> = raw
+        .cluster
+        .node_pools
+        .iter()
+        .map(|p| (p.name.clone(), p.count))
+        .collect();
+    for (i, a) in timeline.iter_mut().enumerate() {
+        let Action::NodeAdd { pool, count, nodes } = &mut a.action else {
+            continue;
+        };
+        let Some(spec) = raw.cluster.node_pools.iter().find(|p| p.name == *pool) else {
+            let names = raw.cluster.node_pools.iter().map(|p| p.name.as_str());
+            let mut m = format!("no node pool {pool:?} in cluster.nodePools");
+            if let Some(s) = suggest(pool, names) {
+                m.push_str(&format!("; did you mean {s:?}?"));
+            }
+            errors.push(loc.at_value(&format!("timeline[{i}].pool"), m));
+            continue;
+        };
+        let from = next[pool.as_str()];
+        total_nodes += u64::from(*count);
+        if total_nodes > MAX_NODES {
+            errors.push(loc.at_value(
+                &format!("timeline[{i}].count"),
+                format!("more than {MAX_NODES} nodes in total: kubesim's limit"),
+            ));
+            continue;
+        }
+        if let Ok(ns) = pool_nodes(spec, "", &loc, from..from + *count) {
+            *nodes = ns;
+        }
+        next.insert(pool.clone(), from + *count);
+    }
 
     let generators = raw.workload.map(|w| w.generators).unwrap_or_default();
     let spec = crate::workload::WorkloadSpec {
@@ -413,6 +609,7 @@ pub fn load(path: &Path) -> Result<Scenario, LoadError> {
         timeline,
         warnings,
         generators,
+        chaos,
     })
 }
 
@@ -522,7 +719,12 @@ fn profile_override(
     Ok(Some(o))
 }
 
-fn pool_nodes(pool: &schema::NodePool, p: &str, loc: &Loc) -> Result<Vec<Node>, Vec<Diagnostic>> {
+fn pool_nodes(
+    pool: &schema::NodePool,
+    p: &str,
+    loc: &Loc,
+    range: std::ops::Range<u32>,
+) -> Result<Vec<Node>, Vec<Diagnostic>> {
     let mut errors = Vec::new();
     if let Err(e) = crate::api::meta::validate_dns1123_label(&pool.name) {
         errors.push(loc.at_value(&format!("{p}.name"), e));
@@ -590,7 +792,7 @@ fn pool_nodes(pool: &schema::NodePool, p: &str, loc: &Loc) -> Result<Vec<Node>, 
     if !errors.is_empty() {
         return Err(errors);
     }
-    Ok((0..pool.count)
+    Ok(range
         .map(|j| {
             let name = format!("{}-{j}", pool.name);
             let mut meta = ObjectMeta::new("", &name);
@@ -627,6 +829,116 @@ fn parse_target(t: &str, loc: &Loc, node_default: bool) -> Result<(Kind, String)
     }
 }
 
+fn plane_of(act: &str) -> crate::sim::Plane {
+    use crate::sim::Plane;
+    match act {
+        "api-server-down" => Plane::ApiServer,
+        "etcd-down" => Plane::Etcd,
+        "scheduler-down" => Plane::Scheduler,
+        _ => Plane::ControllerManager,
+    }
+}
+
+fn check_labels(
+    labels: &BTreeMap<String, String>,
+    path: &str,
+    loc: &Loc,
+    errors: &mut Vec<Diagnostic>,
+) {
+    for (k, v) in labels {
+        if let Err(e) = validate_label_key(k) {
+            errors.push(loc.at(&format!("{path}.{k}"), e.to_string()));
+        }
+        if let Err(e) = validate_label_value(v) {
+            errors.push(loc.at_value(&format!("{path}.{k}"), e.to_string()));
+        }
+    }
+}
+
+/// One `chaos:` entry, checked.
+fn chaos_entry(
+    e: &schema::ChaosEntry,
+    p: &str,
+    loc: &Loc,
+    errors: &mut Vec<Diagnostic>,
+) -> Option<crate::sim::chaos::ChaosSpec> {
+    use crate::sim::chaos::KINDS;
+    let Some(&fault) = KINDS.iter().find(|k| **k == e.fault) else {
+        let mut m = format!(
+            "unknown chaos fault {:?}; expected one of: {}",
+            e.fault,
+            KINDS.join(", ")
+        );
+        if let Some(s) = suggest(&e.fault, KINDS.iter().copied()) {
+            m = format!("unknown chaos fault {:?} (did you mean {s:?}?)", e.fault);
+        }
+        errors.push(loc.at_value(&format!("{p}.fault"), m));
+        return None;
+    };
+    let instant = fault == "pod-crash" || fault == "pod-oom";
+    if e.mtbf < SimDuration::from_secs(1) {
+        errors.push(loc.at_value(&format!("{p}.mtbf"), "mtbf must be at least 1s"));
+    }
+    match (instant, e.mttr) {
+        (true, Some(_)) => errors.push(loc.at(
+            &format!("{p}.mttr"),
+            format!("{fault} is instantaneous: it takes no mttr"),
+        )),
+        (false, None) => errors.push(loc.at(
+            p,
+            format!("chaos fault {fault} needs `mttr` (mean time to repair), e.g. mttr: 5m"),
+        )),
+        (false, Some(d)) if d == SimDuration::ZERO => {
+            errors.push(loc.at_value(&format!("{p}.mttr"), "mttr must be greater than 0"))
+        }
+        _ => {}
+    }
+    let selector = e.selector.clone().unwrap_or_default();
+    check_labels(&selector, &format!("{p}.selector"), loc, errors);
+    let node_fault = matches!(
+        fault,
+        "node-crash" | "kubelet-stop" | "network-partition" | "zone-outage"
+    );
+    if e.selector.is_some() && !instant && !node_fault {
+        errors.push(loc.at(
+            &format!("{p}.selector"),
+            format!("chaos fault {fault} takes no selector"),
+        ));
+    }
+    if e.namespace.is_some() && !instant {
+        errors.push(loc.at(
+            &format!("{p}.namespace"),
+            format!("chaos fault {fault} takes no namespace (only pod-crash and pod-oom do)"),
+        ));
+    }
+    let factor = match e.factor {
+        None => 10,
+        Some(f) if fault == "image-registry-slow" && (2..=10_000).contains(&f) => f as u32,
+        Some(f) if fault == "image-registry-slow" => {
+            errors.push(loc.at_value(
+                &format!("{p}.factor"),
+                format!("factor must be between 2 and 10000, got {f}"),
+            ));
+            10
+        }
+        Some(_) => {
+            errors.push(loc.at(
+                &format!("{p}.factor"),
+                "only image-registry-slow takes a factor",
+            ));
+            10
+        }
+    };
+    Some(crate::sim::chaos::ChaosSpec {
+        fault,
+        mtbf: e.mtbf,
+        mttr: e.mttr,
+        selector,
+        namespace: e.namespace.clone().unwrap_or_else(|| "default".into()),
+        factor,
+    })
+}
+
 fn resolve_action(
     v: &serde_yaml::Value,
     loc: &Loc,
@@ -654,9 +966,18 @@ fn resolve_action(
     // Which keys each verb takes.
     let allowed: &[&str] = match act {
         "apply" => &["file", "object"],
-        "delete" => &["target", "namespace"],
+        "delete" => &["target", "namespace", "cascade"],
         "scale" => &["target", "namespace", "replicas"],
-        "node-crash" => &["target", "for"],
+        "node-crash" | "kubelet-stop" => &["target", "for"],
+        "network-partition" => &["nodes", "selector", "for"],
+        "zone-outage" => &["zone", "for"],
+        "image-registry-slow" => &["factor", "for"],
+        "node-add" => &["pool", "count"],
+        "image-registry-down"
+        | "api-server-down"
+        | "etcd-down"
+        | "scheduler-down"
+        | "controller-manager-down" => &["for"],
         "pod-crash" | "pod-oom" => &["selector", "namespace", "count"],
         "set-image" => &["target", "namespace", "container", "image"],
         "rollout-undo" => &["target", "namespace", "toRevision"],
@@ -680,6 +1001,11 @@ fn resolve_action(
         ("labels", raw.labels.is_some()),
         ("taints", raw.taints.is_some()),
         ("remove", raw.remove.is_some()),
+        ("nodes", raw.nodes.is_some()),
+        ("zone", raw.zone.is_some()),
+        ("factor", raw.factor.is_some()),
+        ("pool", raw.pool.is_some()),
+        ("cascade", raw.cascade.is_some()),
     ];
     for (k, set) in present {
         if set && !allowed.contains(&k) {
@@ -740,6 +1066,18 @@ fn resolve_action(
         }
         "delete" => need_target(&mut errors).and_then(|t| match parse_target(&t, loc, false) {
             Ok((kind, name)) => Some(Action::Delete {
+                cascade: match raw.cascade.as_deref() {
+                    None | Some("background") => crate::api::store::Propagation::Background,
+                    Some("foreground") => crate::api::store::Propagation::Foreground,
+                    Some("orphan") => crate::api::store::Propagation::Orphan,
+                    Some(other) => {
+                        errors.push(loc.at_value(
+                            "cascade",
+                            format!("cascade must be background, foreground or orphan (kubectl --cascade), got {other:?}"),
+                        ));
+                        crate::api::store::Propagation::Background
+                    }
+                },
                 kind,
                 key: if kind.namespaced() {
                     ObjKey::new(ns.clone(), name)
@@ -786,6 +1124,88 @@ fn resolve_action(
                 }
             })
         }
+        "node-add" => {
+            let count = match raw.count {
+                None => 1,
+                Some(n) if (1..=MAX_NODES as i64).contains(&n) => n as u32,
+                Some(n) => {
+                    errors.push(loc.at_value(
+                        "count",
+                        format!("count must be between 1 and {MAX_NODES}, got {n}"),
+                    ));
+                    1
+                }
+            };
+            match raw.pool.clone() {
+                Some(pool) => Some(Action::NodeAdd {
+                    pool,
+                    count,
+                    nodes: Vec::new(),
+                }),
+                None => {
+                    errors.push(loc.at(
+                        "",
+                        "node-add needs `pool:` (a cluster.nodePools name; the new nodes copy it)",
+                    ));
+                    None
+                }
+            }
+        }
+        "network-partition" => {
+            let nodes = raw.nodes.clone().unwrap_or_default();
+            let selector = raw.selector.clone().unwrap_or_default();
+            check_labels(&selector, "selector", loc, &mut errors);
+            if nodes.is_empty() && selector.is_empty() {
+                errors.push(loc.at(
+                    "",
+                    "network-partition needs `nodes: [NAME, ...]` or a node `selector: {label: value}`",
+                ));
+            }
+            Some(Action::Fault {
+                fault: FaultAction::NetworkPartition { nodes, selector },
+                heal_after: raw.for_,
+            })
+        }
+        "zone-outage" => match raw.zone.clone() {
+            Some(z) if !z.is_empty() => Some(Action::Fault {
+                fault: FaultAction::ZoneOutage(z),
+                heal_after: raw.for_,
+            }),
+            _ => {
+                errors.push(loc.at(
+                    "",
+                    "zone-outage needs `zone:` (a topology.kubernetes.io/zone label value)",
+                ));
+                None
+            }
+        },
+        "image-registry-down" => Some(Action::Fault {
+            fault: FaultAction::Registry(None),
+            heal_after: raw.for_,
+        }),
+        "image-registry-slow" => {
+            let factor = match raw.factor {
+                None => 10,
+                Some(f) if (2..=10_000).contains(&f) => f as u32,
+                Some(f) => {
+                    errors.push(loc.at_value(
+                        "factor",
+                        format!("factor must be between 2 and 10000 (how many times slower pulls get), got {f}"),
+                    ));
+                    10
+                }
+            };
+            Some(Action::Fault {
+                fault: FaultAction::Registry(Some(factor)),
+                heal_after: raw.for_,
+            })
+        }
+        "api-server-down" | "etcd-down" | "scheduler-down" | "controller-manager-down" => {
+            Some(Action::Fault {
+                fault: FaultAction::ControlPlane(plane_of(act)),
+                heal_after: raw.for_,
+            })
+        }
         "pod-crash" | "pod-oom" => {
             let selector = raw.selector.clone().unwrap_or_default();
             if raw.selector.is_none() {
@@ -813,11 +1233,14 @@ fn resolve_action(
                     1
                 }
             };
-            Some(Action::PodExit {
-                selector,
-                namespace: ns.clone(),
-                count,
-                oom: act == "pod-oom",
+            Some(Action::Fault {
+                fault: FaultAction::PodExit {
+                    selector,
+                    namespace: ns.clone(),
+                    count,
+                    oom: act == "pod-oom",
+                },
+                heal_after: None,
             })
         }
         "set-image" | "rollout-undo" | "rollout-pause" | "rollout-resume" => {
@@ -967,11 +1390,19 @@ fn resolve_action(
                 "cordon" => Action::Cordon(name),
                 "drain" => Action::Drain(name),
                 "uncordon" => Action::Uncordon(name),
-                "node-crash" => Action::NodeCrash {
-                    node: name,
-                    recover_after: raw.for_,
+                "node-crash" => Action::Fault {
+                    fault: FaultAction::NodeCrash(name),
+                    heal_after: raw.for_,
                 },
-                _ => Action::NodeRecover(name),
+                "kubelet-stop" => Action::Fault {
+                    fault: FaultAction::KubeletStop(name),
+                    heal_after: raw.for_,
+                },
+                "node-remove" => Action::NodeRemove(name),
+                _ => Action::Fault {
+                    fault: FaultAction::NodeRecover(name),
+                    heal_after: None,
+                },
             }),
             Ok((kind, _)) => {
                 errors.push(loc.at_value("target", format!("{act} takes a node, not a {kind}")));
@@ -1023,8 +1454,12 @@ fn check_objects(
         defined.insert((Kind::Namespace, ObjKey::cluster(ns)));
     }
     for a in timeline {
-        if let Action::Apply(objs) = &a.action {
-            defined.extend(objs.iter().map(|o| (o.kind(), o.key())));
+        match &a.action {
+            Action::Apply(objs) => defined.extend(objs.iter().map(|o| (o.kind(), o.key()))),
+            Action::NodeAdd { nodes, .. } => {
+                defined.extend(nodes.iter().map(|n| (Kind::Node, n.meta.key())))
+            }
+            _ => {}
         }
     }
     for (o, origin) in objects {
@@ -1049,7 +1484,7 @@ fn check_objects(
     }
     for (i, a) in timeline.iter().enumerate() {
         let (kind, key) = match &a.action {
-            Action::Delete { kind, key }
+            Action::Delete { kind, key, .. }
             | Action::Scale { kind, key, .. }
             | Action::Label { kind, key, .. } => (*kind, key.clone()),
             Action::SetImage { key, .. }
@@ -1059,9 +1494,35 @@ fn check_objects(
             | Action::Drain(n)
             | Action::Taint { node: n, .. }
             | Action::Uncordon(n)
-            | Action::NodeCrash { node: n, .. }
-            | Action::NodeRecover(n) => (Kind::Node, ObjKey::cluster(n.clone())),
-            Action::Apply(_) | Action::PodExit { .. } => continue,
+            | Action::NodeRemove(n)
+            | Action::Fault {
+                fault:
+                    FaultAction::NodeCrash(n)
+                    | FaultAction::NodeRecover(n)
+                    | FaultAction::KubeletStop(n),
+                ..
+            } => (Kind::Node, ObjKey::cluster(n.clone())),
+            Action::Fault {
+                fault: FaultAction::NetworkPartition { nodes, .. },
+                ..
+            } => {
+                for n in nodes {
+                    let key = ObjKey::cluster(n.clone());
+                    if !defined.contains(&(Kind::Node, key)) {
+                        let names = defined
+                            .iter()
+                            .filter(|(k, _)| *k == Kind::Node)
+                            .map(|(_, k)| k.name.as_str());
+                        let mut m = format!("no Node {n} is defined in this scenario");
+                        if let Some(s) = suggest(n, names) {
+                            m.push_str(&format!("; did you mean {s:?}?"));
+                        }
+                        errors.push(loc.at_value(&format!("timeline[{i}].nodes"), m));
+                    }
+                }
+                continue;
+            }
+            Action::Apply(_) | Action::Fault { .. } | Action::NodeAdd { .. } => continue,
         };
         if kind == Kind::Pod {
             continue; // pods stamped by controllers have generated names

@@ -31,6 +31,29 @@ pub struct ScenarioFile {
     /// The simulated apps in pods' containers, by label selector (first match wins).
     #[serde(default)]
     pub behaviors: Vec<BehaviorSpec>,
+    /// Random faults: per fault kind, mean time between failures and to repair.
+    #[serde(default)]
+    pub chaos: Vec<ChaosEntry>,
+}
+
+/// One `chaos:` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ChaosEntry {
+    pub fault: String,
+    /// Mean time between failures.
+    pub mtbf: SimDuration,
+    /// Mean time to repair.
+    #[serde(default)]
+    pub mttr: Option<SimDuration>,
+    /// Node labels (node faults) or pod labels (pod faults).
+    #[serde(default)]
+    pub selector: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// `image-registry-slow`: how many times slower pulls get.
+    #[serde(default)]
+    pub factor: Option<i64>,
 }
 
 /// One `behaviors:` entry.
@@ -224,14 +247,30 @@ pub struct ControllerManagerSpec {
     pub sync_delay: Option<SimDuration>,
     /// `--node-monitor-grace-period`: a node not heard from for longer is NotReady.
     pub node_monitor_grace_period: Option<SimDuration>,
+    /// `--node-eviction-rate` (nodes per second, default 0.1).
+    pub node_eviction_rate: Option<f64>,
+    /// `--secondary-node-eviction-rate` (default 0.01).
+    pub secondary_node_eviction_rate: Option<f64>,
+    /// `--large-cluster-size-threshold` (default 50).
+    pub large_cluster_size_threshold: Option<u32>,
+    /// `--unhealthy-zone-threshold` (default 0.55).
+    pub unhealthy_zone_threshold: Option<f64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct KubeletSpec {
     pub image_pull: Option<SimDuration>,
+    /// Image sizes (`nginx:1.25: 70Mi`): with `pullBandwidth`, pulls take size / bandwidth.
+    #[serde(default)]
+    pub image_sizes: BTreeMap<String, QuantityValue>,
+    /// Bytes per second a node pulls (`50Mi`).
+    #[serde(default)]
+    pub pull_bandwidth: Option<QuantityValue>,
     pub container_start: Option<SimDuration>,
     pub pod_stop: Option<SimDuration>,
+    /// `kubeadm join` until the new Node is registered (`node-add`).
+    pub node_startup: Option<SimDuration>,
 }
 
 /// One timeline entry before it is checked against its action.
@@ -277,4 +316,19 @@ pub struct RawAction {
     /// `taint`: keys whose taints are removed.
     #[serde(default)]
     pub remove: Option<Vec<String>>,
+    /// `network-partition`: the nodes cut off from the API server.
+    #[serde(default)]
+    pub nodes: Option<Vec<String>>,
+    /// `zone-outage`: the zone (`topology.kubernetes.io/zone` label value).
+    #[serde(default)]
+    pub zone: Option<String>,
+    /// `image-registry-slow`: how many times slower pulls get.
+    #[serde(default)]
+    pub factor: Option<i64>,
+    /// `node-add`: the node pool the new nodes copy.
+    #[serde(default)]
+    pub pool: Option<String>,
+    /// `delete`: `background` (default), `foreground` or `orphan` (kubectl `--cascade`).
+    #[serde(default)]
+    pub cascade: Option<String>,
 }

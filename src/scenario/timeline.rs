@@ -1,6 +1,7 @@
 //! The user at the keyboard: applies the scenario's objects at the start and runs
 //! the timeline's kubectl-like actions, each as plain API writes.
 
+use super::FaultAction;
 use super::{Action, TimedAction};
 use crate::api::meta::object_ref;
 use crate::api::pod::PodPhase;
@@ -9,7 +10,9 @@ use crate::api::taint::TaintEffect;
 use crate::api::{AnyObject, Deployment, Kind, Node, ObjKey, Pod, ReplicaSet};
 use crate::controllers::deployment::{revision, POD_TEMPLATE_HASH};
 use crate::metrics::EventType;
-use crate::sim::{Ctx, Event, Fault};
+use crate::node::kubelet::Registry;
+use crate::sim::chaos::nodes_in_zone;
+use crate::sim::{Ctx, Event, Fault, FaultStart, Plane};
 use std::sync::Arc;
 
 pub const COMPONENT: &str = "kubectl";
@@ -17,6 +20,8 @@ pub const COMPONENT: &str = "kubectl";
 pub struct Kubectl {
     initial: Vec<AnyObject>,
     timeline: Vec<TimedAction>,
+    /// `kubeadm join` → Node registered.
+    node_startup: crate::sim::time::SimDuration,
 }
 
 /// `deployment.apps/web`-style names, as kubectl prints them.
@@ -35,8 +40,27 @@ fn kubectl_name(kind: Kind, key: &ObjKey) -> String {
 }
 
 impl Kubectl {
-    pub fn new(initial: Vec<AnyObject>, timeline: Vec<TimedAction>) -> Self {
-        Kubectl { initial, timeline }
+    pub fn new(
+        initial: Vec<AnyObject>,
+        timeline: Vec<TimedAction>,
+        node_startup: crate::sim::time::SimDuration,
+    ) -> Self {
+        Kubectl {
+            initial,
+            timeline,
+            node_startup,
+        }
+    }
+
+    /// `node-add` action `i`'s nodes have booted: their kubelets register them.
+    pub fn join(&mut self, ctx: &mut Ctx, i: usize) {
+        let Some(Action::NodeAdd { nodes, .. }) = self.timeline.get(i).map(|a| a.action.clone())
+        else {
+            return;
+        };
+        for n in nodes {
+            apply(ctx, AnyObject::Node(n));
+        }
     }
 
     /// Apply the initial objects (nodes of the node pools join here too).
@@ -47,18 +71,33 @@ impl Kubectl {
         }
     }
 
-    /// Run timeline action `i`. A fault action is returned for the engine to
-    /// apply to the node (it is not an API write).
-    pub fn run(&mut self, ctx: &mut Ctx, i: usize) -> Option<Fault> {
+    /// Run timeline action `i`. A fault is returned for the engine to apply (it
+    /// is not an API write). With the API server or etcd down (`api_down`),
+    /// kubectl's requests fail and are reported, not retried.
+    pub fn run(&mut self, ctx: &mut Ctx, i: usize, api_down: Option<Plane>) -> Option<FaultStart> {
         let a = self.timeline.get(i).cloned()?;
+        if let (Some(p), false) = (api_down, matches!(a.action, Action::Fault { .. })) {
+            let msg = match p {
+                Plane::Etcd => "Error from server: etcdserver: request timed out".to_string(),
+                _ => "The connection to the server kube-apiserver:6443 was refused - did you specify the right host or port?".to_string(),
+            };
+            ctx.event(
+                COMPONENT,
+                EventType::Warning,
+                "FailedRequest",
+                format!("Timeline/{i}"),
+                format!("{} failed: {msg}", a.verb()),
+            );
+            return None;
+        }
         match a.action {
             Action::Apply(objs) => {
                 for o in objs {
                     apply(ctx, o);
                 }
             }
-            Action::Delete { kind, key } => {
-                let r = ctx.api.delete_kind(kind, &key);
+            Action::Delete { kind, key, cascade } => {
+                let r = ctx.api.delete_with(kind, &key, cascade);
                 let out = r.map(|()| format!("{} deleted", kubectl_name(kind, &key)));
                 report(ctx, "Delete", object_ref(kind, &key), out);
             }
@@ -97,71 +136,6 @@ impl Kubectl {
                     format!("Node/{node}"),
                     r.map(|()| format!("node/{node} {word}")),
                 );
-            }
-            Action::NodeCrash {
-                node,
-                recover_after,
-            } => {
-                let mut msg = format!("node/{node} crashed: kubelet and containers stopped");
-                if let Some(d) = recover_after {
-                    msg.push_str(&format!(", back in {d}"));
-                    ctx.after(d, Event::Fault(Fault::Recover(node.clone())));
-                }
-                ctx.event(
-                    COMPONENT,
-                    EventType::Warning,
-                    "NodeCrash",
-                    format!("Node/{node}"),
-                    msg,
-                );
-                return Some(Fault::Crash(node));
-            }
-            Action::PodExit {
-                selector,
-                namespace,
-                count,
-                oom,
-            } => {
-                let mut victims: Vec<(ObjKey, String)> = ctx
-                    .api
-                    .list::<Pod>()
-                    .filter(|p| {
-                        p.meta.namespace == namespace
-                            && p.status.phase == PodPhase::Running
-                            && !p.is_terminating()
-                            && matches_map(&selector, &p.meta.labels)
-                    })
-                    .filter_map(|p| Some((p.meta.key(), p.node_name.clone()?)))
-                    .collect();
-                victims.sort();
-                victims.truncate(count as usize);
-                let (reason, word) = if oom {
-                    ("PodOOM", "OOM-killed")
-                } else {
-                    ("PodCrash", "crashed")
-                };
-                if victims.is_empty() {
-                    ctx.event(
-                        COMPONENT,
-                        EventType::Warning,
-                        reason,
-                        format!("Namespace/{namespace}"),
-                        format!("no Running pod in namespace {namespace} matches the selector"),
-                    );
-                }
-                for (key, node) in victims {
-                    ctx.event(
-                        COMPONENT,
-                        EventType::Warning,
-                        reason,
-                        object_ref(Kind::Pod, &key),
-                        format!("pod/{}: containers {word}", key.name),
-                    );
-                    ctx.after(
-                        crate::sim::time::SimDuration::ZERO,
-                        Event::Fault(Fault::PodExit(node, key, oom)),
-                    );
-                }
             }
             Action::SetImage {
                 key,
@@ -267,15 +241,32 @@ impl Kubectl {
                 );
             }
             Action::Drain(node) => drain(ctx, &node),
-            Action::NodeRecover(node) => {
-                ctx.event(
-                    COMPONENT,
-                    EventType::Normal,
-                    "NodeRecover",
+            Action::Fault { fault, heal_after } => {
+                return fault_start(ctx, fault, heal_after);
+            }
+            Action::NodeAdd { nodes, .. } => {
+                for n in &nodes {
+                    ctx.event(
+                        "kubeadm",
+                        EventType::Normal,
+                        "Join",
+                        format!("Node/{}", n.meta.name),
+                        format!(
+                            "kubeadm join: {} boots, joins and registers its kubelet (in {})",
+                            n.meta.name, self.node_startup
+                        ),
+                    );
+                }
+                ctx.after(self.node_startup, Event::Join(i));
+            }
+            Action::NodeRemove(node) => {
+                let r = ctx.api.delete::<Node>(&ObjKey::cluster(node.clone()));
+                report(
+                    ctx,
+                    "Delete",
                     format!("Node/{node}"),
-                    format!("node/{node} recovered: kubelet restarted"),
+                    r.map(|()| format!("node \"{node}\" deleted; the machine is gone")),
                 );
-                return Some(Fault::Recover(node));
             }
         }
         None
@@ -464,4 +455,175 @@ fn drain(ctx: &mut Ctx, node: &str) {
         )
     };
     ctx.event(COMPONENT, msg.0, "Drain", object, msg.1);
+}
+
+/// Resolve a fault action to the nodes and pods it hits now, and say it in the log.
+fn fault_start(
+    ctx: &mut Ctx,
+    fault: FaultAction,
+    heal_after: Option<crate::sim::time::SimDuration>,
+) -> Option<FaultStart> {
+    let back = |msg: &mut String| {
+        if let Some(d) = heal_after {
+            msg.push_str(&format!(", back in {d}"));
+        }
+    };
+    let (kind, reason, object, mut msg, faults): (&'static str, &str, String, String, Vec<Fault>) =
+        match fault {
+            FaultAction::NodeCrash(node) => (
+                "node-crash",
+                "NodeCrash",
+                format!("Node/{node}"),
+                format!("node/{node} crashed: kubelet and containers stopped"),
+                vec![Fault::NodeCrash(vec![node])],
+            ),
+            FaultAction::NodeRecover(node) => (
+                "node-recover",
+                "NodeRecover",
+                format!("Node/{node}"),
+                format!("node/{node} recovered: kubelet restarted"),
+                vec![Fault::NodeRecover(node)],
+            ),
+            FaultAction::KubeletStop(node) => (
+                "kubelet-stop",
+                "KubeletStop",
+                format!("Node/{node}"),
+                format!("node/{node}: kubelet stopped (containers keep running)"),
+                vec![Fault::KubeletStop(vec![node])],
+            ),
+            FaultAction::NetworkPartition { nodes, selector } => {
+                let mut set: Vec<String> = nodes;
+                if !selector.is_empty() {
+                    set.extend(
+                        ctx.api
+                            .list::<Node>()
+                            .filter(|n| matches_map(&selector, &n.meta.labels))
+                            .map(|n| n.meta.name.clone()),
+                    );
+                }
+                set.sort();
+                set.dedup();
+                (
+                    "network-partition",
+                    "NetworkPartition",
+                    format!("Nodes/{}", set.join(",")),
+                    format!(
+                        "{} cut off from the API server (pods keep running)",
+                        set.join(", ")
+                    ),
+                    vec![Fault::Partition(set)],
+                )
+            }
+            FaultAction::ZoneOutage(zone) => {
+                let nodes = nodes_in_zone(ctx.api, &zone);
+                (
+                    "zone-outage",
+                    "ZoneOutage",
+                    format!("Zone/{zone}"),
+                    format!(
+                        "zone {zone} is down: {} node(s) stopped ({})",
+                        nodes.len(),
+                        nodes.join(", ")
+                    ),
+                    vec![Fault::NodeCrash(nodes)],
+                )
+            }
+            FaultAction::PodExit {
+                selector,
+                namespace,
+                count,
+                oom,
+            } => {
+                let mut victims: Vec<(ObjKey, String)> = ctx
+                    .api
+                    .list::<Pod>()
+                    .filter(|p| {
+                        p.meta.namespace == namespace
+                            && p.status.phase == PodPhase::Running
+                            && !p.is_terminating()
+                            && matches_map(&selector, &p.meta.labels)
+                    })
+                    .filter_map(|p| Some((p.meta.key(), p.node_name.clone()?)))
+                    .collect();
+                victims.sort();
+                victims.truncate(count as usize);
+                let (kind, reason, word) = if oom {
+                    ("pod-oom", "PodOOM", "OOM-killed")
+                } else {
+                    ("pod-crash", "PodCrash", "crashed")
+                };
+                if victims.is_empty() {
+                    ctx.event(
+                        COMPONENT,
+                        EventType::Warning,
+                        reason,
+                        format!("Namespace/{namespace}"),
+                        format!("no Running pod in namespace {namespace} matches the selector"),
+                    );
+                    return None;
+                }
+                for (key, _) in &victims {
+                    ctx.event(
+                        COMPONENT,
+                        EventType::Warning,
+                        reason,
+                        object_ref(Kind::Pod, key),
+                        format!("pod/{}: containers {word}", key.name),
+                    );
+                }
+                let target = victims
+                    .iter()
+                    .map(|(k, _)| object_ref(Kind::Pod, k))
+                    .collect::<Vec<_>>()
+                    .join(",");
+                return Some(FaultStart {
+                    kind,
+                    target,
+                    faults: victims
+                        .into_iter()
+                        .map(|(k, n)| Fault::PodExit(n, k, oom))
+                        .collect(),
+                    heal_after: None,
+                });
+            }
+            FaultAction::Registry(None) => (
+                "image-registry-down",
+                "RegistryDown",
+                "Registry".into(),
+                "the image registry is down: image pulls fail".into(),
+                vec![Fault::Registry(Registry::Down)],
+            ),
+            FaultAction::Registry(Some(f)) => (
+                "image-registry-slow",
+                "RegistrySlow",
+                "Registry".into(),
+                format!("the image registry is slow: pulls take {f}x longer"),
+                vec![Fault::Registry(Registry::Slow(f))],
+            ),
+            FaultAction::ControlPlane(p) => (
+                match p {
+                    Plane::ApiServer => "api-server-down",
+                    Plane::Etcd => "etcd-down",
+                    Plane::Scheduler => "scheduler-down",
+                    Plane::ControllerManager => "controller-manager-down",
+                },
+                "ControlPlaneDown",
+                format!("ControlPlane/{}", p.name()),
+                format!("{} is down", p.name()),
+                vec![Fault::ControlPlane(p)],
+            ),
+        };
+    back(&mut msg);
+    let ty = if kind == "node-recover" {
+        EventType::Normal
+    } else {
+        EventType::Warning
+    };
+    ctx.event(COMPONENT, ty, reason, object.clone(), msg);
+    Some(FaultStart {
+        kind,
+        target: object,
+        faults,
+        heal_after,
+    })
 }

@@ -6,6 +6,8 @@
 //! recorder. After each handler, the writes it made are turned into watch
 //! notifications, delivered to the watching components after the watch delay.
 
+pub mod chaos;
+pub mod faults;
 pub mod queue;
 pub mod rng;
 pub mod time;
@@ -24,6 +26,7 @@ use crate::scenario::timeline::Kubectl;
 use crate::scenario::Scenario;
 use crate::scheduler::policies::{Registry, UnknownPolicy};
 use crate::scheduler::{Scheduler, SchedulerEvent, DEFAULT_SCHEDULER};
+pub use faults::{Fault, FaultStart, Plane};
 use queue::EventQueue;
 use std::collections::BTreeMap;
 use time::{SimDuration, SimTime};
@@ -56,21 +59,14 @@ pub enum Event {
     Arrival,
     /// The node-lifecycle controller's period or one of its eviction timers.
     NodeLifecycle(NodeLifecycleEvent),
-    /// An injected fault (a `node-crash` action's planned recovery).
+    /// An injected fault starts (pod exits planned by `pod-crash`).
     Fault(Fault),
-}
-
-/// Failures injected from the timeline. They act on the simulated machines, not
-/// through the API.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Fault {
-    /// The node's kubelet and containers stop (no heartbeats, deaf to the API).
-    Crash(String),
-    /// The node's kubelet comes back.
-    Recover(String),
-    /// `pod-crash` / `pod-oom`: the containers of pod `.1` on node `.0` exit now
-    /// (with an error, or OOM-killed when `.2`).
-    PodExit(String, crate::api::ObjKey, bool),
+    /// The fault with this id (its index in the summary's `faults`) heals.
+    Heal(u32),
+    /// The chaos section's entry `i` strikes again.
+    Chaos(usize),
+    /// The nodes of timeline action `i` (`node-add`) register.
+    Join(usize),
 }
 
 impl Event {
@@ -155,6 +151,8 @@ pub struct Settings {
     pub kubelet: crate::node::kubelet::KubeletSettings,
     /// `--node-monitor-grace-period` of the node-lifecycle controller.
     pub node_monitor_grace_period: SimDuration,
+    /// Eviction rate limits and zone thresholds of the node-lifecycle controller.
+    pub eviction: crate::controllers::node_lifecycle::EvictionSettings,
 }
 
 impl Default for Settings {
@@ -170,6 +168,7 @@ impl Default for Settings {
             kubelet: Default::default(),
             node_monitor_grace_period:
                 crate::controllers::node_lifecycle::DEFAULT_NODE_MONITOR_GRACE_PERIOD,
+            eviction: Default::default(),
         }
     }
 }
@@ -198,6 +197,9 @@ pub struct Simulation {
     last_activity: SimTime,
     events: u64,
     wall_ms: u64,
+    faults: faults::FaultState,
+    recovery: crate::metrics::recovery::Recovery,
+    chaos: chaos::Chaos,
 }
 
 impl Simulation {
@@ -235,16 +237,29 @@ impl Simulation {
             deployments: DeploymentController::new(s.controller_sync_delay),
             jobs: JobController::new(seed, s.controller_sync_delay),
             gc: GarbageCollector::default(),
-            node_lifecycle: NodeLifecycleController::new(s.node_monitor_grace_period),
+            node_lifecycle: NodeLifecycleController::new(
+                s.node_monitor_grace_period,
+                s.eviction.clone(),
+            ),
             kubelets: Vec::new(),
             kubelet_index: BTreeMap::new(),
-            kubectl: Kubectl::new(scenario.objects.clone(), scenario.timeline.clone()),
+            kubectl: Kubectl::new(
+                scenario.objects.clone(),
+                scenario.timeline.clone(),
+                s.kubelet.node_startup,
+            ),
             sampler: Sampler::new(s.sample_interval),
             arrivals: crate::workload::merged(&scenario.generators, seed),
             last_activity: SimTime::ZERO,
-            settings: s,
             events: 0,
             wall_ms: 0,
+            faults: Default::default(),
+            recovery: crate::metrics::recovery::Recovery::new(
+                s.node_monitor_grace_period
+                    + crate::controllers::node_lifecycle::NODE_MONITOR_PERIOD,
+            ),
+            chaos: chaos::Chaos::new(&scenario.chaos, seed),
+            settings: s,
         };
         sim.queue.push(SimTime::ZERO, Event::Bootstrap);
         sim.queue
@@ -259,11 +274,19 @@ impl Simulation {
         for (i, a) in scenario.timeline.iter().enumerate() {
             sim.queue.push(SimTime::ZERO + a.at, Event::Timeline(i));
         }
+        for (i, t) in sim.chaos.first_strikes() {
+            sim.queue.push(t, Event::Chaos(i));
+        }
         Ok(sim)
     }
 
     pub fn api(&self) -> &ApiServer {
         &self.api
+    }
+    /// Write to the API behind every component's back: for tests that need a
+    /// state no scenario produces (such as a broken invariant) and for tools.
+    pub fn api_mut(&mut self) -> &mut ApiServer {
+        &mut self.api
     }
     pub fn now(&self) -> SimTime {
         self.now
@@ -296,6 +319,44 @@ impl Simulation {
         self.run_until(until);
     }
 
+    /// Run to the scenario's `until` like [`Simulation::run`], calling `after`
+    /// after every event with that event's description (its `Debug` form when
+    /// `describe`, else empty). Stops early, returning false, when `after` says
+    /// so; a stopped run can go on with `run` or another `run_stepwise`.
+    pub fn run_stepwise(
+        &mut self,
+        describe: bool,
+        mut after: impl FnMut(&Simulation, &str) -> bool,
+    ) -> bool {
+        let wall_start = std::time::Instant::now();
+        let mut finished = true;
+        while let Some(next) = self.queue.peek_time() {
+            if next > self.until {
+                break;
+            }
+            let d = self.process_next(describe);
+            if !after(self, &d) {
+                finished = false;
+                break;
+            }
+        }
+        if finished {
+            self.settle(self.until);
+        }
+        self.wall_ms += wall_start.elapsed().as_millis() as u64;
+        finished
+    }
+
+    /// After the last event due: the run ends at its last event when nothing is
+    /// left to happen, else at `t`.
+    fn settle(&mut self, t: SimTime) {
+        if self.queue.is_empty() {
+            self.now = self.last_activity;
+        } else {
+            self.now = self.now.max(t);
+        }
+    }
+
     /// Process every event due at or before `t`.
     pub fn run_until(&mut self, t: SimTime) {
         // Wall-clock time is measured for the summary only; it never reaches the simulation.
@@ -304,15 +365,11 @@ impl Simulation {
             if next > t {
                 break;
             }
-            self.process_next();
+            self.process_next(false);
         }
         // With nothing left to happen, the run ends at its last event (not at a
         // trailing metrics sample).
-        if self.queue.is_empty() {
-            self.now = self.last_activity;
-        } else {
-            self.now = self.now.max(t);
-        }
+        self.settle(t);
         self.wall_ms += wall_start.elapsed().as_millis() as u64;
     }
 
@@ -323,16 +380,21 @@ impl Simulation {
     pub fn step(&mut self) -> bool {
         match self.queue.peek_time() {
             Some(next) if next <= self.until => {
-                self.process_next();
+                self.process_next(false);
                 true
             }
             _ => false,
         }
     }
 
-    fn process_next(&mut self) {
+    fn process_next(&mut self, describe: bool) -> String {
         let Some((at, ev)) = self.queue.pop() else {
-            return;
+            return String::new();
+        };
+        let desc = if describe {
+            format!("{ev:?}")
+        } else {
+            String::new()
         };
         self.now = at;
         let background = ev.is_background();
@@ -351,6 +413,7 @@ impl Simulation {
             // sampling itself), so an idle run ends at its last real event.
             self.queue.retain(|e| *e == Event::Sample);
         }
+        desc
     }
 
     /// Whether, with only background events queued, something is still to happen:
@@ -365,43 +428,87 @@ impl Simulation {
         }) || self.node_lifecycle.has_pending_work(&self.api, self.now)
     }
 
-    /// Apply a fault to the node's kubelet (a node without one is ignored).
-    fn fault(&mut self, f: Fault) {
-        let (Fault::Crash(node) | Fault::Recover(node) | Fault::PodExit(node, ..)) = &f;
-        let Some(&i) = self.kubelet_index.get(node) else {
-            return;
-        };
-        let mut ctx = Ctx {
-            now: self.now,
-            api: &mut self.api,
-            rec: &mut self.rec,
-            queue: &mut self.queue,
-        };
-        match f {
-            Fault::Crash(_) => self.kubelets[i as usize].crash(),
-            Fault::Recover(_) => self.kubelets[i as usize].recover(&mut ctx),
-            Fault::PodExit(_, pod, oom) => {
-                self.kubelets[i as usize].kill_containers(&mut ctx, &pod, oom)
-            }
-        }
-    }
-
     fn dispatch(&mut self, ev: Event) {
-        if let Event::Timeline(i) = ev {
-            let mut ctx = Ctx {
-                now: self.now,
-                api: &mut self.api,
-                rec: &mut self.rec,
-                queue: &mut self.queue,
-            };
-            if let Some(f) = self.kubectl.run(&mut ctx, i) {
-                self.fault(f);
-            }
+        if self.blocked(&ev) {
+            self.hold(ev);
             return;
         }
-        if let Event::Fault(f) = ev {
-            self.fault(f);
-            return;
+        match ev {
+            Event::Timeline(i) => {
+                let mut ctx = Ctx {
+                    now: self.now,
+                    api: &mut self.api,
+                    rec: &mut self.rec,
+                    queue: &mut self.queue,
+                };
+                let down = self.faults.api_down();
+                if let Some(f) = self.kubectl.run(&mut ctx, i, down) {
+                    self.start_fault(f);
+                }
+                return;
+            }
+            Event::Fault(f) => {
+                let mut ctx = Ctx {
+                    now: self.now,
+                    api: &mut self.api,
+                    rec: &mut self.rec,
+                    queue: &mut self.queue,
+                };
+                if let Fault::PodExit(node, pod, oom) = f {
+                    if let Some(&i) = self.kubelet_index.get(&node) {
+                        self.kubelets[i as usize].kill_containers(&mut ctx, &pod, oom);
+                    }
+                }
+                return;
+            }
+            Event::Heal(id) => {
+                self.heal_fault(id);
+                return;
+            }
+            Event::Join(i) => {
+                let mut ctx = Ctx {
+                    now: self.now,
+                    api: &mut self.api,
+                    rec: &mut self.rec,
+                    queue: &mut self.queue,
+                };
+                self.kubectl.join(&mut ctx, i);
+                return;
+            }
+            Event::Chaos(i) => {
+                let kubelets = &self.kubelets;
+                let index = &self.kubelet_index;
+                let up = |n: &str| {
+                    index.get(n).is_some_and(|&i| {
+                        let k = &kubelets[i as usize];
+                        !k.is_down() && k.is_reachable()
+                    })
+                };
+                if let Some(f) = self.chaos.strike(i, &self.api, &self.faults, &up) {
+                    self.rec.event(
+                        self.now,
+                        chaos::COMPONENT,
+                        EventType::Warning,
+                        "ChaosFault",
+                        f.target.clone(),
+                        format!(
+                            "{} on {}{}",
+                            f.kind,
+                            f.target,
+                            match f.heal_after {
+                                Some(d) => format!(", heals in {d}"),
+                                None => String::new(),
+                            }
+                        ),
+                    );
+                    self.start_fault(f);
+                }
+                if let Some(t) = self.chaos.next_strike(i, self.now) {
+                    self.queue.push(t, Event::Chaos(i));
+                }
+                return;
+            }
+            _ => {}
         }
         let mut ctx = Ctx {
             now: self.now,
@@ -411,7 +518,13 @@ impl Simulation {
         };
         match ev {
             Event::Bootstrap => self.kubectl.bootstrap(&mut ctx),
-            Event::Timeline(_) | Event::Fault(_) => unreachable!("handled above"),
+            Event::Timeline(_)
+            | Event::Fault(_)
+            | Event::Heal(_)
+            | Event::Chaos(_)
+            | Event::Join(_) => {
+                unreachable!("handled above")
+            }
             Event::NodeLifecycle(e) => self.node_lifecycle.on_event(&mut ctx, &e),
             Event::Watch(target, change) => match target {
                 Target::Scheduler => self.scheduler.on_watch(&mut ctx, &change),
@@ -457,13 +570,17 @@ impl Simulation {
         }
         let at = self.now + self.settings.watch_delay;
         for c in changes {
+            self.recovery.observe(&self.api, &c, self.now);
             let send = |q: &mut EventQueue<Event>, t: Target, c: &Change| {
                 q.push(at, Event::Watch(t, c.clone()))
             };
             match c.kind {
                 Kind::Pod => {
                     send(&mut self.queue, Target::Scheduler, &c);
-                    if matches!(c.owner, Some((Kind::ReplicaSet, _))) {
+                    // owned pods, and ownerless ones a ReplicaSet may adopt
+                    if matches!(c.owner, Some((Kind::ReplicaSet, _)))
+                        || (c.owner.is_none() && c.op != Op::Deleted)
+                    {
                         send(
                             &mut self.queue,
                             Target::Controller(ControllerId::ReplicaSet),
@@ -478,8 +595,21 @@ impl Simulation {
                     }
                 }
                 Kind::Node => {
-                    if c.op == Op::Added && !self.kubelet_index.contains_key(&c.key.name) {
-                        self.start_kubelet(&c.key.name);
+                    match (c.op, self.kubelet_index.get(&c.key.name).copied()) {
+                        (Op::Added, None) => self.start_kubelet(&c.key.name),
+                        (Op::Added, Some(i)) => {
+                            // the same name joins again: a fresh kubelet
+                            let mut ctx = Ctx {
+                                now: self.now,
+                                api: &mut self.api,
+                                rec: &mut self.rec,
+                                queue: &mut self.queue,
+                            };
+                            self.kubelets[i as usize].recover(&mut ctx);
+                        }
+                        // a deleted Node's machine is gone
+                        (Op::Deleted, Some(i)) => self.kubelets[i as usize].crash(),
+                        _ => {}
                     }
                     send(&mut self.queue, Target::Scheduler, &c);
                 }
@@ -489,7 +619,9 @@ impl Simulation {
                         Target::Controller(ControllerId::ReplicaSet),
                         &c,
                     );
-                    if matches!(c.owner, Some((Kind::Deployment, _))) {
+                    if matches!(c.owner, Some((Kind::Deployment, _)))
+                        || (c.owner.is_none() && c.op != Op::Deleted)
+                    {
                         send(
                             &mut self.queue,
                             Target::Controller(ControllerId::Deployment),
@@ -512,7 +644,7 @@ impl Simulation {
                     send(&mut self.queue, Target::Controller(ControllerId::Job), &c);
                 }
             }
-            if c.op == Op::Deleted && !self.api.all_dependents(c.uid).is_empty() {
+            if crate::controllers::gc::wants(&c, &self.api) {
                 self.queue
                     .push(at, Event::Watch(Target::GarbageCollector, c));
             }
@@ -570,6 +702,17 @@ impl Simulation {
     }
     pub fn sampler(&self) -> &Sampler {
         &self.sampler
+    }
+    /// Availability and fault figures so far.
+    pub fn recovery(&self) -> &crate::metrics::recovery::Recovery {
+        &self.recovery
+    }
+    pub fn node_lifecycle(&self) -> &NodeLifecycleController {
+        &self.node_lifecycle
+    }
+    /// Every node's kubelet (crashed ones too).
+    pub fn kubelets(&self) -> &[Kubelet] {
+        &self.kubelets
     }
     /// Nodes with a running kubelet.
     pub fn kubelet_count(&self) -> usize {
