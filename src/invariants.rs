@@ -53,31 +53,164 @@ impl fmt::Display for Violation {
     }
 }
 
-/// The checker's memory between events.
+/// What the checker remembers of one pod.
+#[derive(Debug, Clone)]
+struct PodEntry {
+    uid: Uid,
+    node: Option<String>,
+    /// Counts against its node's allocatable.
+    counted: bool,
+    cpu: i64,
+    mem: i64,
+    other: Vec<(String, i64)>,
+    ready: bool,
+    /// The controller it counts as active for (ReplicaSet or Job).
+    active_for: Option<(Kind, ObjKey)>,
+}
+
+#[derive(Debug, Default, Clone)]
+struct NodeUse {
+    cpu: i64,
+    mem: i64,
+    pods: i64,
+    other: BTreeMap<String, i64>,
+    ready_pods: i64,
+}
+
+/// The checker's memory between events. It follows the API changes of each
+/// event ([`Simulation::last_changes`]), so a check costs what the event
+/// changed, not the size of the cluster; the first check looks at everything.
 #[derive(Debug, Default)]
 pub struct Checker {
+    started: bool,
     last_time: SimTime,
     last_rv: u64,
+    pods: BTreeMap<ObjKey, PodEntry>,
     /// The node each pod (by uid) was first seen bound to.
     bound: BTreeMap<Uid, String>,
-    /// Active pods per ReplicaSet at the last check.
-    rs_active: BTreeMap<ObjKey, i64>,
-    /// Active pods per Job at the last check.
-    job_active: BTreeMap<ObjKey, i32>,
+    nodes: BTreeMap<String, NodeUse>,
+    /// Active pods per ReplicaSet / Job, now and at the last check.
+    active: BTreeMap<(Kind, ObjKey), i64>,
+    active_before: BTreeMap<(Kind, ObjKey), i64>,
     /// Events checked.
     pub checked: u64,
 }
+
+type Dirty = (
+    std::collections::BTreeSet<String>,
+    std::collections::BTreeSet<(Kind, ObjKey)>,
+    std::collections::BTreeSet<ObjKey>,
+);
 
 impl Checker {
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Check `sim` after an event; `event_desc` names that event.
+    /// Forget `key`'s old entry and record its current state.
+    fn upsert_pod(
+        &mut self,
+        api: &crate::api::ApiServer,
+        key: &ObjKey,
+        dirty: &mut Dirty,
+    ) -> Result<(), (&'static str, String)> {
+        if let Some(old) = self.pods.remove(key) {
+            if let Some(n) = &old.node {
+                let u = self.nodes.entry(n.clone()).or_default();
+                if old.counted {
+                    u.cpu -= old.cpu;
+                    u.mem -= old.mem;
+                    u.pods -= 1;
+                    for (k, v) in &old.other {
+                        *u.other.entry(k.clone()).or_default() -= v;
+                    }
+                }
+                if old.ready {
+                    u.ready_pods -= 1;
+                }
+                dirty.0.insert(n.clone());
+            }
+            if let Some(o) = old.active_for {
+                *self.active.entry(o.clone()).or_default() -= 1;
+                dirty.1.insert(o);
+            }
+        }
+        let Some(p) = api.get::<Pod>(key) else {
+            return Ok(());
+        };
+        if let Some(n) = p.node_name.as_deref() {
+            match self.bound.get(&p.meta.uid) {
+                Some(first) if first != n => {
+                    return Err((
+                        "pod-one-node",
+                        format!("pod {key} moved from node {first} to {n}"),
+                    ))
+                }
+                Some(_) => {}
+                None => {
+                    self.bound.insert(p.meta.uid, n.to_string());
+                }
+            }
+        }
+        let counted = p.node_name.is_some()
+            && !p.status.phase.is_terminal()
+            && (p.status.scheduled || p.status.start_time.is_some());
+        let r = if counted {
+            Some(p.spec.requests())
+        } else {
+            None
+        };
+        let active_for = p
+            .is_active()
+            .then(|| p.meta.controller_ref())
+            .flatten()
+            .filter(|o| matches!(o.kind, Kind::ReplicaSet | Kind::Job))
+            .map(|o| {
+                (
+                    o.kind,
+                    ObjKey::new(p.meta.namespace.clone(), o.name.clone()),
+                )
+            });
+        let e = PodEntry {
+            uid: p.meta.uid,
+            node: p.node_name.clone(),
+            counted,
+            cpu: r.as_ref().map_or(0, |r| r.cpu_millis),
+            mem: r.as_ref().map_or(0, |r| r.memory),
+            other: r.map(|r| r.other.into_iter().collect()).unwrap_or_default(),
+            ready: p.status.ready && p.node_name.is_some(),
+            active_for,
+        };
+        if let Some(n) = &e.node {
+            let u = self.nodes.entry(n.clone()).or_default();
+            if e.counted {
+                u.cpu += e.cpu;
+                u.mem += e.mem;
+                u.pods += 1;
+                for (k, v) in &e.other {
+                    *u.other.entry(k.clone()).or_default() += v;
+                }
+            }
+            if e.ready {
+                u.ready_pods += 1;
+            }
+            dirty.0.insert(n.clone());
+        }
+        if let Some(o) = &e.active_for {
+            *self.active.entry(o.clone()).or_default() += 1;
+            dirty.1.insert(o.clone());
+        }
+        let _ = e.uid;
+        self.pods.insert(key.clone(), e);
+        Ok(())
+    }
+
+    /// Check `sim` after an event; `event_desc` names that event. With change
+    /// tracking off in `sim`, every check looks at the whole cluster.
     pub fn check(&mut self, sim: &Simulation, event_desc: &str) -> Result<(), Violation> {
         self.checked += 1;
         let now = sim.now();
-        let fail = |rule: &'static str, detail: String| Violation {
+        let fail = |(rule, detail): (&'static str, String)| Violation {
             rule,
             detail,
             time: now,
@@ -85,91 +218,90 @@ impl Checker {
             event_desc: event_desc.to_string(),
         };
         if now < self.last_time {
-            return Err(fail(
+            return Err(fail((
                 "time-monotonic",
                 format!("time went back from {} ms", self.last_time.as_millis()),
-            ));
+            )));
         }
         self.last_time = now;
         let api = sim.api();
         let rv = api.resource_version();
         if rv < self.last_rv {
-            return Err(fail(
+            return Err(fail((
                 "resource-version-monotonic",
                 format!("resourceVersion went back from {} to {rv}", self.last_rv),
-            ));
+            )));
         }
         self.last_rv = rv;
 
-        // Per node: what is bound there.
-        #[derive(Default)]
-        struct Use {
-            cpu: i64,
-            mem: i64,
-            pods: i64,
-            other: BTreeMap<String, i64>,
-        }
-        let mut used: BTreeMap<&str, Use> = BTreeMap::new();
-        let nodes: BTreeMap<&str, &Node> = api
-            .list::<Node>()
-            .map(|n| (n.meta.name.as_str(), n))
-            .collect();
-        let mut rs_active: BTreeMap<ObjKey, i64> = BTreeMap::new();
-        let mut job_active: BTreeMap<ObjKey, i32> = BTreeMap::new();
-        for p in api.list::<Pod>() {
-            if let Some(n) = p.node_name.as_deref() {
-                match self.bound.get(&p.meta.uid) {
-                    Some(first) if first != n => {
-                        return Err(fail(
-                            "pod-one-node",
-                            format!("pod {} moved from node {first} to {n}", p.meta.key()),
-                        ))
-                    }
-                    Some(_) => {}
-                    None => {
-                        self.bound.insert(p.meta.uid, n.to_string());
-                    }
-                }
-                let counts = !p.status.phase.is_terminal()
-                    && (p.status.scheduled || p.status.start_time.is_some());
-                if counts {
-                    let r = p.spec.requests();
-                    let u = used.entry(n).or_default();
-                    u.cpu += r.cpu_millis;
-                    u.mem += r.memory;
-                    u.pods += 1;
-                    for (k, v) in r.other {
-                        *u.other.entry(k).or_default() += v;
-                    }
-                }
-                if p.status.ready {
-                    let node = nodes.get(n);
-                    if node.is_some_and(|node| node.status.ready != ConditionStatus::True) {
-                        return Err(fail(
-                            "ready-on-lost-node",
-                            format!(
-                                "pod {} is Ready on node {n}, which is not Ready",
-                                p.meta.key()
-                            ),
-                        ));
-                    }
-                }
+        let mut dirty: Dirty = Default::default();
+        let full = !self.started || !sim.tracks_changes();
+        if full {
+            self.pods.clear();
+            self.nodes.clear();
+            self.active.clear();
+            self.started = true;
+            let keys: Vec<ObjKey> = api.list::<Pod>().map(|p| p.meta.key()).collect();
+            for k in keys {
+                self.upsert_pod(api, &k, &mut dirty).map_err(fail)?;
             }
-            if p.is_active() {
-                if let Some(o) = p.meta.controller_ref() {
-                    let k = ObjKey::new(p.meta.namespace.clone(), o.name.clone());
-                    match o.kind {
-                        Kind::ReplicaSet => *rs_active.entry(k).or_default() += 1,
-                        Kind::Job => *job_active.entry(k).or_default() += 1,
-                        _ => {}
+            dirty
+                .0
+                .extend(api.list::<Node>().map(|n| n.meta.name.clone()));
+            dirty.1.extend(
+                api.list::<ReplicaSet>()
+                    .map(|r| (Kind::ReplicaSet, r.meta.key())),
+            );
+            dirty
+                .1
+                .extend(api.list::<Job>().map(|j| (Kind::Job, j.meta.key())));
+            dirty
+                .2
+                .extend(api.list::<Deployment>().map(|d| d.meta.key()));
+        } else {
+            for c in sim.last_changes() {
+                match c.kind {
+                    Kind::Pod => self.upsert_pod(api, &c.key, &mut dirty).map_err(fail)?,
+                    Kind::Node => {
+                        dirty.0.insert(c.key.name.clone());
                     }
+                    Kind::ReplicaSet => {
+                        dirty.1.insert((Kind::ReplicaSet, c.key.clone()));
+                        if let Some((Kind::Deployment, d)) = &c.owner {
+                            dirty
+                                .2
+                                .insert(ObjKey::new(c.key.namespace.clone(), d.clone()));
+                        }
+                    }
+                    Kind::Deployment => {
+                        dirty.2.insert(c.key.clone());
+                    }
+                    Kind::Job => {
+                        dirty.1.insert((Kind::Job, c.key.clone()));
+                    }
+                    _ => {}
                 }
             }
         }
-        for (name, u) in &used {
-            let Some(node) = nodes.get(name) else {
+        for name in &dirty.0 {
+            let Some(u) = self.nodes.get(name) else {
+                continue;
+            };
+            let Some(node) = api.get::<Node>(&ObjKey::cluster(name.clone())) else {
                 continue; // a removed node: its pods are being collected
             };
+            if u.ready_pods > 0 && node.status.ready != ConditionStatus::True {
+                let pod = self
+                    .pods
+                    .iter()
+                    .find(|(_, e)| e.ready && e.node.as_deref() == Some(name.as_str()))
+                    .map(|(k, _)| k.to_string())
+                    .unwrap_or_default();
+                return Err(fail((
+                    "ready-on-lost-node",
+                    format!("pod {pod} is Ready on node {name}, which is not Ready"),
+                )));
+            }
             let a = &node.status.allocatable;
             let mut over = Vec::new();
             if u.cpu > a.cpu_millis {
@@ -188,10 +320,10 @@ impl Checker {
                 }
             }
             if !over.is_empty() {
-                return Err(fail(
+                return Err(fail((
                     "node-overcommit",
                     format!("node {name} is over-committed: {}", over.join(", ")),
-                ));
+                )));
             }
         }
         // at most one kubelet runs a pod
@@ -199,41 +331,51 @@ impl Checker {
         for k in sim.kubelets() {
             for (pod, uid) in k.running() {
                 if let Some(other) = runs.insert((pod, uid), k.node.as_str()) {
-                    return Err(fail(
+                    return Err(fail((
                         "pod-one-node",
                         format!("pod {pod} runs on both {other} and {}", k.node),
-                    ));
+                    )));
                 }
             }
         }
-        for rs in api.list::<ReplicaSet>() {
-            let key = rs.meta.key();
-            let now_active = rs_active.get(&key).copied().unwrap_or(0);
-            let before = self.rs_active.get(&key).copied().unwrap_or(0);
-            if now_active > before {
-                let limit = i64::from(rs.replicas);
-                if now_active > limit {
-                    return Err(fail(
-                        "replicaset-overcreate",
-                        format!(
-                            "ReplicaSet {key} grew to {now_active} active pods for {limit} replicas"
-                        ),
-                    ));
-                }
-                let burst = crate::controllers::replicaset::BURST_REPLICAS as i64;
-                if now_active - before > burst {
-                    return Err(fail(
-                        "replicaset-burst",
-                        format!(
-                            "ReplicaSet {key} created {} pods at once (burst {burst})",
-                            now_active - before
-                        ),
-                    ));
-                }
+        for owner in &dirty.1 {
+            let now_active = self.active.get(owner).copied().unwrap_or(0);
+            let before = self.active_before.get(owner).copied().unwrap_or(0);
+            self.active_before.insert(owner.clone(), now_active);
+            if now_active <= before {
+                continue;
+            }
+            let (kind, key) = owner;
+            let limit = match kind {
+                Kind::ReplicaSet => api.get::<ReplicaSet>(key).map(|r| i64::from(r.replicas)),
+                _ => api.get::<Job>(key).map(|j| i64::from(j.parallelism.max(0))),
+            };
+            let Some(limit) = limit else { continue };
+            if now_active > limit {
+                let (rule, what) = match kind {
+                    Kind::ReplicaSet => ("replicaset-overcreate", "replicas"),
+                    _ => ("job-parallelism", "parallelism"),
+                };
+                return Err(fail((
+                    rule,
+                    format!("{kind} {key} grew to {now_active} active pods for {limit} {what}"),
+                )));
+            }
+            let burst = crate::controllers::replicaset::BURST_REPLICAS as i64;
+            if now_active - before > burst {
+                return Err(fail((
+                    "replicaset-burst",
+                    format!(
+                        "{kind} {key} created {} pods at once (burst {burst})",
+                        now_active - before
+                    ),
+                )));
             }
         }
-        self.rs_active = rs_active;
-        for d in api.list::<Deployment>() {
+        for key in &dirty.2 {
+            let Some(d) = api.get::<Deployment>(key) else {
+                continue;
+            };
             if d.status.observed_generation < d.meta.generation || d.paused {
                 continue;
             }
@@ -247,38 +389,22 @@ impl Checker {
                 .map(|r| r.replicas)
                 .sum();
             if total > limit {
-                return Err(fail(
+                return Err(fail((
                     "deployment-surge",
                     format!(
-                        "Deployment {} asks its ReplicaSets for {total} pods; at most {limit} (replicas {} + maxSurge)",
-                        d.meta.key(),
+                        "Deployment {key} asks its ReplicaSets for {total} pods; at most {limit} (replicas {} + maxSurge)",
                         d.replicas
                     ),
-                ));
+                )));
             }
         }
-        for j in api.list::<Job>() {
-            let key = j.meta.key();
-            let a = job_active.get(&key).copied().unwrap_or(0);
-            let before = self.job_active.get(&key).copied().unwrap_or(0);
-            if a > before && a > j.parallelism.max(0) {
-                return Err(fail(
-                    "job-parallelism",
-                    format!(
-                        "Job {} has {a} active pods, parallelism {}",
-                        j.meta.key(),
-                        j.parallelism
-                    ),
-                ));
-            }
-        }
-        self.job_active = job_active;
         Ok(())
     }
 }
 
 /// Run `sim` to its end with `checker` after every event.
 pub fn run_checked(sim: &mut Simulation, checker: &mut Checker) -> Result<(), Violation> {
+    sim.set_track_changes(true);
     let mut err = None;
     sim.run_stepwise(true, |s, d| match checker.check(s, d) {
         Ok(()) => true,

@@ -30,6 +30,7 @@ pub mod report;
 pub mod scenario;
 pub mod scheduler;
 pub mod sim;
+pub mod swarm;
 pub mod views;
 pub mod workload;
 

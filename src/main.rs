@@ -151,6 +151,23 @@ enum Command {
     },
     /// List the registered scheduling policies.
     Policies,
+    /// Swarm-test the simulator: random scenarios (clusters, Deployments, policies,
+    /// kubectl actions, faults that heal) with invariants checked after every
+    /// event and every Deployment fully available at the end.
+    Swarm {
+        /// How many scenarios.
+        #[arg(long, default_value_t = 1000)]
+        count: u64,
+        /// The first seed; scenario i uses seed start + i.
+        #[arg(long, default_value_t = 1)]
+        start: u64,
+        /// Folder to write failing scenarios to (default: the system temp folder).
+        #[arg(long)]
+        keep: Option<PathBuf>,
+        /// Threads (default: all cores); results do not depend on it.
+        #[arg(long)]
+        threads: Option<usize>,
+    },
     /// Check scenario and manifest files without running them; exits non-zero on any error.
     Validate {
         /// Scenario files or Kubernetes manifests (files or folders).
@@ -299,6 +316,12 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Swarm {
+            count,
+            start,
+            keep,
+            threads,
+        } => swarm_cmd(count, start, keep, threads),
         Command::Policies => {
             let r = Registry::builtin();
             let w = r.list().map(|p| p.name.len()).max().unwrap_or(0);
@@ -376,6 +399,7 @@ fn drive(
     let mut interrupted = false;
     match checker {
         Some(c) => {
+            sim.set_track_changes(true);
             sim.run_stepwise(true, |s, d| {
                 if INTERRUPTED.load(Ordering::Relaxed) {
                     interrupted = true;
@@ -518,6 +542,53 @@ fn run(path: &Path, o: RunOpts) -> Result<ExitCode> {
             Ok(ExitCode::from(EXIT_INTERRUPTED))
         }
     }
+}
+
+fn swarm_cmd(
+    count: u64,
+    start: u64,
+    keep: Option<PathBuf>,
+    threads: Option<usize>,
+) -> Result<ExitCode> {
+    use rayon::prelude::*;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.unwrap_or(0))
+        .build()?;
+    let keep = keep.unwrap_or_else(std::env::temp_dir);
+    std::fs::create_dir_all(&keep).with_context(|| format!("cannot create {}", keep.display()))?;
+    let results: Vec<_> = pool.install(|| {
+        (start..start.saturating_add(count))
+            .into_par_iter()
+            .map(kubesim::swarm::run_one)
+            .collect()
+    });
+    let mut events = 0u64;
+    let mut failed = 0u64;
+    for r in results {
+        match r {
+            Ok(o) => events += o.events,
+            Err(f) => {
+                failed += 1;
+                let path = keep.join(format!("swarm-{}.yaml", f.seed));
+                write_atomic(&path, f.yaml.as_bytes())
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                eprintln!("seed {}: {}", f.seed, f.message);
+                eprintln!(
+                    "  scenario: {}\n  reproduce: kubesim run {} --check-invariants",
+                    path.display(),
+                    path.display()
+                );
+            }
+        }
+    }
+    println!(
+        "swarm: {count} scenarios from seed {start}, {events} events checked, {failed} failed"
+    );
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// `run --check-determinism`.

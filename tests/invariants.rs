@@ -169,3 +169,49 @@ fn cli_check_determinism_passes_on_a_shipped_scenario() {
         r.describe()
     );
 }
+
+#[test]
+fn every_shipped_scenario_is_deterministic_within_one_process() {
+    use kubesim::determinism::{check, Verdict};
+    for path in common::shipped_scenarios() {
+        let sc = scenario::load(&path).unwrap();
+        match check(&sc) {
+            Verdict::Same { records, .. } => assert!(records > 0, "{}", path.display()),
+            other => panic!("{}: {other:?}", path.display()),
+        }
+    }
+}
+
+/// Ctrl-C: the run stops at the next event, writes its outputs and marks them
+/// incomplete.
+#[cfg(unix)]
+#[test]
+fn an_interrupted_run_marks_its_outputs_incomplete() {
+    let dir = common::TempDir::new("interrupt");
+    let out = dir.join("out");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_kubesim"))
+        .args([
+            "run",
+            "scenarios/chaos.yaml",
+            "--until",
+            "3000d",
+            "-q",
+            "--out",
+        ])
+        .arg(&out)
+        .current_dir(common::repo_root())
+        .spawn()
+        .expect("start kubesim");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill -INT");
+    assert!(status.success());
+    let res = child.wait_with_output().expect("wait");
+    assert_eq!(res.status.code(), Some(130), "{res:?}");
+    let s = common::read_json(&out.join("summary.json"));
+    assert_eq!(s["sim"]["complete"], false);
+    assert_eq!(s["sim"]["stopped"], "interrupted");
+    assert!(out.join("events.jsonl").exists());
+}

@@ -343,6 +343,30 @@ impl DeploymentController {
                 }
                 Some(_) => {}
             },
+            // deletePod: a Recreate rollout waits for the last old pod to go,
+            // which changes no ReplicaSet status (terminating pods already left it)
+            Kind::Pod if change.op == crate::api::Op::Deleted => {
+                let Some((Kind::ReplicaSet, rs)) = &change.owner else {
+                    return;
+                };
+                let ns = &change.key.namespace;
+                let Some(d) = ctx
+                    .api
+                    .get::<ReplicaSet>(&ObjKey::new(ns.clone(), rs.clone()))
+                    .and_then(|r| r.meta.controller_ref())
+                    .filter(|o| o.kind == Kind::Deployment)
+                    .map(|o| ObjKey::new(ns.clone(), o.name.clone()))
+                else {
+                    return;
+                };
+                let recreate = ctx
+                    .api
+                    .get::<Deployment>(&d)
+                    .is_some_and(|d| d.strategy == DeploymentStrategy::Recreate);
+                if recreate {
+                    self.queue.add(ctx, d);
+                }
+            }
             _ => {}
         }
     }

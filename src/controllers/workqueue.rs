@@ -40,9 +40,11 @@ impl WorkQueue {
         }
     }
 
-    /// A sync event fired: true if it is the live one for this key (not superseded).
+    /// A sync event fired: true if it is the live one for this key (not
+    /// superseded). A sync delivered late — held while the controller manager
+    /// or the API server was down — is still the live one.
     pub fn take(&mut self, key: &ObjKey, now: SimTime) -> bool {
-        if self.due.get(key) == Some(&now) {
+        if self.due.get(key).is_some_and(|t| *t <= now) {
             self.due.remove(key);
             true
         } else {

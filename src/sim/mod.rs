@@ -198,6 +198,9 @@ pub struct Simulation {
     events: u64,
     wall_ms: u64,
     faults: faults::FaultState,
+    /// Keep the last event's API changes for an observer (the invariant checker).
+    track_changes: bool,
+    last_changes: Vec<crate::api::Change>,
     recovery: crate::metrics::recovery::Recovery,
     chaos: chaos::Chaos,
 }
@@ -254,6 +257,8 @@ impl Simulation {
             events: 0,
             wall_ms: 0,
             faults: Default::default(),
+            track_changes: false,
+            last_changes: Vec::new(),
             recovery: crate::metrics::recovery::Recovery::new(
                 s.node_monitor_grace_period
                     + crate::controllers::node_lifecycle::NODE_MONITOR_PERIOD,
@@ -397,6 +402,9 @@ impl Simulation {
             String::new()
         };
         self.now = at;
+        if self.track_changes {
+            self.last_changes.clear();
+        }
         let background = ev.is_background();
         self.api.set_now(at);
         self.events += 1;
@@ -565,6 +573,9 @@ impl Simulation {
     /// Turn the API writes of the last handler into watch notifications.
     fn route_changes(&mut self) {
         let changes = self.api.take_changes();
+        if self.track_changes {
+            self.last_changes.clone_from(&changes);
+        }
         if changes.is_empty() {
             return;
         }
@@ -584,6 +595,14 @@ impl Simulation {
                         send(
                             &mut self.queue,
                             Target::Controller(ControllerId::ReplicaSet),
+                            &c,
+                        );
+                    }
+                    // the Deployment controller's deletePod (Recreate rollouts)
+                    if c.op == Op::Deleted && matches!(c.owner, Some((Kind::ReplicaSet, _))) {
+                        send(
+                            &mut self.queue,
+                            Target::Controller(ControllerId::Deployment),
                             &c,
                         );
                     }
@@ -709,6 +728,19 @@ impl Simulation {
     }
     pub fn node_lifecycle(&self) -> &NodeLifecycleController {
         &self.node_lifecycle
+    }
+    /// Keep each event's API changes for [`Simulation::last_changes`].
+    pub fn set_track_changes(&mut self, on: bool) {
+        self.track_changes = on;
+        self.last_changes.clear();
+    }
+    /// Whether [`Simulation::last_changes`] is kept.
+    pub fn tracks_changes(&self) -> bool {
+        self.track_changes
+    }
+    /// The API changes the last event made (with change tracking on).
+    pub fn last_changes(&self) -> &[crate::api::Change] {
+        &self.last_changes
     }
     /// Every node's kubelet (crashed ones too).
     pub fn kubelets(&self) -> &[Kubelet] {
