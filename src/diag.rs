@@ -122,17 +122,31 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
     d[a.len()][b.len()]
 }
 
+/// Words longer than this get no "did you mean" hint: no Kubernetes name is
+/// longer than 253 characters, and the edit distance is quadratic in length.
+const MAX_SUGGEST_LEN: usize = 256;
+/// Only this many candidates are compared, so that a hint stays cheap even
+/// against 100,000 node names and a timeline full of unknown targets.
+const MAX_SUGGEST_CANDIDATES: usize = 1_000;
+
 /// The closest candidate within a small edit distance, if any.
+///
+/// Bounded work whatever the input: long words get no hint, only the first
+/// [`MAX_SUGGEST_CANDIDATES`] candidates are looked at, and candidates whose
+/// length differs by more than the limit (so their distance must too) are
+/// skipped without computing it.
 pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    if word.len() > MAX_SUGGEST_LEN {
+        return None;
+    }
     let limit = (word.len() / 3).clamp(1, 3);
+    let word = word.to_ascii_lowercase();
+    let word_chars = word.chars().count();
     candidates
         .into_iter()
-        .map(|c| {
-            (
-                edit_distance(&word.to_ascii_lowercase(), &c.to_ascii_lowercase()),
-                c,
-            )
-        })
+        .take(MAX_SUGGEST_CANDIDATES)
+        .filter(|c| c.chars().count().abs_diff(word_chars) <= limit)
+        .map(|c| (edit_distance(&word, &c.to_ascii_lowercase()), c))
         .filter(|(d, _)| *d <= limit)
         .min_by_key(|(d, c)| (*d, *c))
         .map(|(_, c)| c)

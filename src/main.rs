@@ -382,6 +382,8 @@ struct RunOpts<'a> {
 const EXIT_INVARIANT: u8 = 3;
 /// Exit code of a failed determinism check.
 const EXIT_NONDETERMINISTIC: u8 = 4;
+/// Exit code of a run stopped at its event limit.
+const EXIT_EVENT_LIMIT: u8 = 5;
 /// Exit code of a run interrupted by Ctrl-C (128 + SIGINT, as shells report it).
 const EXIT_INTERRUPTED: u8 = 130;
 
@@ -514,6 +516,13 @@ fn run(path: &Path, o: RunOpts) -> Result<ExitCode> {
                 }
             );
         }
+    }
+    if summary.sim.stopped == "event-limit" {
+        eprintln!(
+            "error: the run stopped after {} events, the scenario's limit (limits.maxEvents); outputs are marked incomplete; raise the limit in the scenario if you mean it",
+            summary.sim.events
+        );
+        return Ok(ExitCode::from(EXIT_EVENT_LIMIT));
     }
     match stopped {
         None => {

@@ -681,3 +681,76 @@ fn bad_run_for_annotation_in_a_template_is_rejected() {
         },
     );
 }
+
+#[test]
+fn validate_reports_every_error_of_a_scenario_in_file_order() {
+    let dir = TempDir::new("validate-all");
+    let p = dir.write(
+        "s.yaml",
+        "name: x\nuntill: 5m\ncluster:\n  nodePools:\n    - {name: a, count: two, capacity: {cpu: 1, memory: 1Gi}}\n  schedular: {}\ntimeline:\n  - {at: 5x, action: scale}\n",
+    );
+    let r = kubesim(["validate".as_ref(), p.as_os_str()]);
+    assert_eq!(r.code, Some(1), "{}", r.describe());
+    let lines: Vec<(usize, usize)> = common::positions_for(&r.stderr, &p);
+    // untill (2), count (5), schedular (6): three errors, in order
+    assert!(
+        r.stderr.contains("did you mean \"until\""),
+        "{}",
+        r.describe()
+    );
+    assert!(r.stderr.contains("expected u32"), "{}", r.describe());
+    assert!(
+        r.stderr.contains("did you mean \"scheduler\""),
+        "{}",
+        r.describe()
+    );
+    let ls: Vec<usize> = lines.iter().map(|p| p.0).collect();
+    assert!(ls.len() >= 3, "{}", r.describe());
+    assert!(ls.windows(2).all(|w| w[0] <= w[1]), "file order: {ls:?}");
+}
+
+#[test]
+fn limits_reject_absurd_inputs_and_name_the_limit() {
+    let dir = TempDir::new("limits");
+    let cases = [
+        ("until: 100000d\n", "limits.maxUntil"),
+        (
+            "objects:\n  - {apiVersion: apps/v1, kind: Deployment, metadata: {name: w}, spec: {replicas: 2000000000, selector: {matchLabels: {a: b}}, template: {metadata: {labels: {a: b}}, spec: {containers: [{name: c, image: i}]}}}}\n",
+            "limits.maxReplicas",
+        ),
+        (
+            "limits: {maxReplicas: 10}\nobjects:\n  - {apiVersion: apps/v1, kind: Deployment, metadata: {name: w}, spec: {replicas: 11, selector: {matchLabels: {a: b}}, template: {metadata: {labels: {a: b}}, spec: {containers: [{name: c, image: i}]}}}}\n",
+            "more than the limit of 10",
+        ),
+        ("limits: {maxNodes: 2}\ncluster:\n  nodePools: [{name: a, count: 3, capacity: {cpu: 1, memory: 1Gi}}]\n", "limits.maxNodes"),
+    ];
+    for (i, (body, want)) in cases.iter().enumerate() {
+        let p = dir.write(&format!("s{i}.yaml"), &format!("name: x\n{body}"));
+        let r = kubesim(["validate".as_ref(), p.as_os_str()]);
+        assert_eq!(r.code, Some(1), "case {i}: {}", r.describe());
+        assert!(r.stderr.contains(want), "case {i}: {}", r.describe());
+        assert!(
+            !common::positions_for(&r.stderr, &p).is_empty(),
+            "case {i}: {}",
+            r.describe()
+        );
+    }
+    // maxEvents stops the run, says so, and marks the outputs incomplete
+    let p = dir.write(
+        "events.yaml",
+        "name: x\nlimits: {maxEvents: 50}\ncluster:\n  nodePools: [{name: a, count: 2, capacity: {cpu: 4, memory: 4Gi}}]\nobjects:\n  - {apiVersion: apps/v1, kind: Deployment, metadata: {name: w}, spec: {replicas: 20, selector: {matchLabels: {a: b}}, template: {metadata: {labels: {a: b}}, spec: {containers: [{name: c, image: i}]}}}}\n",
+    );
+    let out = dir.join("out");
+    let r = kubesim([
+        "run".as_ref(),
+        p.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert_eq!(r.code, Some(5), "{}", r.describe());
+    assert!(r.stderr.contains("limits.maxEvents"), "{}", r.describe());
+    let s = common::read_json(&out.join("summary.json"));
+    assert_eq!(s["sim"]["stopped"], "event-limit");
+    assert_eq!(s["sim"]["complete"], false);
+    assert_eq!(s["sim"]["events"], 50);
+}

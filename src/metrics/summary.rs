@@ -106,7 +106,8 @@ pub struct SimFigures {
     /// The scenario's `until`.
     pub until_ms: u64,
     /// Why the run stopped: `until` (time was up), `idle` (nothing left to
-    /// happen), `interrupted` (Ctrl-C) or `invariant-violation`.
+    /// happen), `interrupted` (Ctrl-C), `invariant-violation` or `event-limit`
+    /// (`limits.maxEvents`).
     pub stopped: &'static str,
     /// False when the run was cut short (`interrupted`, `invariant-violation`):
     /// the figures then describe the cluster at that moment only.
@@ -205,7 +206,7 @@ impl Summary {
                 )
             })
             .collect();
-        Summary {
+        let mut summary = Summary {
             scenario: sim.name().to_string(),
             seed: sim.seed(),
             pods,
@@ -237,7 +238,11 @@ impl Summary {
                 wall_ms: sim.wall_ms(),
                 complete: true,
             },
+        };
+        if sim.hit_event_limit() {
+            summary.mark_stopped("event-limit");
         }
+        summary
     }
 
     /// Mark a run that was cut short (`interrupted`, `invariant-violation`).

@@ -58,6 +58,34 @@ pub const ACTIONS: &[&str] = &[
 /// Guard rails against scenarios that would exhaust memory.
 pub const MAX_NODES: u64 = 100_000;
 pub const MAX_REPLICAS: i64 = 1_000_000;
+/// Default `limits.maxUntil`: ten years of virtual time.
+pub const MAX_UNTIL: SimDuration = SimDuration::from_secs(3650 * 86_400);
+/// Default `limits.maxEvents`: about five minutes of a fast run.
+pub const MAX_EVENTS: u64 = 1_000_000_000;
+
+/// Guard rails against scenarios that would exhaust memory or time; the
+/// scenario's `limits:` section raises or lowers them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limits {
+    pub max_nodes: u64,
+    /// Per Deployment, ReplicaSet and Job (replicas, completions, parallelism),
+    /// per `scale`, and per `pod-crash` count.
+    pub max_replicas: i64,
+    pub max_until: SimDuration,
+    /// Events one run may process; the run stops there, marked incomplete.
+    pub max_events: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_nodes: MAX_NODES,
+            max_replicas: MAX_REPLICAS,
+            max_until: MAX_UNTIL,
+            max_events: MAX_EVENTS,
+        }
+    }
+}
 
 /// A timeline action, resolved.
 #[derive(Debug, Clone, PartialEq)]
@@ -217,6 +245,7 @@ pub struct Scenario {
     pub generators: Vec<crate::workload::GeneratorSpec>,
     /// Random faults (`chaos:`), each from its own stream.
     pub chaos: Vec<crate::sim::chaos::ChaosSpec>,
+    pub limits: Limits,
 }
 
 /// Load and check a scenario file.
@@ -259,19 +288,51 @@ pub fn load_text(path: &Path, text: &str) -> Result<Scenario, LoadError> {
         pos,
         prefix: "",
     };
-    let raw: ScenarioFile = serde_path_to_error::deserialize(value.clone()).map_err(|e| {
-        let (p, m) = explain_serde_error(&e.path().to_string(), &e.inner().to_string());
-        LoadError(vec![loc.at_value(&p, m)])
+    let (raw, early): (ScenarioFile, _) = deserialize_all(value, &loc).map_err(|mut e| {
+        e.sort_by_key(|d| d.pos);
+        LoadError(e)
     })?;
     let base = path.parent().unwrap_or(Path::new("."));
-    let mut errors: Vec<Diagnostic> = Vec::new();
+    // errors in keys that could be stepped over: the rest is still checked
+    let mut errors: Vec<Diagnostic> = early;
 
     if raw.name.trim().is_empty() {
         errors.push(loc.at_value("name", "name must not be empty"));
     }
 
     // Settings.
-    let mut settings = Settings::default();
+    let mut limits = Limits::default();
+    let l = &raw.limits;
+    if let Some(x) = l.max_nodes {
+        limits.max_nodes = x;
+    }
+    if let Some(x) = l.max_replicas {
+        if x < 1 {
+            errors.push(loc.at_value("limits.maxReplicas", "maxReplicas must be at least 1"));
+        }
+        limits.max_replicas = x;
+    }
+    if let Some(x) = l.max_until {
+        limits.max_until = x;
+    }
+    if let Some(x) = l.max_events {
+        limits.max_events = x;
+    }
+    if let Some(u) = raw.until {
+        if u > limits.max_until {
+            errors.push(loc.at_value(
+                "until",
+                format!(
+                    "until {u} is longer than the limit of {} of virtual time; raise limits.maxUntil if you mean it",
+                    limits.max_until
+                ),
+            ));
+        }
+    }
+    let mut settings = Settings {
+        max_events: limits.max_events,
+        ..Default::default()
+    };
     let c = &raw.cluster;
     if let Some(d) = c.api_server.watch_delay {
         settings.watch_delay = d;
@@ -466,10 +527,10 @@ pub fn load_text(path: &Path, text: &str) -> Result<Scenario, LoadError> {
     for (i, pool) in raw.cluster.node_pools.iter().enumerate() {
         let p = format!("cluster.nodePools[{i}]");
         total_nodes += pool.count as u64;
-        if total_nodes > MAX_NODES {
+        if total_nodes > limits.max_nodes {
             errors.push(loc.at_value(
                 &format!("{p}.count"),
-                format!("more than {MAX_NODES} nodes in total: kubesim's limit (Kubernetes supports 5,000)"),
+                format!("more than {} nodes in total: the scenario's limit (limits.maxNodes; Kubernetes supports 5,000)", limits.max_nodes),
             ));
             break;
         }
@@ -521,7 +582,7 @@ pub fn load_text(path: &Path, text: &str) -> Result<Scenario, LoadError> {
             pos,
             prefix: &prefix,
         };
-        match resolve_action(v, &l, base, &mut loaded.warnings) {
+        match resolve_action(v, &l, base, &mut loaded.warnings, &limits) {
             Ok(a) => timeline.push(a),
             Err(mut e) => errors.append(&mut e),
         }
@@ -549,10 +610,13 @@ pub fn load_text(path: &Path, text: &str) -> Result<Scenario, LoadError> {
         };
         let from = next[pool.as_str()];
         total_nodes += u64::from(*count);
-        if total_nodes > MAX_NODES {
+        if total_nodes > limits.max_nodes {
             errors.push(loc.at_value(
                 &format!("timeline[{i}].count"),
-                format!("more than {MAX_NODES} nodes in total: kubesim's limit"),
+                format!(
+                    "more than {} nodes in total: the scenario's limit (limits.maxNodes)",
+                    limits.max_nodes
+                ),
             ));
             continue;
         }
@@ -572,6 +636,60 @@ pub fn load_text(path: &Path, text: &str) -> Result<Scenario, LoadError> {
         }
     }
     check_objects(&loaded.objects, &timeline, &loc, &mut errors);
+    // limits.maxReplicas on what the objects ask for
+    let too_many = |o: &AnyObject| -> Option<(&'static str, i64)> {
+        let v = match o {
+            AnyObject::Deployment(d) => ("spec.replicas", i64::from(d.replicas)),
+            AnyObject::ReplicaSet(r) => ("spec.replicas", i64::from(r.replicas)),
+            AnyObject::Job(j) => (
+                "spec.completions",
+                i64::from(j.completions.unwrap_or(0).max(j.parallelism)),
+            ),
+            _ => return None,
+        };
+        (v.1 > limits.max_replicas).then_some(v)
+    };
+    for (o, origin) in &loaded.objects {
+        if let Some((field, n)) = too_many(o) {
+            errors.push(Diagnostic {
+                file: origin.file.clone(),
+                pos: Some(crate::manifest::yamlpos::Pos {
+                    line: origin.line,
+                    col: origin.col,
+                }),
+                path: field.into(),
+                message: format!(
+                    "{} {} asks for {n} pods, more than the limit of {} (raise limits.maxReplicas in the scenario if you mean it)",
+                    o.kind(),
+                    o.key(),
+                    limits.max_replicas
+                ),
+            });
+        }
+    }
+    for a in &timeline {
+        if let Action::Apply(objs) = &a.action {
+            for o in objs {
+                if let Some((_, n)) = too_many(o) {
+                    // the entry's own place (the timeline is sorted by time by now)
+                    let mut parts = a.origin.rsplitn(3, ':');
+                    let col = parts.next().and_then(|c| c.parse().ok());
+                    let line = parts.next().and_then(|l| l.parse().ok());
+                    errors.push(Diagnostic {
+                        file: path.to_path_buf(),
+                        pos: line.zip(col).map(|(line, col)| crate::manifest::yamlpos::Pos { line, col }),
+                        path: "timeline".into(),
+                        message: format!(
+                            "{} {} asks for {n} pods, more than the limit of {} (limits.maxReplicas)",
+                            o.kind(),
+                            o.key(),
+                            limits.max_replicas
+                        ),
+                    });
+                }
+            }
+        }
+    }
     // generators' namespaces must exist too
     for (i, g) in generators.iter().enumerate() {
         let ns = g.namespace.clone().unwrap_or_else(|| "default".into());
@@ -588,6 +706,9 @@ pub fn load_text(path: &Path, text: &str) -> Result<Scenario, LoadError> {
         }
     }
     if !errors.is_empty() {
+        // in file order (errors are found section by section); a file's own
+        // errors before those of the manifests it names
+        errors.sort_by_key(|d| (d.file != path, d.file.clone(), d.pos));
         return Err(LoadError(errors));
     }
 
@@ -610,6 +731,7 @@ pub fn load_text(path: &Path, text: &str) -> Result<Scenario, LoadError> {
         warnings,
         generators,
         chaos,
+        limits,
     })
 }
 
@@ -829,6 +951,189 @@ fn parse_target(t: &str, loc: &Loc, node_default: bool) -> Result<(Kind, String)
     }
 }
 
+/// Deserialize `value`, reporting every error rather than the first: after
+/// each error the offending key is dropped from a copy and decoding retried.
+/// An error that cannot be stepped over (a required field) drops its whole
+/// top-level section, and then only the errors are returned (checking the rest
+/// against a missing section would report errors that are not there). Errors
+/// that only follow from a dropped key are not reported. `Ok` carries the
+/// value decoded without the bad keys, and their errors.
+fn deserialize_all<T: serde::de::DeserializeOwned>(
+    value: &serde_yaml::Value,
+    loc: &Loc,
+) -> Result<(T, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let mut section_dropped = false;
+    let mut v = value.clone();
+    let mut errors = Vec::new();
+    let mut dropped: Vec<String> = Vec::new();
+    for _ in 0..100 {
+        match serde_path_to_error::deserialize::<_, T>(v.clone()) {
+            Ok(t) if !section_dropped => return Ok((t, errors)),
+            Ok(_) => return Err(errors),
+            Err(e) => {
+                let path = e.path().to_string();
+                let inner = e.inner().to_string();
+                let (p, m) = explain_serde_error(&path, &inner);
+                // "missing field" where we dropped one: a consequence, stop here
+                let consequence = inner.starts_with("missing field")
+                    && dropped.iter().any(|d| {
+                        let parent = d.rsplit_once('.').map_or("", |x| x.0);
+                        parent == path.trim_start_matches('.') || (path == "." && !d.contains('.'))
+                    });
+                if !consequence {
+                    errors.push(loc.at_value(&p, m));
+                }
+                if !consequence && !dropped.contains(&p) {
+                    // step over the bad value: drop it, or (a required field) put
+                    // a neutral value of some type in its place
+                    let fixed = [
+                        None,
+                        Some(serde_yaml::Value::from(0)),
+                        Some(serde_yaml::Value::from("")),
+                        Some(serde_yaml::Value::from(false)),
+                        Some(serde_yaml::Value::Sequence(Vec::new())),
+                        Some(serde_yaml::Value::Mapping(Default::default())),
+                    ]
+                    .into_iter()
+                    .find_map(|with| {
+                        let placeholder = with.is_some();
+                        let mut w = v.clone();
+                        if !set_path(&mut w, &p, with) {
+                            return None;
+                        }
+                        match serde_path_to_error::deserialize::<_, T>(w.clone()) {
+                            Ok(_) => Some((w, placeholder)),
+                            Err(e2) => {
+                                let p2 = e2.path().to_string();
+                                let same = explain_serde_error(&p2, &e2.inner().to_string()).0 == p;
+                                let missing = e2.inner().to_string().starts_with("missing field");
+                                (!same && !missing).then_some((w, placeholder))
+                            }
+                        }
+                    });
+                    if let Some((w, placeholder)) = fixed {
+                        // a made-up value must not reach the later checks
+                        section_dropped |= placeholder;
+                        v = w;
+                        dropped.push(p);
+                        continue;
+                    }
+                }
+                // cannot step over it inside its section: drop the whole
+                // top-level section and go on with the others
+                let top = p
+                    .trim_start_matches('.')
+                    .split(['.', '['])
+                    .next()
+                    .unwrap_or("")
+                    .to_string();
+                let top = if consequence {
+                    dropped
+                        .last()
+                        .and_then(|d| d.split(['.', '[']).next())
+                        .unwrap_or("")
+                        .to_string()
+                } else {
+                    top
+                };
+                if top.is_empty() || dropped.contains(&top) || !remove_path(&mut v, &top) {
+                    return Err(errors);
+                }
+                section_dropped = true;
+                dropped.push(top);
+            }
+        }
+    }
+    Err(errors)
+}
+
+/// Remove the map key at dotted `path` (`with` None) or replace its value.
+fn set_path(v: &mut serde_yaml::Value, path: &str, with: Option<serde_yaml::Value>) -> bool {
+    match with {
+        None => remove_path(v, path),
+        Some(x) => {
+            let (parent, last) = match path.rsplit_once('.') {
+                Some((a, b)) => (a, b),
+                None => ("", path),
+            };
+            if last.contains('[') {
+                return false;
+            }
+            let target = if parent.is_empty() {
+                Some(v)
+            } else {
+                get_path_mut(v, parent)
+            };
+            match target {
+                Some(serde_yaml::Value::Mapping(m)) if m.contains_key(last) => {
+                    m.insert(serde_yaml::Value::from(last), x);
+                    true
+                }
+                _ => false,
+            }
+        }
+    }
+}
+
+fn get_path_mut<'a>(v: &'a mut serde_yaml::Value, path: &str) -> Option<&'a mut serde_yaml::Value> {
+    let mut cur = v;
+    for part in path.split('.').filter(|p| !p.is_empty()) {
+        let (key, rest) = part.split_once('[').unwrap_or((part, ""));
+        if !key.is_empty() {
+            cur = match cur {
+                serde_yaml::Value::Mapping(m) => m.get_mut(key)?,
+                _ => return None,
+            };
+        }
+        for idx in rest.split('[').filter(|s| !s.is_empty()) {
+            let i: usize = idx.trim_end_matches(']').parse().ok()?;
+            cur = match cur {
+                serde_yaml::Value::Sequence(s) => s.get_mut(i)?,
+                _ => return None,
+            };
+        }
+    }
+    Some(cur)
+}
+
+/// Remove the map key at dotted `path` (`a.b[2].c`); false if there is none.
+fn remove_path(v: &mut serde_yaml::Value, path: &str) -> bool {
+    let mut segs: Vec<(String, Option<usize>)> = Vec::new();
+    for part in path.split('.').filter(|p| !p.is_empty()) {
+        let (key, rest) = part.split_once('[').unwrap_or((part, ""));
+        segs.push((key.to_string(), None));
+        for idx in rest.split('[') {
+            if let Ok(i) = idx.trim_end_matches(']').parse::<usize>() {
+                segs.push((String::new(), Some(i)));
+            }
+        }
+    }
+    let Some((last, last_idx)) = segs.pop() else {
+        return false;
+    };
+    if last_idx.is_some() {
+        return false; // never drop list elements: later indices would shift
+    }
+    let mut cur = v;
+    for (k, i) in segs {
+        cur = match (i, cur) {
+            (Some(i), serde_yaml::Value::Sequence(s)) => match s.get_mut(i) {
+                Some(x) => x,
+                None => return false,
+            },
+            (None, serde_yaml::Value::Mapping(m)) => match m.get_mut(k.as_str()) {
+                Some(x) => x,
+                None => return false,
+            },
+            _ => return false,
+        };
+    }
+    match cur {
+        serde_yaml::Value::Mapping(m) => m.remove(last.as_str()).is_some(),
+        _ => false,
+    }
+}
+
 fn plane_of(act: &str) -> crate::sim::Plane {
     use crate::sim::Plane;
     match act {
@@ -944,6 +1249,7 @@ fn resolve_action(
     loc: &Loc,
     base: &Path,
     warnings: &mut Vec<String>,
+    limits: &Limits,
 ) -> Result<TimedAction, Vec<Diagnostic>> {
     let raw: RawAction = serde_path_to_error::deserialize(v.clone()).map_err(|e| {
         let (p, m) = explain_serde_error(&e.path().to_string(), &e.inner().to_string());
@@ -1096,10 +1402,10 @@ fn resolve_action(
                     errors.push(loc.at("", "scale needs `replicas`"));
                     0
                 }
-                Some(r) if !(0..=MAX_REPLICAS).contains(&r) => {
+                Some(r) if !(0..=limits.max_replicas).contains(&r) => {
                     errors.push(loc.at_value(
                         "replicas",
-                        format!("replicas must be between 0 and {MAX_REPLICAS}, got {r}"),
+                        format!("replicas must be between 0 and {} (limits.maxReplicas), got {r}", limits.max_replicas),
                     ));
                     0
                 }
@@ -1127,11 +1433,11 @@ fn resolve_action(
         "node-add" => {
             let count = match raw.count {
                 None => 1,
-                Some(n) if (1..=MAX_NODES as i64).contains(&n) => n as u32,
+                Some(n) if (1..=limits.max_nodes as i64).contains(&n) => n as u32,
                 Some(n) => {
                     errors.push(loc.at_value(
                         "count",
-                        format!("count must be between 1 and {MAX_NODES}, got {n}"),
+                        format!("count must be between 1 and {} (limits.maxNodes), got {n}", limits.max_nodes),
                     ));
                     1
                 }
@@ -1224,11 +1530,11 @@ fn resolve_action(
             }
             let count = match raw.count {
                 None => 1,
-                Some(n) if (1..=MAX_REPLICAS).contains(&n) => n as u32,
+                Some(n) if (1..=limits.max_replicas).contains(&n) => n as u32,
                 Some(n) => {
                     errors.push(loc.at_value(
                         "count",
-                        format!("count must be between 1 and {MAX_REPLICAS}, got {n}"),
+                        format!("count must be between 1 and {} (limits.maxReplicas), got {n}", limits.max_replicas),
                     ));
                     1
                 }

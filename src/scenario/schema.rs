@@ -34,6 +34,19 @@ pub struct ScenarioFile {
     /// Random faults: per fault kind, mean time between failures and to repair.
     #[serde(default)]
     pub chaos: Vec<ChaosEntry>,
+    /// Guard rails (defaults in `scenario::Limits`).
+    #[serde(default)]
+    pub limits: LimitsSpec,
+}
+
+/// `limits:`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LimitsSpec {
+    pub max_nodes: Option<u64>,
+    pub max_replicas: Option<i64>,
+    pub max_until: Option<SimDuration>,
+    pub max_events: Option<u64>,
 }
 
 /// One `chaos:` entry.

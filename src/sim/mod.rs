@@ -153,6 +153,8 @@ pub struct Settings {
     pub node_monitor_grace_period: SimDuration,
     /// Eviction rate limits and zone thresholds of the node-lifecycle controller.
     pub eviction: crate::controllers::node_lifecycle::EvictionSettings,
+    /// The run stops after this many events (`limits.maxEvents`).
+    pub max_events: u64,
 }
 
 impl Default for Settings {
@@ -169,6 +171,7 @@ impl Default for Settings {
             node_monitor_grace_period:
                 crate::controllers::node_lifecycle::DEFAULT_NODE_MONITOR_GRACE_PERIOD,
             eviction: Default::default(),
+            max_events: crate::scenario::MAX_EVENTS,
         }
     }
 }
@@ -201,6 +204,8 @@ pub struct Simulation {
     /// Keep the last event's API changes for an observer (the invariant checker).
     track_changes: bool,
     last_changes: Vec<crate::api::Change>,
+    /// The run stopped at `limits.maxEvents`.
+    event_limit_hit: bool,
     recovery: crate::metrics::recovery::Recovery,
     chaos: chaos::Chaos,
 }
@@ -259,6 +264,7 @@ impl Simulation {
             faults: Default::default(),
             track_changes: false,
             last_changes: Vec::new(),
+            event_limit_hit: false,
             recovery: crate::metrics::recovery::Recovery::new(
                 s.node_monitor_grace_period
                     + crate::controllers::node_lifecycle::NODE_MONITOR_PERIOD,
@@ -317,6 +323,10 @@ impl Simulation {
     pub fn events_processed(&self) -> u64 {
         self.events
     }
+    /// Whether the run stopped at its event limit (`limits.maxEvents`).
+    pub fn hit_event_limit(&self) -> bool {
+        self.event_limit_hit
+    }
 
     /// Run until the scenario's `until`, or until nothing is left to happen.
     pub fn run(&mut self) {
@@ -337,6 +347,11 @@ impl Simulation {
         let mut finished = true;
         while let Some(next) = self.queue.peek_time() {
             if next > self.until {
+                break;
+            }
+            if self.events >= self.settings.max_events {
+                self.event_limit_hit = true;
+                finished = false;
                 break;
             }
             let d = self.process_next(describe);
@@ -368,6 +383,10 @@ impl Simulation {
         let wall_start = std::time::Instant::now();
         while let Some(next) = self.queue.peek_time() {
             if next > t {
+                break;
+            }
+            if self.events >= self.settings.max_events {
+                self.event_limit_hit = true;
                 break;
             }
             self.process_next(false);
