@@ -24,6 +24,7 @@ pub mod explain;
 pub mod invariants;
 pub mod manifest;
 pub mod metrics;
+pub mod net;
 pub mod node;
 pub mod output;
 pub mod report;

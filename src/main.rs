@@ -490,6 +490,15 @@ fn run(path: &Path, o: RunOpts) -> Result<ExitCode> {
             if let Some((why, _)) = &stopped {
                 summary.mark_stopped(why);
             }
+            if sim.dataplane().has_traffic() {
+                let mut csv = String::from("minute,service,requests,failed,timed_out\n");
+                for ((minute, svc), (n, failed, timed_out)) in &sim.dataplane().series {
+                    csv.push_str(&format!("{minute},{svc},{n},{failed},{timed_out}\n"));
+                }
+                let p = dir.join("traffic.csv");
+                write_atomic(&p, csv.as_bytes())
+                    .with_context(|| format!("cannot write {}", p.display()))?;
+            }
             drop(sim);
             file.commit()
                 .with_context(|| format!("cannot write {}", events_path.display()))?;

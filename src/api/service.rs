@@ -1,5 +1,6 @@
-//! Services, as `v1.Service`. Routing arrives with the data-plane work; for now a
-//! Service is stored, validated and listed.
+//! Services, as `v1.Service`: their ClusterIP and NodePorts are allocated at
+//! admission (as the API server does), and their endpoints are kept in the
+//! status by the endpoints controller (kubesim's stand-in for EndpointSlices).
 
 use super::meta::ObjectMeta;
 use super::selector::Labels;
@@ -42,6 +43,76 @@ pub struct Service {
     pub ports: Vec<ServicePort>,
     /// `None` = to be allocated; `Some("None")` = headless.
     pub cluster_ip: Option<String>,
+    /// `spec.publishNotReadyAddresses`.
+    pub publish_not_ready: bool,
+    /// `spec.externalTrafficPolicy: Local`.
+    pub traffic_local: bool,
+    /// `spec.sessionAffinity: ClientIP`.
+    pub session_affinity: bool,
+    pub status: ServiceStatus,
+}
+
+/// One endpoint (EndpointSlice `endpoints[]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    pub pod: super::ObjKey,
+    pub node: String,
+    /// `conditions.ready`: publishNotReadyAddresses, or the pod Ready and not terminating.
+    pub ready: bool,
+    /// `conditions.terminating`.
+    pub terminating: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ServiceStatus {
+    /// The endpoints, by pod key (the EndpointSlice controller's view).
+    pub endpoints: Vec<Endpoint>,
+    /// `status.loadBalancer.ingress[0].ip`, once the cloud provisioned it.
+    pub load_balancer_ip: Option<String>,
+}
+
+impl Service {
+    pub fn is_headless(&self) -> bool {
+        self.cluster_ip.as_deref() == Some("None")
+    }
+    /// `NAME.NAMESPACE.svc.cluster.local`.
+    pub fn dns_name(&self) -> String {
+        format!(
+            "{}.{}.svc.cluster.local",
+            self.meta.name, self.meta.namespace
+        )
+    }
+}
+
+/// The first service IP: `--service-cluster-ip-range` 10.96.0.0/12 (its `.1`
+/// goes to the `kubernetes` Service upstream, so allocation starts at `.10`).
+pub const SERVICE_CIDR_BASE: u32 = (10 << 24) | (96 << 16);
+/// Addresses in 10.96.0.0/12.
+pub const SERVICE_CIDR_SIZE: u32 = 1 << 20;
+/// `--service-node-port-range`.
+pub const NODE_PORT_RANGE: std::ops::RangeInclusive<i32> = 30000..=32767;
+
+pub fn format_ip(ip: u32) -> String {
+    format!(
+        "{}.{}.{}.{}",
+        ip >> 24,
+        (ip >> 16) & 255,
+        (ip >> 8) & 255,
+        ip & 255
+    )
+}
+
+pub fn parse_ip(s: &str) -> Option<u32> {
+    let parts: Vec<u32> = s
+        .split('.')
+        .map(|p| p.parse().ok())
+        .collect::<Option<_>>()?;
+    match parts.as_slice() {
+        [a, b, c, d] if parts.iter().all(|x| *x < 256) => {
+            Some((a << 24) | (b << 16) | (c << 8) | d)
+        }
+        _ => None,
+    }
 }
 
 /// A namespace, as `v1.Namespace`.

@@ -94,6 +94,10 @@ pub struct Admission {
     /// template's spec (kept alive here, so an address is never reused). Pods stamped
     /// from one template then share one resolved spec instead of one copy each.
     resolved: BTreeMap<usize, (Arc<PodSpec>, Arc<PodSpec>)>,
+    /// The next service IP to try (offset in the service CIDR).
+    next_ip: u32,
+    /// The next node port to try.
+    next_node_port: i32,
 }
 
 /// Taint keys the node-lifecycle controller sets (`node.kubernetes.io/...`).
@@ -202,7 +206,18 @@ fn admit_pod(pod: &mut Pod, adm: &mut Admission, store: &Store) -> Result<(), Ap
 
 macro_rules! object_impl {
     ($t:ty, $kind:expr, $field:ident) => {
+        object_impl!(
+            $t,
+            $kind,
+            $field,
+            |_o: &mut $t, _a: &mut Admission, _s: &Store| Ok(())
+        );
+    };
+    ($t:ty, $kind:expr, $field:ident, $admit:expr) => {
         impl Object for $t {
+            fn admit(&mut self, adm: &mut Admission, store: &Store) -> Result<(), ApiError> {
+                $admit(self, adm, store)
+            }
             const KIND: Kind = $kind;
             fn meta(&self) -> &ObjectMeta {
                 &self.meta
@@ -224,7 +239,7 @@ object_impl!(Namespace, Kind::Namespace, namespaces);
 object_impl!(Node, Kind::Node, nodes);
 object_impl!(ReplicaSet, Kind::ReplicaSet, replicasets);
 object_impl!(Deployment, Kind::Deployment, deployments);
-object_impl!(Service, Kind::Service, services);
+object_impl!(Service, Kind::Service, services, admit_service);
 object_impl!(PriorityClass, Kind::PriorityClass, priority_classes);
 object_impl!(Job, Kind::Job, jobs);
 
@@ -248,6 +263,101 @@ impl Object for Pod {
     fn admit(&mut self, adm: &mut Admission, store: &Store) -> Result<(), ApiError> {
         admit_pod(self, adm, store)
     }
+}
+
+/// The API server's allocators for a new Service: a ClusterIP from the service
+/// CIDR (a requested one must be free and inside it), and NodePorts for
+/// NodePort and LoadBalancer Services (a requested one must be free:
+/// `provided port is already allocated`).
+fn admit_service(svc: &mut Service, adm: &mut Admission, store: &Store) -> Result<(), ApiError> {
+    use super::service::{
+        format_ip, parse_ip, ServiceType, NODE_PORT_RANGE, SERVICE_CIDR_BASE, SERVICE_CIDR_SIZE,
+    };
+    let used_ips: std::collections::BTreeSet<&str> = store
+        .services
+        .values()
+        .filter_map(|s| s.cluster_ip.as_deref())
+        .collect();
+    let used_ports: std::collections::BTreeSet<i32> = store
+        .services
+        .values()
+        .flat_map(|s| s.ports.iter().filter_map(|p| p.node_port))
+        .collect();
+    if svc.service_type != ServiceType::ExternalName {
+        match svc.cluster_ip.as_deref() {
+            Some("None") => {}
+            Some(ip) if !ip.is_empty() => {
+                let inside = parse_ip(ip).is_some_and(|x| {
+                    (SERVICE_CIDR_BASE..SERVICE_CIDR_BASE + SERVICE_CIDR_SIZE).contains(&x)
+                });
+                if !inside {
+                    return Err(ApiError::Invalid(format!(
+                        "Service {:?} is invalid: spec.clusterIPs: Invalid value: {ip:?}: failed to allocate IP {ip}: the provided IP ({ip}) is not in the valid range. The range of valid IPs is 10.96.0.0/12",
+                        svc.meta.name
+                    )));
+                }
+                if used_ips.contains(ip) {
+                    return Err(ApiError::Invalid(format!(
+                        "Service {:?} is invalid: spec.clusterIPs: Invalid value: {ip:?}: failed to allocate IP {ip}: provided IP is already allocated",
+                        svc.meta.name
+                    )));
+                }
+            }
+            _ => {
+                let mut found = None;
+                for _ in 0..SERVICE_CIDR_SIZE {
+                    let off = 10 + adm.next_ip % (SERVICE_CIDR_SIZE - 10);
+                    adm.next_ip = adm.next_ip.wrapping_add(1);
+                    let ip = format_ip(SERVICE_CIDR_BASE + off);
+                    if !used_ips.contains(ip.as_str()) {
+                        found = Some(ip);
+                        break;
+                    }
+                }
+                svc.cluster_ip = Some(found.ok_or_else(|| {
+                    ApiError::Invalid(
+                        "Internal error: failed to allocate a serviceIP: range is full".into(),
+                    )
+                })?);
+            }
+        }
+    }
+    if matches!(
+        svc.service_type,
+        ServiceType::NodePort | ServiceType::LoadBalancer
+    ) {
+        let mut taken: std::collections::BTreeSet<i32> = used_ports;
+        for i in 0..svc.ports.len() {
+            match svc.ports[i].node_port {
+                Some(np) => {
+                    if !taken.insert(np) {
+                        return Err(ApiError::Invalid(format!(
+                            "Service {:?} is invalid: spec.ports[{i}].nodePort: Invalid value: {np}: provided port is already allocated",
+                            svc.meta.name
+                        )));
+                    }
+                }
+                None => {
+                    let size = NODE_PORT_RANGE.end() - NODE_PORT_RANGE.start() + 1;
+                    let mut got = None;
+                    for _ in 0..size {
+                        let np = NODE_PORT_RANGE.start() + adm.next_node_port.rem_euclid(size);
+                        adm.next_node_port = adm.next_node_port.wrapping_add(1);
+                        if taken.insert(np) {
+                            got = Some(np);
+                            break;
+                        }
+                    }
+                    svc.ports[i].node_port = Some(got.ok_or_else(|| {
+                        ApiError::Invalid(
+                            "Internal error: failed to allocate a nodePort: range is full".into(),
+                        )
+                    })?);
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The objects, one ordered table per kind.

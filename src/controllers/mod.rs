@@ -5,6 +5,7 @@
 //! between desired and observed (DESIGN.md, principle 2).
 
 pub mod deployment;
+pub mod endpoints;
 pub mod gc;
 pub mod job;
 pub mod node_lifecycle;
@@ -17,6 +18,7 @@ pub enum ControllerId {
     ReplicaSet,
     Deployment,
     Job,
+    Endpoints,
 }
 
 /// Upstream's `generateName` suffix alphabet (no vowels, no look-alikes).

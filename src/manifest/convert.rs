@@ -1459,6 +1459,10 @@ fn conv_service(o: core::Service, loc: &Loc) -> Result<AnyObject, Errors> {
             selector,
             ports,
             cluster_ip: spec.cluster_ip,
+            publish_not_ready: spec.publish_not_ready_addresses.unwrap_or(false),
+            traffic_local: spec.external_traffic_policy.as_deref() == Some("Local"),
+            session_affinity: spec.session_affinity.as_deref() == Some("ClientIP"),
+            status: Default::default(),
         }),
         errors,
     )

@@ -63,6 +63,9 @@ pub struct FaultFigures {
     pub pods_rescheduled: u64,
     /// From the start until every affected Deployment was fully available again.
     pub recovery_ms: Option<u64>,
+    /// Requests that failed or timed out between the start and the later of
+    /// the heal and the recovery (null without traffic).
+    pub requests_failed: Option<u64>,
 }
 
 #[derive(Debug, Default)]
@@ -389,6 +392,7 @@ impl Recovery {
                     pods_evicted,
                     pods_rescheduled: f.bound.iter().filter(|t| **t <= until).count() as u64,
                     recovery_ms: rec.map(|r| r.since(f.start).as_millis()),
+                    requests_failed: None,
                 }
             })
             .collect()

@@ -3,6 +3,7 @@
 use super::sampler::Utilization;
 use crate::api::node::ConditionStatus;
 use crate::api::{Deployment, Job, Node, Pod, PodPhase};
+use crate::sim::time::SimTime;
 use crate::sim::Simulation;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -127,6 +128,8 @@ pub struct Summary {
     pub deployments: BTreeMap<String, DeploymentFigures>,
     /// Per injected fault (timeline or chaos), in the order they struck.
     pub faults: Vec<crate::metrics::recovery::FaultFigures>,
+    /// Per Service with traffic, keyed `namespace/name`: what its clients saw.
+    pub services: BTreeMap<String, crate::net::ServiceFigures>,
     /// Per Job, keyed `namespace/name`.
     pub jobs: BTreeMap<String, JobFigures>,
     /// Means over periodic samples of the cluster's allocation.
@@ -221,9 +224,24 @@ impl Summary {
             utilization: Utilization::of(sim.sampler()),
             nodes,
             deployments,
-            faults: sim
-                .recovery()
-                .faults(sim.now(), &sim.node_lifecycle().evictions),
+            faults: {
+                let mut f = sim
+                    .recovery()
+                    .faults(sim.now(), &sim.node_lifecycle().evictions);
+                if sim.dataplane().has_traffic() {
+                    for x in &mut f {
+                        let from = SimTime::from_millis(x.start_ms);
+                        let to = match x.recovery_ms {
+                            Some(r) => SimTime::from_millis(x.start_ms + r),
+                            None => sim.now(),
+                        }
+                        .max(x.heal_ms.map_or(from, SimTime::from_millis));
+                        x.requests_failed = Some(sim.dataplane().failures_between(from, to));
+                    }
+                }
+                f
+            },
+            services: sim.dataplane().figures(),
             jobs,
             sim: SimFigures {
                 events: sim.events_processed(),

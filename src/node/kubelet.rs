@@ -148,6 +148,8 @@ struct PodRun {
     pull_backoff: Option<SimDuration>,
     /// When this run's containers pass readiness (None: not in this run).
     ready_at: Option<SimTime>,
+    /// When this run's app answers requests (its start-up is over).
+    app_up_at: SimTime,
 }
 
 impl PodRun {
@@ -160,6 +162,7 @@ impl PodRun {
             backoff: None,
             pull_backoff: None,
             ready_at: None,
+            app_up_at: SimTime::ZERO,
         }
     }
     fn is(&self, uid: Uid, local: Local) -> bool {
@@ -339,6 +342,17 @@ impl Kubelet {
                 self.start(ctx, key, uid);
             }
         }
+    }
+
+    /// Whether the app of `pod` answers requests now: its containers run, its
+    /// start-up is over, and it has not been told to stop (SIGTERM: no new
+    /// requests). The data plane's ground truth, whatever the API says.
+    pub fn serves(&self, pod: &ObjKey, now: SimTime) -> bool {
+        !self.down
+            && self
+                .pods
+                .get(pod)
+                .is_some_and(|r| r.local == Local::Running && r.app_up_at <= now)
     }
 
     /// The pods (key, uid) whose containers this kubelet runs.
@@ -692,6 +706,7 @@ impl Kubelet {
         run.local = Local::Running;
         run.gen = self.next_gen;
         run.started = now;
+        run.app_up_at = now + app.startup;
         let gen = run.gen;
         let plan = plan_run(&spec, &app, now);
         if let Some(d) = run_for {

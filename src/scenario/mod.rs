@@ -508,6 +508,53 @@ pub fn load_text(path: &Path, text: &str) -> Result<Scenario, LoadError> {
             )),
         }
     }
+    if let Some(d) = c.kube_proxy.min_sync_period {
+        settings.kube_proxy.min_sync = d;
+    }
+    match c.kube_proxy.mode.as_deref() {
+        None => {}
+        Some(m @ ("iptables" | "ipvs")) => settings.kube_proxy.mode = m.to_string(),
+        Some(m) => errors.push(loc.at_value(
+            "cluster.kubeProxy.mode",
+            format!("unsupported kube-proxy mode {m:?}: expected iptables or ipvs"),
+        )),
+    }
+    for (i, t) in raw.traffic.iter().enumerate() {
+        let p = format!("traffic[{i}]");
+        let rate = match &t.rate {
+            QuantityValue::Int(n) => Ok(*n as f64),
+            QuantityValue::Float(f) => Ok(*f),
+            QuantityValue::Str(s) => {
+                crate::workload::Rate::parse(s).map(|r| r.count * 1000.0 / r.unit_ms as f64)
+            }
+        };
+        let rate = match rate {
+            Ok(r) if r.is_finite() && (0.0..=1e9).contains(&r) => r,
+            Ok(r) => {
+                errors.push(loc.at_value(
+                    &format!("{p}.rate"),
+                    format!("rate must be between 0 and 1e9 requests per second, got {r}"),
+                ));
+                0.0
+            }
+            Err(m) => {
+                errors.push(loc.at_value(&format!("{p}.rate"), m));
+                0.0
+            }
+        };
+        let service = match t.service.split_once('/') {
+            Some((ns, n)) => ObjKey::new(ns, n),
+            None => ObjKey::new("default", t.service.clone()),
+        };
+        settings.traffic.push(crate::net::ClientSpec {
+            name: t.name.clone(),
+            service,
+            rate,
+            timeout: t.timeout.unwrap_or(SimDuration::from_secs(1)),
+            service_time: t.service_time.unwrap_or(SimDuration::from_millis(10)),
+            start: t.start.unwrap_or(SimDuration::ZERO),
+        });
+    }
     let mut chaos = Vec::new();
     for (i, e) in raw.chaos.iter().enumerate() {
         if let Some(c) = chaos_entry(e, &format!("chaos[{i}]"), &loc, &mut errors) {
@@ -636,6 +683,30 @@ pub fn load_text(path: &Path, text: &str) -> Result<Scenario, LoadError> {
         }
     }
     check_objects(&loaded.objects, &timeline, &loc, &mut errors);
+    // traffic goes to Services the scenario defines
+    for (i, c) in settings.traffic.iter().enumerate() {
+        let defined = loaded
+            .objects
+            .iter()
+            .map(|(o, _)| o)
+            .chain(timeline.iter().flat_map(|a| match &a.action {
+                Action::Apply(objs) => objs.as_slice(),
+                _ => &[],
+            }))
+            .any(|o| o.kind() == Kind::Service && o.key() == c.service);
+        if !defined {
+            let names = loaded
+                .objects
+                .iter()
+                .filter(|(o, _)| o.kind() == Kind::Service)
+                .map(|(o, _)| o.meta().name.as_str());
+            let mut m = format!("no Service {} is defined in this scenario", c.service);
+            if let Some(s) = suggest(&c.service.name, names) {
+                m.push_str(&format!("; did you mean {s:?}?"));
+            }
+            errors.push(loc.at_value(&format!("traffic[{i}].service"), m));
+        }
+    }
     // limits.maxReplicas on what the objects ask for
     let too_many = |o: &AnyObject| -> Option<(&'static str, i64)> {
         let v = match o {

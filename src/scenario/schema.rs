@@ -37,6 +37,39 @@ pub struct ScenarioFile {
     /// Guard rails (defaults in `scenario::Limits`).
     #[serde(default)]
     pub limits: LimitsSpec,
+    /// Clients sending requests to Services.
+    #[serde(default)]
+    pub traffic: Vec<TrafficEntry>,
+}
+
+/// One `traffic:` client.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TrafficEntry {
+    pub name: String,
+    /// `NAME` or `NAMESPACE/NAME` of the Service.
+    pub service: String,
+    /// Requests: `200/s`, `6000/m`, or a number per second.
+    pub rate: QuantityValue,
+    /// How long a client waits for an answer (default 1s).
+    #[serde(default)]
+    pub timeout: Option<SimDuration>,
+    /// How long a pod takes to answer (default 10ms).
+    #[serde(default)]
+    pub service_time: Option<SimDuration>,
+    /// When the client starts sending (default 0).
+    #[serde(default)]
+    pub start: Option<SimDuration>,
+}
+
+/// `cluster.kubeProxy`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct KubeProxySpec {
+    /// `minSyncPeriod` (default 1s).
+    pub min_sync_period: Option<SimDuration>,
+    /// `iptables` (default) or `ipvs`.
+    pub mode: Option<String>,
 }
 
 /// `limits:`.
@@ -129,6 +162,8 @@ pub struct ClusterSpec {
     pub controller_manager: ControllerManagerSpec,
     #[serde(default)]
     pub kubelet: KubeletSpec,
+    #[serde(default)]
+    pub kube_proxy: KubeProxySpec,
 }
 
 #[derive(Debug, Deserialize)]

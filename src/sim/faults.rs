@@ -150,6 +150,8 @@ impl Simulation {
                 !self.kubelets[*i as usize].is_reachable()
             }
             Event::Arrival => api,
+            // kube-proxies keep their rules while they cannot hear the API
+            Event::Watch(Target::KubeProxy, _) | Event::ProxySync => api,
             Event::Fault(Fault::PodExit(node, ..)) => self
                 .kubelet_index
                 .get(node)

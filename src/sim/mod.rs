@@ -38,6 +38,8 @@ pub enum Target {
     Controller(ControllerId),
     GarbageCollector,
     Kubelet(u32),
+    /// kube-proxy (every node's, as one shared view).
+    KubeProxy,
 }
 
 /// Everything that can happen. A closed enum: one `match` dispatches it.
@@ -67,6 +69,22 @@ pub enum Event {
     Chaos(usize),
     /// The nodes of timeline action `i` (`node-add`) register.
     Join(usize),
+    /// kube-proxy reprograms its rules from the endpoints it has seen.
+    ProxySync,
+}
+
+/// Whether `ev` may change where requests go or whether pods answer them.
+fn changes_routing(ev: &Event) -> bool {
+    !matches!(
+        ev,
+        Event::Watch(..)
+            | Event::Sync(..)
+            | Event::Scheduler(_)
+            | Event::NodeLifecycle(_)
+            | Event::Arrival
+            | Event::Bootstrap
+            | Event::Kubelet(_, KubeletEvent::Heartbeat { .. })
+    )
 }
 
 impl Event {
@@ -153,6 +171,9 @@ pub struct Settings {
     pub node_monitor_grace_period: SimDuration,
     /// Eviction rate limits and zone thresholds of the node-lifecycle controller.
     pub eviction: crate::controllers::node_lifecycle::EvictionSettings,
+    pub kube_proxy: crate::net::ProxySettings,
+    /// The scenario's `traffic:` clients.
+    pub traffic: Vec<crate::net::ClientSpec>,
     /// The run stops after this many events (`limits.maxEvents`).
     pub max_events: u64,
 }
@@ -171,6 +192,8 @@ impl Default for Settings {
             node_monitor_grace_period:
                 crate::controllers::node_lifecycle::DEFAULT_NODE_MONITOR_GRACE_PERIOD,
             eviction: Default::default(),
+            kube_proxy: Default::default(),
+            traffic: Vec::new(),
             max_events: crate::scenario::MAX_EVENTS,
         }
     }
@@ -191,6 +214,8 @@ pub struct Simulation {
     deployments: DeploymentController,
     jobs: JobController,
     gc: GarbageCollector,
+    endpoints: crate::controllers::endpoints::EndpointsController,
+    dataplane: crate::net::DataPlane,
     node_lifecycle: NodeLifecycleController,
     kubelets: Vec<Kubelet>,
     kubelet_index: BTreeMap<String, u32>,
@@ -245,6 +270,10 @@ impl Simulation {
             deployments: DeploymentController::new(s.controller_sync_delay),
             jobs: JobController::new(seed, s.controller_sync_delay),
             gc: GarbageCollector::default(),
+            endpoints: crate::controllers::endpoints::EndpointsController::new(
+                s.controller_sync_delay,
+            ),
+            dataplane: crate::net::DataPlane::new(s.kube_proxy.clone(), &s.traffic),
             node_lifecycle: NodeLifecycleController::new(
                 s.node_monitor_grace_period,
                 s.eviction.clone(),
@@ -371,10 +400,38 @@ impl Simulation {
     /// left to happen, else at `t`.
     fn settle(&mut self, t: SimTime) {
         if self.queue.is_empty() {
-            self.now = self.last_activity;
+            // clients keep sending until the end; otherwise an idle run ends
+            // at its last event
+            self.now = if self.dataplane.has_traffic() {
+                t
+            } else {
+                self.last_activity
+            };
         } else {
             self.now = self.now.max(t);
         }
+        self.flush_traffic();
+    }
+
+    /// Count the clients' requests up to now.
+    fn flush_traffic(&mut self) {
+        if !self.dataplane.has_traffic() {
+            return;
+        }
+        let now = self.now;
+        let kubelets = &self.kubelets;
+        let index = &self.kubelet_index;
+        let serves = |pod: &crate::api::ObjKey, node: &str| {
+            index
+                .get(node)
+                .is_some_and(|&i| kubelets[i as usize].serves(pod, now))
+        };
+        self.dataplane.flush(now, &serves);
+    }
+
+    /// The data plane: routing view, traffic figures.
+    pub fn dataplane(&self) -> &crate::net::DataPlane {
+        &self.dataplane
     }
 
     /// Process every event due at or before `t`.
@@ -415,6 +472,11 @@ impl Simulation {
         let Some((at, ev)) = self.queue.pop() else {
             return String::new();
         };
+        if self.dataplane.has_traffic() && changes_routing(&ev) {
+            // requests up to now went by the state before this event
+            self.now = at;
+            self.flush_traffic();
+        }
         let desc = if describe {
             format!("{ev:?}")
         } else {
@@ -492,6 +554,11 @@ impl Simulation {
                 self.heal_fault(id);
                 return;
             }
+            Event::ProxySync => {
+                self.flush_traffic();
+                self.dataplane.sync(&self.api, self.now);
+                return;
+            }
             Event::Join(i) => {
                 let mut ctx = Ctx {
                     now: self.now,
@@ -549,7 +616,8 @@ impl Simulation {
             | Event::Fault(_)
             | Event::Heal(_)
             | Event::Chaos(_)
-            | Event::Join(_) => {
+            | Event::Join(_)
+            | Event::ProxySync => {
                 unreachable!("handled above")
             }
             Event::NodeLifecycle(e) => self.node_lifecycle.on_event(&mut ctx, &e),
@@ -562,12 +630,21 @@ impl Simulation {
                     self.deployments.on_watch(&mut ctx, &change)
                 }
                 Target::Controller(ControllerId::Job) => self.jobs.on_watch(&mut ctx, &change),
+                Target::Controller(ControllerId::Endpoints) => {
+                    self.endpoints.on_watch(&mut ctx, &change)
+                }
+                Target::KubeProxy => {
+                    if let Some(t) = self.dataplane.on_service_change(&change.key, self.now) {
+                        self.queue.push(t, Event::ProxySync);
+                    }
+                }
                 Target::GarbageCollector => self.gc.on_owner_deleted(&mut ctx, change.uid),
                 Target::Kubelet(i) => self.kubelets[i as usize].on_watch(&mut ctx, &change),
             },
             Event::Sync(ControllerId::ReplicaSet, key) => self.replicasets.on_sync(&mut ctx, &key),
             Event::Sync(ControllerId::Deployment, key) => self.deployments.on_sync(&mut ctx, &key),
             Event::Sync(ControllerId::Job, key) => self.jobs.on_sync(&mut ctx, &key),
+            Event::Sync(ControllerId::Endpoints, key) => self.endpoints.on_sync(&mut ctx, &key),
             Event::Scheduler(e) => self.scheduler.on_event(&mut ctx, &e),
             Event::Kubelet(i, e) => self.kubelets[i as usize].on_event(&mut ctx, &e),
             Event::Arrival => {
@@ -607,6 +684,13 @@ impl Simulation {
             match c.kind {
                 Kind::Pod => {
                     send(&mut self.queue, Target::Scheduler, &c);
+                    if !self.api.store().services.is_empty() {
+                        send(
+                            &mut self.queue,
+                            Target::Controller(ControllerId::Endpoints),
+                            &c,
+                        );
+                    }
                     // owned pods, and ownerless ones a ReplicaSet may adopt
                     if matches!(c.owner, Some((Kind::ReplicaSet, _)))
                         || (c.owner.is_none() && c.op != Op::Deleted)
@@ -677,7 +761,15 @@ impl Simulation {
                 Kind::Namespace => {
                     send(&mut self.queue, Target::Scheduler, &c);
                 }
-                Kind::Service | Kind::PriorityClass => {}
+                Kind::Service => {
+                    send(
+                        &mut self.queue,
+                        Target::Controller(ControllerId::Endpoints),
+                        &c,
+                    );
+                    send(&mut self.queue, Target::KubeProxy, &c);
+                }
+                Kind::PriorityClass => {}
                 Kind::Job => {
                     send(&mut self.queue, Target::Controller(ControllerId::Job), &c);
                 }
