@@ -48,6 +48,11 @@ enum Command {
         /// violation stops the run with the event and a command reproducing it.
         #[arg(long)]
         check_invariants: bool,
+        /// How much of events.jsonl to write: full (every record), summary
+        /// (Warnings and the actions of kubectl, kubeadm, faults and chaos) or
+        /// none (summary.json only) — for huge runs.
+        #[arg(long, value_enum, default_value_t = EventsArg::Full)]
+        events: EventsArg,
         /// Run the scenario twice and compare the event logs record by record;
         /// report the first difference (writes no output files).
         #[arg(long, conflicts_with_all = ["out", "check_invariants"])]
@@ -205,6 +210,7 @@ fn main() -> ExitCode {
             quiet,
             check_invariants,
             check_determinism,
+            events,
         } => run(
             &scenario,
             RunOpts {
@@ -215,6 +221,11 @@ fn main() -> ExitCode {
                 quiet,
                 check_invariants,
                 check_determinism,
+                events: match events {
+                    EventsArg::Full => kubesim::metrics::recorder::EventsLevel::Full,
+                    EventsArg::Summary => kubesim::metrics::recorder::EventsLevel::Summary,
+                    EventsArg::None => kubesim::metrics::recorder::EventsLevel::None,
+                },
             },
         ),
         Command::Validate { files } => validate(&files),
@@ -368,7 +379,15 @@ fn check_policy(name: &str) -> Result<(), ExitCode> {
     }
 }
 
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum EventsArg {
+    Full,
+    Summary,
+    None,
+}
+
 struct RunOpts<'a> {
+    events: kubesim::metrics::recorder::EventsLevel,
     seed: Option<u64>,
     until: Option<SimDuration>,
     out: Option<&'a Path>,
@@ -442,6 +461,7 @@ fn run(path: &Path, o: RunOpts) -> Result<ExitCode> {
         quiet,
         check_invariants,
         check_determinism,
+        events,
     } = o;
     if let Some(Err(code)) = scheduler.map(check_policy) {
         return Ok(code);
@@ -479,9 +499,24 @@ fn run(path: &Path, o: RunOpts) -> Result<ExitCode> {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create output folder {}", dir.display()))?;
             let events_path = dir.join("events.jsonl");
-            let (file, writer) = AtomicFile::create(&events_path)
-                .with_context(|| format!("cannot write {}", events_path.display()))?;
-            let mut sim = Simulation::new(&sc, Recorder::to_writer(Box::new(writer)));
+            use kubesim::metrics::recorder::EventsLevel;
+            let (file, rec) = if events == EventsLevel::None {
+                // no event log: one left from an earlier run would look like this run's
+                if events_path.exists() {
+                    std::fs::remove_file(&events_path).with_context(|| {
+                        format!("cannot remove the old {}", events_path.display())
+                    })?;
+                }
+                (None, Recorder::discard().with_level(EventsLevel::None))
+            } else {
+                let (file, writer) = AtomicFile::create(&events_path)
+                    .with_context(|| format!("cannot write {}", events_path.display()))?;
+                (
+                    Some(file),
+                    Recorder::to_writer(Box::new(writer)).with_level(events),
+                )
+            };
+            let mut sim = Simulation::new(&sc, rec);
             stopped = drive(&mut sim, checker.as_mut());
             sim.recorder_mut()
                 .finish()
@@ -500,8 +535,10 @@ fn run(path: &Path, o: RunOpts) -> Result<ExitCode> {
                     .with_context(|| format!("cannot write {}", p.display()))?;
             }
             drop(sim);
-            file.commit()
-                .with_context(|| format!("cannot write {}", events_path.display()))?;
+            if let Some(file) = file {
+                file.commit()
+                    .with_context(|| format!("cannot write {}", events_path.display()))?;
+            }
             let json = serde_json::to_vec_pretty(&summary)?;
             write_atomic(&dir.join("summary.json"), &json)
                 .with_context(|| format!("cannot write {}", dir.join("summary.json").display()))?;
@@ -514,10 +551,20 @@ fn run(path: &Path, o: RunOpts) -> Result<ExitCode> {
     if !quiet {
         print!("{}", summary.human());
         if let Some(dir) = out {
+            let wrote = if events == kubesim::metrics::recorder::EventsLevel::None {
+                format!(
+                    "{}/summary.json (no event log: --events none)",
+                    dir.display()
+                )
+            } else {
+                format!(
+                    "{}/events.jsonl and {}/summary.json",
+                    dir.display(),
+                    dir.display()
+                )
+            };
             println!(
-                "wrote {}/events.jsonl and {}/summary.json{}",
-                dir.display(),
-                dir.display(),
+                "wrote {wrote}{}",
                 if stopped.is_some() {
                     " (INCOMPLETE: the run was cut short; summary.json says sim.complete = false)"
                 } else {

@@ -530,3 +530,54 @@ objects:
     assert_eq!(s["pods"]["pending"], 1, "{s:#}");
     assert_eq!(s["scheduling"]["bound"], 0, "{s:#}");
 }
+
+#[test]
+fn events_switch_writes_all_some_or_no_records() {
+    let tmp = TempDir::new("events_switch");
+    let sc = scenario("zone-outage.yaml");
+    let lines = |level: &str| -> Option<Vec<serde_json::Value>> {
+        let out = tmp.join(level);
+        let r = kubesim([
+            "run".as_ref(),
+            sc.as_os_str(),
+            "--out".as_ref(),
+            out.as_os_str(),
+            "--events".as_ref(),
+            level.as_ref(),
+            "-q".as_ref(),
+        ]);
+        r.assert_success();
+        let s = read_json(&out.join("summary.json"));
+        let p = out.join("events.jsonl");
+        if !p.exists() {
+            assert_eq!(s["sim"]["records"], 0);
+            return None;
+        }
+        let ev = read_events(&p);
+        assert_eq!(s["sim"]["records"], ev.len() as u64);
+        Some(ev)
+    };
+    let full = lines("full").expect("an event log");
+    let summary = lines("summary").expect("an event log");
+    assert!(lines("none").is_none(), "--events none writes no event log");
+    assert!(!summary.is_empty() && summary.len() < full.len());
+    for e in &summary {
+        let c = e["component"].as_str().unwrap();
+        assert!(
+            e["type"] == "Warning"
+                || ["kubectl", "kubeadm", "fault-injector", "chaos"].contains(&c),
+            "{e}"
+        );
+    }
+    // the summary log is the full log's subset, in the same order
+    let kept: Vec<&serde_json::Value> = full
+        .iter()
+        .filter(|e| {
+            e["type"] == "Warning"
+                || ["kubectl", "kubeadm", "fault-injector", "chaos"]
+                    .contains(&e["component"].as_str().unwrap())
+        })
+        .collect();
+    assert_eq!(kept.len(), summary.len());
+    assert!(kept.iter().zip(&summary).all(|(a, b)| *a == b));
+}

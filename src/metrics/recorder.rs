@@ -37,8 +37,39 @@ pub struct Record {
     pub action: Option<String>,
 }
 
+/// How much of the event log is written (`run --events`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EventsLevel {
+    /// Every record.
+    #[default]
+    Full,
+    /// What went wrong and what was done to the cluster: Warning records and
+    /// the actions of kubectl, kubeadm, the fault injector and chaos.
+    Summary,
+    /// None (summary.json only).
+    None,
+}
+
+impl EventsLevel {
+    fn keeps(self, r: &Record) -> bool {
+        match self {
+            EventsLevel::Full => true,
+            EventsLevel::None => false,
+            EventsLevel::Summary => {
+                r.event_type == EventType::Warning
+                    || matches!(
+                        r.component.as_str(),
+                        "kubectl" | "kubeadm" | "fault-injector" | "chaos"
+                    )
+            }
+        }
+    }
+}
+
 /// Where records go, and how many there were.
 pub struct Recorder {
+    level: EventsLevel,
+    written: u64,
     sink: Option<Box<dyn Write>>,
     keep: Option<Vec<Record>>,
     count: u64,
@@ -63,7 +94,18 @@ impl Recorder {
             warnings: 0,
             error: None,
             line: Vec::with_capacity(256),
+            level: EventsLevel::Full,
+            written: 0,
         }
+    }
+    /// Write only the records `level` keeps.
+    pub fn with_level(mut self, level: EventsLevel) -> Self {
+        self.level = level;
+        self
+    }
+    /// Records written to the sink (or kept), after the level's filter.
+    pub fn written(&self) -> u64 {
+        self.written
     }
     /// Stream records as JSON lines to `w`.
     pub fn to_writer(w: Box<dyn Write>) -> Self {
@@ -85,6 +127,10 @@ impl Recorder {
         if r.event_type == EventType::Warning {
             self.warnings += 1;
         }
+        if !self.level.keeps(&r) {
+            return;
+        }
+        self.written += 1;
         if let Some(w) = self.sink.as_mut() {
             if self.error.is_none() {
                 self.line.clear();

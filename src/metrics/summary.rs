@@ -245,7 +245,7 @@ impl Summary {
             jobs,
             sim: SimFigures {
                 events: sim.events_processed(),
-                records: sim.recorder().count(),
+                records: sim.recorder().written(),
                 virtual_time_ms: sim.now().as_millis(),
                 until_ms: sim.until().as_millis(),
                 stopped: if sim.has_pending_events() {
