@@ -115,6 +115,23 @@ pub fn generate(seed: u64) -> String {
         );
         names.push((format!("d{d}"), cpu_m, mem_mi, replicas));
     }
+    // Services with clients in front of some Deployments
+    let mut traffic = String::new();
+    for (d, ..) in names.clone() {
+        if rng.random_range(0..2u32) == 0 {
+            continue;
+        }
+        let kind = pick(&mut rng, &["ClusterIP", "NodePort"]);
+        let _ = writeln!(
+            y,
+            "  - {{apiVersion: v1, kind: Service, metadata: {{name: {d}}}, spec: {{type: {kind}, selector: {{app: {d}}}, ports: [{{port: 80}}]}}}}"
+        );
+        let rate = rng.random_range(1..=1000u32);
+        let _ = writeln!(traffic, "  - {{name: c-{d}, service: {d}, rate: {rate}/s}}");
+    }
+    if !traffic.is_empty() {
+        let _ = write!(y, "traffic:\n{traffic}");
+    }
     let actions = rng.random_range(0..=8u32);
     let mut tl = String::new();
     let mut image_tag = 2;
@@ -267,6 +284,32 @@ pub fn run_one(seed: u64) -> Result<Outcome, Failure> {
     let mut sim = Simulation::new(&sc, Recorder::discard());
     let mut checker = Checker::new();
     run_checked(&mut sim, &mut checker).map_err(|v| fail(v.to_string()))?;
+    // liveness: every Service's endpoints are its Deployment's pods, all
+    // ready, and its clients saw no failure in the last minute
+    for svc in sim.api().list::<crate::api::Service>() {
+        let d = sim
+            .api()
+            .get::<Deployment>(&svc.meta.key())
+            .map_or(0, |d| d.replicas);
+        let ready = svc.status.endpoints.iter().filter(|e| e.ready).count() as i32;
+        if ready != d || svc.status.endpoints.len() as i32 != d {
+            return Err(fail(format!(
+                "liveness: Service {} has {} endpoints ({ready} ready) for {d} replicas",
+                svc.meta.key(),
+                svc.status.endpoints.len()
+            )));
+        }
+    }
+    let last_minute = sim.now().as_millis().saturating_sub(1) / 60_000;
+    for ((minute, svc), (_, failed, timed_out)) in &sim.dataplane().series {
+        // a Service of a Deployment scaled to 0 refuses everything, rightly
+        let replicas = sim.api().get::<Deployment>(svc).map_or(0, |d| d.replicas);
+        if *minute == last_minute && replicas > 0 && failed + timed_out > 0 {
+            return Err(fail(format!(
+                "liveness: clients of Service {svc} still saw {failed} refused and {timed_out} timed-out requests in the last minute"
+            )));
+        }
+    }
     // liveness: every Deployment fully available, nothing left over
     for d in sim.api().list::<Deployment>() {
         let st = &d.status;

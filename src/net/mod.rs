@@ -176,11 +176,20 @@ impl DataPlane {
     /// with routing and pods as they are now. `serves(pod, node)` says whether
     /// a pod answers.
     pub fn flush(&mut self, now: SimTime, serves: &dyn Fn(&ObjKey, &str) -> bool) {
-        let from = self.last_flush;
-        if now <= from || self.clients.is_empty() {
+        if now <= self.last_flush || self.clients.is_empty() {
             self.last_flush = self.last_flush.max(now);
             return;
         }
+        // minute by minute, so the per-minute series is exact
+        while self.last_flush < now {
+            let next_minute =
+                SimTime::from_millis((self.last_flush.as_millis() / 60_000 + 1) * 60_000);
+            self.flush_segment(next_minute.min(now), serves);
+        }
+    }
+
+    fn flush_segment(&mut self, now: SimTime, serves: &dyn Fn(&ObjKey, &str) -> bool) {
+        let from = self.last_flush;
         let mut bad_total = 0;
         for c in &mut self.clients {
             let begin = from.max(SimTime::ZERO + c.spec.start);
