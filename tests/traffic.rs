@@ -160,3 +160,42 @@ fn traffic_cost_does_not_grow_with_the_rate() {
     assert_eq!(r_low, 10 * 14 * 60);
     assert_eq!(r_high, 100_000 * 14 * 60);
 }
+
+#[test]
+fn a_load_balancer_gets_its_address_after_the_cloud_delay() {
+    let dir = common::TempDir::new("lb");
+    let p = dir.write(
+        "s.yaml",
+        r#"
+name: lb
+until: 2m
+cluster:
+  cloud: {loadBalancerDelay: 45s}
+objects:
+  - {apiVersion: v1, kind: Service, metadata: {name: front}, spec: {type: LoadBalancer, selector: {app: f}, ports: [{port: 80}]}}
+"#,
+    );
+    let sc = scenario::load(&p).unwrap();
+    let mut sim = Simulation::new(&sc, Recorder::in_memory());
+    sim.run();
+    let svc = sim
+        .api()
+        .get::<Service>(&ObjKey::new("default", "front"))
+        .unwrap();
+    assert_eq!(svc.status.load_balancer_ip.as_deref(), Some("203.0.113.2"));
+    assert!(
+        svc.ports[0].node_port.is_some(),
+        "a LoadBalancer has node ports too"
+    );
+    let recs = sim.recorder().records();
+    let ensuring = recs
+        .iter()
+        .find(|r| r.reason == "EnsuringLoadBalancer")
+        .unwrap();
+    let ensured = recs
+        .iter()
+        .find(|r| r.reason == "EnsuredLoadBalancer")
+        .unwrap();
+    assert_eq!(ensured.time_ms - ensuring.time_ms, 45_000);
+    assert_eq!(ensured.component, "service-controller");
+}

@@ -18,6 +18,8 @@
 //! (crashed node, stopped or not yet started app) times out after the client's
 //! timeout; with no ready endpoint at all it is refused at once.
 
+pub mod cloud;
+
 use crate::api::{ObjKey, Service};
 use crate::sim::time::{SimDuration, SimTime};
 use serde::Serialize;

@@ -508,6 +508,9 @@ pub fn load_text(path: &Path, text: &str) -> Result<Scenario, LoadError> {
             )),
         }
     }
+    if let Some(d) = c.cloud.load_balancer_delay {
+        settings.load_balancer_delay = d;
+    }
     if let Some(d) = c.kube_proxy.min_sync_period {
         settings.kube_proxy.min_sync = d;
     }

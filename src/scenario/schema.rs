@@ -164,6 +164,16 @@ pub struct ClusterSpec {
     pub kubelet: KubeletSpec,
     #[serde(default)]
     pub kube_proxy: KubeProxySpec,
+    #[serde(default)]
+    pub cloud: CloudSpec,
+}
+
+/// `cluster.cloud`: the simulated cloud provider.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CloudSpec {
+    /// LoadBalancer Service → external address (default 20s).
+    pub load_balancer_delay: Option<SimDuration>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -151,7 +151,9 @@ impl Simulation {
             }
             Event::Arrival => api,
             // kube-proxies keep their rules while they cannot hear the API
-            Event::Watch(Target::KubeProxy, _) | Event::ProxySync => api,
+            Event::Watch(Target::KubeProxy | Target::CloudController, _)
+            | Event::ProxySync
+            | Event::Cloud(_) => api,
             Event::Fault(Fault::PodExit(node, ..)) => self
                 .kubelet_index
                 .get(node)

@@ -40,6 +40,8 @@ pub enum Target {
     Kubelet(u32),
     /// kube-proxy (every node's, as one shared view).
     KubeProxy,
+    /// The cloud-controller-manager's service controller.
+    CloudController,
 }
 
 /// Everything that can happen. A closed enum: one `match` dispatches it.
@@ -71,6 +73,8 @@ pub enum Event {
     Join(usize),
     /// kube-proxy reprograms its rules from the endpoints it has seen.
     ProxySync,
+    /// The cloud has provisioned this LoadBalancer Service's address.
+    Cloud(crate::api::ObjKey),
 }
 
 /// Whether `ev` may change where requests go or whether pods answer them.
@@ -172,6 +176,8 @@ pub struct Settings {
     /// Eviction rate limits and zone thresholds of the node-lifecycle controller.
     pub eviction: crate::controllers::node_lifecycle::EvictionSettings,
     pub kube_proxy: crate::net::ProxySettings,
+    /// LoadBalancer provisioning latency of the simulated cloud.
+    pub load_balancer_delay: SimDuration,
     /// The scenario's `traffic:` clients.
     pub traffic: Vec<crate::net::ClientSpec>,
     /// The run stops after this many events (`limits.maxEvents`).
@@ -193,6 +199,7 @@ impl Default for Settings {
                 crate::controllers::node_lifecycle::DEFAULT_NODE_MONITOR_GRACE_PERIOD,
             eviction: Default::default(),
             kube_proxy: Default::default(),
+            load_balancer_delay: SimDuration::from_secs(20),
             traffic: Vec::new(),
             max_events: crate::scenario::MAX_EVENTS,
         }
@@ -216,6 +223,7 @@ pub struct Simulation {
     gc: GarbageCollector,
     endpoints: crate::controllers::endpoints::EndpointsController,
     dataplane: crate::net::DataPlane,
+    cloud: crate::net::cloud::CloudController,
     node_lifecycle: NodeLifecycleController,
     kubelets: Vec<Kubelet>,
     kubelet_index: BTreeMap<String, u32>,
@@ -274,6 +282,7 @@ impl Simulation {
                 s.controller_sync_delay,
             ),
             dataplane: crate::net::DataPlane::new(s.kube_proxy.clone(), &s.traffic),
+            cloud: crate::net::cloud::CloudController::new(s.load_balancer_delay),
             node_lifecycle: NodeLifecycleController::new(
                 s.node_monitor_grace_period,
                 s.eviction.clone(),
@@ -554,6 +563,16 @@ impl Simulation {
                 self.heal_fault(id);
                 return;
             }
+            Event::Cloud(key) => {
+                let mut ctx = Ctx {
+                    now: self.now,
+                    api: &mut self.api,
+                    rec: &mut self.rec,
+                    queue: &mut self.queue,
+                };
+                self.cloud.provisioned(&mut ctx, &key);
+                return;
+            }
             Event::ProxySync => {
                 self.flush_traffic();
                 self.dataplane.sync(&self.api, self.now);
@@ -617,6 +636,7 @@ impl Simulation {
             | Event::Heal(_)
             | Event::Chaos(_)
             | Event::Join(_)
+            | Event::Cloud(_)
             | Event::ProxySync => {
                 unreachable!("handled above")
             }
@@ -633,6 +653,7 @@ impl Simulation {
                 Target::Controller(ControllerId::Endpoints) => {
                     self.endpoints.on_watch(&mut ctx, &change)
                 }
+                Target::CloudController => self.cloud.on_watch(&mut ctx, &change),
                 Target::KubeProxy => {
                     if let Some(t) = self.dataplane.on_service_change(&change.key, self.now) {
                         self.queue.push(t, Event::ProxySync);
@@ -768,6 +789,7 @@ impl Simulation {
                         &c,
                     );
                     send(&mut self.queue, Target::KubeProxy, &c);
+                    send(&mut self.queue, Target::CloudController, &c);
                 }
                 Kind::PriorityClass => {}
                 Kind::Job => {

@@ -232,15 +232,16 @@ pub fn get(
                         _ => format!("{}/{}", p.port, p.protocol),
                     })
                     .collect();
-                let external = match s.service_type {
-                    ServiceType::LoadBalancer => "<pending>",
-                    _ => "<none>",
+                let external = match (s.service_type, &s.status.load_balancer_ip) {
+                    (ServiceType::LoadBalancer, Some(ip)) => ip.clone(),
+                    (ServiceType::LoadBalancer, None) => "<pending>".to_string(),
+                    _ => "<none>".to_string(),
                 };
                 vec![
                     s.meta.name.clone(),
                     s.service_type.as_str().into(),
                     s.cluster_ip.clone().unwrap_or_else(|| "<none>".into()),
-                    external.into(),
+                    external,
                     if ports.is_empty() {
                         "<none>".into()
                     } else {
@@ -249,7 +250,12 @@ pub fn get(
                     age(now, s.meta.creation_timestamp),
                 ]
             },
-            json!({"spec": {"type": s.service_type.as_str(), "selector": s.selector}})
+            json!({
+                "spec": {"type": s.service_type.as_str(), "selector": s.selector, "clusterIP": s.cluster_ip,
+                         "ports": s.ports.iter().map(|p| json!({"port": p.port, "protocol": p.protocol, "targetPort": p.target_port, "nodePort": p.node_port})).collect::<Vec<_>>()},
+                "status": {"loadBalancer": {"ingress": s.status.load_balancer_ip.iter().map(|ip| json!({"ip": ip})).collect::<Vec<_>>()},
+                           "endpoints": s.status.endpoints.iter().map(|e| json!({"pod": e.pod.name, "node": e.node, "ready": e.ready, "terminating": e.terminating})).collect::<Vec<_>>()}
+            })
         ),
         Kind::Job => each!(
             Job,
