@@ -245,6 +245,8 @@ pub struct Scenario {
     pub generators: Vec<crate::workload::GeneratorSpec>,
     /// Random faults (`chaos:`), each from its own stream.
     pub chaos: Vec<crate::sim::chaos::ChaosSpec>,
+    /// Pods replayed from trace files, streamed.
+    pub traces: Vec<crate::workload::trace::TraceSpec>,
     pub limits: Limits,
 }
 
@@ -676,10 +678,49 @@ pub fn load_text(path: &Path, text: &str) -> Result<Scenario, LoadError> {
         next.insert(pool.clone(), from + *count);
     }
 
-    let generators = raw.workload.map(|w| w.generators).unwrap_or_default();
+    let (generators, trace_entries) = raw
+        .workload
+        .map(|w| (w.generators, w.traces))
+        .unwrap_or_default();
     let spec = crate::workload::WorkloadSpec {
         generators: generators.clone(),
+        traces: Vec::new(),
     };
+    let mut traces = Vec::new();
+    for (i, t) in trace_entries.iter().enumerate() {
+        let p = format!("workload.traces[{i}]");
+        if let Err(e) = crate::api::meta::validate_dns1123_label(&t.name) {
+            errors.push(loc.at_value(&format!("{p}.name"), e));
+        }
+        if generators.iter().any(|g| g.name == t.name)
+            || trace_entries[..i].iter().any(|o| o.name == t.name)
+        {
+            errors.push(loc.at_value(
+                &format!("{p}.name"),
+                format!(
+                    "{:?} is already the name of another generator or trace",
+                    t.name
+                ),
+            ));
+        }
+        let file = base.join(&t.file);
+        match crate::workload::trace::check(&file, limits.max_replicas as u64) {
+            Ok(_) => traces.push(crate::workload::trace::TraceSpec {
+                name: t.name.clone(),
+                file,
+                namespace: t.namespace.clone().unwrap_or_else(|| "default".into()),
+            }),
+            Err((0, m)) => {
+                errors.push(loc.at_value(&format!("{p}.file"), format!("{}: {m}", file.display())))
+            }
+            Err((line, m)) => errors.push(Diagnostic {
+                file: file.clone(),
+                pos: Some(crate::manifest::yamlpos::Pos { line, col: 1 }),
+                path: String::new(),
+                message: m,
+            }),
+        }
+    }
     if let Err(es) = spec.validate("workload") {
         for (p, m) in es {
             errors.push(loc.at_value(&p, m));
@@ -804,6 +845,7 @@ pub fn load_text(path: &Path, text: &str) -> Result<Scenario, LoadError> {
         timeline,
         warnings,
         generators,
+        traces,
         chaos,
         limits,
     })

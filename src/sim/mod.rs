@@ -295,7 +295,11 @@ impl Simulation {
                 s.kubelet.node_startup,
             ),
             sampler: Sampler::new(s.sample_interval),
-            arrivals: crate::workload::merged(&scenario.generators, seed),
+            arrivals: crate::workload::merged_with_traces(
+                &scenario.generators,
+                &scenario.traces,
+                seed,
+            ),
             last_activity: SimTime::ZERO,
             events: 0,
             wall_ms: 0,

@@ -56,6 +56,7 @@
 
 pub mod detmath;
 pub mod dist;
+pub mod trace;
 
 use crate::sim::rng::{stream, SimRng};
 use crate::sim::time::{SimDuration, SimTime};
@@ -88,6 +89,20 @@ pub const DEFAULT_MEMORY: i64 = 128 << 20;
 pub struct WorkloadSpec {
     #[serde(default)]
     pub generators: Vec<GeneratorSpec>,
+    /// Pods replayed from trace files (see [`trace`]).
+    #[serde(default)]
+    pub traces: Vec<TraceEntry>,
+}
+
+/// One `workload.traces` entry as written.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TraceEntry {
+    pub name: String,
+    /// CSV file, relative to the scenario file.
+    pub file: String,
+    #[serde(default)]
+    pub namespace: Option<String>,
 }
 
 impl WorkloadSpec {
@@ -684,9 +699,8 @@ impl FusedIterator for Generator {}
 /// holds one pending arrival per generator.
 ///
 /// A named type rather than `impl Iterator` so the engine can keep it in a struct.
-#[derive(Debug, Clone)]
 pub struct Merged {
-    generators: Vec<Generator>,
+    generators: Vec<Box<dyn Iterator<Item = Arrival> + Send>>,
     heads: Vec<Option<Arrival>>,
 }
 
@@ -723,7 +737,24 @@ impl FusedIterator for Merged {}
 /// generator keeps its own stream, so adding one never changes another's pods.
 /// Validate the specs first: an invalid one contributes no pods (see [`Generator::new`]).
 pub fn merged(specs: &[GeneratorSpec], seed: u64) -> Merged {
-    let mut generators: Vec<Generator> = specs.iter().map(|s| Generator::new(s, seed)).collect();
+    merged_with_traces(specs, &[], seed)
+}
+
+/// [`merged`] with trace files after the generators (ties go to the earlier source).
+pub fn merged_with_traces(
+    specs: &[GeneratorSpec],
+    traces: &[trace::TraceSpec],
+    seed: u64,
+) -> Merged {
+    let mut generators: Vec<Box<dyn Iterator<Item = Arrival> + Send>> = specs
+        .iter()
+        .map(|s| Box::new(Generator::new(s, seed)) as Box<dyn Iterator<Item = Arrival> + Send>)
+        .collect();
+    generators.extend(
+        traces.iter().map(|t| {
+            Box::new(trace::TraceReader::new(t)) as Box<dyn Iterator<Item = Arrival> + Send>
+        }),
+    );
     let heads = generators.iter_mut().map(Iterator::next).collect();
     Merged { generators, heads }
 }
