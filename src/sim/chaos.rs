@@ -60,8 +60,7 @@ pub struct Chaos {
     entries: Vec<Entry>,
 }
 
-/// Zone label on nodes.
-pub const ZONE_LABEL: &str = "topology.kubernetes.io/zone";
+use crate::controllers::node_lifecycle::ZONE_LABEL;
 
 fn exp_draw(rng: &mut SimRng, mean: SimDuration) -> SimDuration {
     let u = unit_open0(rng.random::<u64>());
@@ -206,4 +205,16 @@ pub fn nodes_in_zone(api: &ApiServer, z: &str) -> Vec<String> {
         .filter(|n| n.meta.labels.get(ZONE_LABEL).map(String::as_str) == Some(z))
         .map(|n| n.meta.name.clone())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every fault the chaos section draws is also a timeline action, with the
+    /// same name and meaning.
+    #[test]
+    fn chaos_kinds_are_timeline_actions() {
+        for k in super::KINDS {
+            assert!(crate::scenario::ACTIONS.contains(k), "{k}");
+        }
+    }
 }
