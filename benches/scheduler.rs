@@ -3,13 +3,13 @@
 //! (filter, score, select, assume). The event loop is not involved: this measures
 //! the scheduling algorithm, pods per second on one core.
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
 use kubesim::api::node::{ConditionStatus, NodeResources, NodeStatus};
 use kubesim::api::pod::{Container, PodSpec, PullPolicy};
 use kubesim::api::resources::ResourceList;
 use kubesim::api::{Node, ObjectMeta, Pod};
 use kubesim::scheduler::decide;
-use kubesim::scheduler::framework::{NodeInfo, PodInfo, PodSummary, Snapshot};
+use kubesim::scheduler::framework::{ClusterIndex, NodeInfo, PodInfo, PodSummary, Snapshot};
 use kubesim::scheduler::policies::Registry;
 use kubesim::sim::rng;
 use std::collections::BTreeMap;
@@ -77,6 +77,7 @@ fn schedule_all(policy: &str, base: &[NodeInfo], pods: usize) -> usize {
         ..Default::default()
     });
     let mut nodes = base.to_vec();
+    let mut index = ClusterIndex::build(&nodes);
     let images = BTreeMap::new();
     let ns = BTreeMap::new();
     let mut r = rng::stream(1, "scheduler");
@@ -91,11 +92,14 @@ fn schedule_all(policy: &str, base: &[NodeInfo], pods: usize) -> usize {
                 node_count: nodes.len(),
                 namespace_labels: &ns,
                 nominated: &[],
+                index: &index,
             };
             decide(&profile, &PodInfo::new(&p), &snap, &mut start, &mut r)
         };
         if let Ok(idx) = chosen {
-            nodes[idx].add_pod(PodSummary::of(&p));
+            let summary = PodSummary::of(&p);
+            index.add_pod(&nodes[idx], &summary);
+            nodes[idx].add_pod(summary);
             bound += 1;
         }
     }
@@ -118,4 +122,26 @@ fn throughput(c: &mut Criterion) {
 }
 
 criterion_group!(benches, throughput);
-criterion_main!(benches);
+
+/// `KUBESIM_SCHED_ONCE=policy:pods` runs that case once, outside criterion, and
+/// prints the wall time; run it under `perf stat` for the CPU time, which a
+/// shared, busy machine disturbs far less than wall time.
+fn main() {
+    if let Ok(case) = std::env::var("KUBESIM_SCHED_ONCE") {
+        let (policy, pods) = case.split_once(':').expect("policy:pods");
+        let pods: usize = pods.parse().expect("pods");
+        let base = nodes(5000);
+        let t = std::time::Instant::now();
+        assert_eq!(schedule_all(policy, &base, pods), pods);
+        let s = t.elapsed().as_secs_f64();
+        println!(
+            "{policy}/{pods}: {s:.3} s wall, {:.0} pods/s",
+            pods as f64 / s
+        );
+        return;
+    }
+    benches();
+    criterion::Criterion::default()
+        .configure_from_args()
+        .final_summary();
+}

@@ -7,12 +7,14 @@
 //! differences against the first policy meaningful.
 
 use crate::metrics::{Recorder, Summary};
+use crate::output::write_atomic;
 use crate::scenario::Scenario;
 use crate::scheduler::policies::Registry;
 use crate::Simulation;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 /// One compared figure.
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
@@ -178,6 +180,48 @@ pub struct Comparison {
     pub paired_vs_first: BTreeMap<String, BTreeMap<&'static str, Stats>>,
 }
 
+/// One point of a run grid: a scenario (variant), a policy and a seed.
+#[derive(Debug, Clone, Copy)]
+pub struct GridPoint<'a> {
+    pub scenario: &'a Scenario,
+    pub policy: &'a str,
+    pub seed: u64,
+}
+
+/// Run one grid point to the end and take its figures.
+pub fn run_point(p: &GridPoint, registry: &Registry) -> Result<RunResult, String> {
+    let mut sc = p.scenario.clone();
+    sc.seed = p.seed;
+    sc.settings.profiles[0].1 = p.policy.to_string();
+    let mut sim =
+        Simulation::with_registry(&sc, Recorder::discard(), registry).map_err(|e| e.to_string())?;
+    sim.run();
+    Ok(RunResult {
+        policy: p.policy.to_string(),
+        seed: p.seed,
+        figures: figures(&sim.summary()),
+    })
+}
+
+/// Run grid points on a pool of `threads` (None: every core); the results come
+/// back in the order of `points`, whatever the number of threads.
+pub fn run_points(
+    points: &[GridPoint],
+    registry: &Registry,
+    threads: Option<usize>,
+) -> Result<Vec<RunResult>, String> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.unwrap_or(0))
+        .build()
+        .map_err(|e| e.to_string())?;
+    pool.install(|| {
+        points
+            .par_iter()
+            .map(|p| run_point(p, registry))
+            .collect::<Result<Vec<_>, _>>()
+    })
+}
+
 /// Run every policy × seed and aggregate. `threads` = None uses every core.
 pub fn compare(
     scenario: &Scenario,
@@ -189,30 +233,30 @@ pub fn compare(
     for p in policies {
         registry.get(p).map_err(|e| e.to_string())?;
     }
-    let grid: Vec<(String, u64)> = policies
+    let grid: Vec<GridPoint> = policies
         .iter()
-        .flat_map(|p| seeds.iter().map(move |s| (p.clone(), *s)))
-        .collect();
-    let run_one = |(policy, seed): &(String, u64)| -> Result<RunResult, String> {
-        let mut sc = scenario.clone();
-        sc.seed = *seed;
-        sc.settings.profiles[0].1 = policy.clone();
-        let mut sim = Simulation::with_registry(&sc, Recorder::discard(), registry)
-            .map_err(|e| e.to_string())?;
-        sim.run();
-        Ok(RunResult {
-            policy: policy.clone(),
-            seed: *seed,
-            figures: figures(&sim.summary()),
+        .flat_map(|p| {
+            seeds.iter().map(move |s| GridPoint {
+                scenario,
+                policy: p,
+                seed: *s,
+            })
         })
-    };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads.unwrap_or(0))
-        .build()
-        .map_err(|e| e.to_string())?;
-    let runs: Vec<RunResult> =
-        pool.install(|| grid.par_iter().map(run_one).collect::<Result<Vec<_>, _>>())?;
+        .collect();
+    let runs = run_points(&grid, registry, threads)?;
+    Ok(aggregate(&scenario.name, policies, seeds, runs))
+}
 
+/// The comparison of finished runs given in grid order (policy-major, then
+/// seed): per-policy statistics and paired differences against the first
+/// policy. A pure function of its inputs, so a merge of sharded runs gives the
+/// same comparison as one unsharded run.
+pub fn aggregate(
+    scenario: &str,
+    policies: &[String],
+    seeds: &[u64],
+    runs: Vec<RunResult>,
+) -> Comparison {
     let mut per_policy = BTreeMap::new();
     let mut paired = BTreeMap::new();
     let first = &policies[0];
@@ -242,15 +286,30 @@ pub fn compare(
             paired.insert(p.clone(), diffs);
         }
     }
-    Ok(Comparison {
-        scenario: scenario.name.clone(),
+    Comparison {
+        scenario: scenario.to_string(),
         policies: policies.to_vec(),
         seeds: seeds.to_vec(),
         metrics: METRICS.to_vec(),
         runs,
         per_policy,
         paired_vs_first: paired,
-    })
+    }
+}
+
+/// The files `compare --out DIR` writes: `comparison.json`, `comparison.csv`
+/// and one `compare-<metric>.svg` per metric with a value (see
+/// [`crate::report::compare_charts`]). Returns the charts written, in metric
+/// order. `dir` must exist.
+pub fn write_outputs(c: &Comparison, dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let json = dir.join("comparison.json");
+    let bytes = serde_json::to_vec_pretty(c).map_err(|e| e.to_string())?;
+    write_atomic(&json, &bytes).map_err(|e| format!("cannot write {}: {e}", json.display()))?;
+    let csv_path = dir.join("comparison.csv");
+    write_atomic(&csv_path, csv(c).as_bytes())
+        .map_err(|e| format!("cannot write {}: {e}", csv_path.display()))?;
+    crate::report::compare_charts(c, dir)
+        .map_err(|e| format!("cannot write charts into {}: {e}", dir.display()))
 }
 
 fn fmt_stat(s: &Stats, unit: &str) -> String {

@@ -115,6 +115,13 @@ pub fn load_pod(path: &Path) -> Result<Pod, LoadError> {
 
 /// Explain how `profile` would place `pod` on the cluster of `sim` as it stands now.
 pub fn explain(sim: &Simulation, pod: &Pod, profile: &Profile, policy: &str) -> Explanation {
+    // the volume plugins read claims, volumes and classes as the scheduler does
+    use crate::scheduler::plugins::volume_binding::{with_view, VolumeView};
+    let view = std::sync::Arc::new(VolumeView::from_store(sim.api().store()));
+    with_view(view, || explain_now(sim, pod, profile, policy))
+}
+
+fn explain_now(sim: &Simulation, pod: &Pod, profile: &Profile, policy: &str) -> Explanation {
     let owned = OwnedSnapshot::from_store(sim.api());
     let snap = owned.view();
     let info = PodInfo::new(pod);

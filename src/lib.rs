@@ -32,6 +32,7 @@ pub mod scenario;
 pub mod scheduler;
 pub mod sim;
 pub mod swarm;
+pub mod sweep;
 pub mod views;
 pub mod workload;
 

@@ -9,7 +9,7 @@ use kubesim::output::{write_atomic, AtomicFile};
 use kubesim::scheduler::policies::Registry;
 use kubesim::sim::time::SimDuration;
 use kubesim::sim::time::SimTime;
-use kubesim::{compare, explain, manifest, report, scenario, views, Simulation};
+use kubesim::{explain, manifest, scenario, views, Simulation};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -98,6 +98,40 @@ enum Command {
         #[arg(long, value_parser = parse_duration)]
         until: Option<SimDuration>,
         /// Folder for comparison.json and comparison.csv.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Run only shard K of N of the policy × seed grid (K from 1 to N; grid
+        /// index i is in shard K when i % N == K-1) and write runs.jsonl and
+        /// shard.json into --out, for `kubesim merge`.
+        #[arg(long, value_name = "K/N", requires = "out")]
+        shard: Option<kubesim::sweep::Shard>,
+    },
+    /// Run a scenario over a grid of parameter values × policies × seeds declared in a
+    /// sweep file; with --out, write sweep.json and sweep.csv.
+    Sweep {
+        /// The sweep file (YAML): base scenario, parameters, policies, seeds.
+        sweep: PathBuf,
+        /// Worker threads (default: every core). Results do not depend on it.
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Virtual time to stop each run at (overrides the sweep file's and the scenario's `until`).
+        #[arg(long, value_parser = parse_duration)]
+        until: Option<SimDuration>,
+        /// Folder for sweep.json and sweep.csv (or, with --shard, runs.jsonl and shard.json).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Run only shard K of N of the grid (K from 1 to N; grid index i is in
+        /// shard K when i % N == K-1), for `kubesim merge`.
+        #[arg(long, value_name = "K/N", requires = "out")]
+        shard: Option<kubesim::sweep::Shard>,
+    },
+    /// Combine the output folders of every shard of a `compare` or `sweep` into exactly
+    /// the output of one unsharded run.
+    Merge {
+        /// The shard output folders (every shard 1/N … N/N, once each).
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Folder to write the merged output into.
         #[arg(long)]
         out: Option<PathBuf>,
     },
@@ -245,6 +279,7 @@ fn main() -> ExitCode {
             threads,
             until,
             out,
+            shard,
         } => {
             let seeds: Vec<u64> = seed_list.unwrap_or_else(|| (1..=seeds).collect());
             compare_cmd(
@@ -254,8 +289,17 @@ fn main() -> ExitCode {
                 threads,
                 until,
                 out.as_deref(),
+                shard,
             )
         }
+        Command::Sweep {
+            sweep,
+            threads,
+            until,
+            out,
+            shard,
+        } => sweep_cmd(&sweep, threads, until, out.as_deref(), shard),
+        Command::Merge { dirs, out } => merge_cmd(&dirs, out.as_deref()),
         Command::Trace {
             scenario,
             component,
@@ -526,9 +570,20 @@ fn run(path: &Path, o: RunOpts) -> Result<ExitCode> {
                 summary.mark_stopped(why);
             }
             if sim.dataplane().has_traffic() {
-                let mut csv = String::from("minute,service,requests,failed,timed_out\n");
-                for ((minute, svc), (n, failed, timed_out)) in &sim.dataplane().series {
-                    csv.push_str(&format!("{minute},{svc},{n},{failed},{timed_out}\n"));
+                let mut csv = String::from(
+                    "minute,service,requests,failed,timed_out,rejected,latency_mean_ms\n",
+                );
+                for ((minute, svc), r) in &sim.dataplane().series {
+                    let ok = r.requests - r.failed - r.timed_out;
+                    let mean = if ok > 0 {
+                        format!("{:.1}", r.latency_sum_ms / ok as f64)
+                    } else {
+                        String::new()
+                    };
+                    csv.push_str(&format!(
+                        "{minute},{svc},{},{},{},{},{mean}\n",
+                        r.requests, r.failed, r.timed_out, r.rejected
+                    ));
                 }
                 let p = dir.join("traffic.csv");
                 write_atomic(&p, csv.as_bytes())
@@ -818,6 +873,7 @@ fn compare_cmd(
     threads: Option<usize>,
     until: Option<SimDuration>,
     out: Option<&Path>,
+    shard: Option<kubesim::sweep::Shard>,
 ) -> Result<ExitCode> {
     for p in policies {
         if let Err(code) = check_policy(p) {
@@ -839,36 +895,123 @@ fn compare_cmd(
     if let Some(u) = until {
         sc.until = u;
     }
-    let c = match compare::compare(&sc, policies, seeds, &Registry::builtin(), threads) {
-        Ok(c) => c,
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let plan = kubesim::sweep::Plan::for_compare(sc, &text, policies, seeds, until);
+    run_grid(&plan, threads, out, shard)
+}
+
+/// Run a grid (whole, or one shard of it) and print and write its outputs.
+fn run_grid(
+    plan: &kubesim::sweep::Plan,
+    threads: Option<usize>,
+    out: Option<&Path>,
+    shard: Option<kubesim::sweep::Shard>,
+) -> Result<ExitCode> {
+    let registry = Registry::builtin();
+    let runs = match plan.run(
+        shard.unwrap_or(kubesim::sweep::Shard::WHOLE),
+        &registry,
+        threads,
+    ) {
+        Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
             return Ok(ExitCode::FAILURE);
         }
     };
-    print!("{}", compare::table(&c));
+    if let (Some(shard), Some(dir)) = (shard, out) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create output folder {}", dir.display()))?;
+        let files = kubesim::sweep::write_shard(dir, &plan.desc, shard, &runs)
+            .map_err(anyhow::Error::msg)?;
+        println!(
+            "shard {shard} of {} (grid {}): ran {} of {} runs",
+            plan.desc.summary(),
+            plan.desc.hash(),
+            runs.len(),
+            plan.desc.len()
+        );
+        for f in &files {
+            println!("wrote {}", f.display());
+        }
+        println!("when every shard is done: kubesim merge SHARD_DIR... --out DIR");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let outcome = kubesim::sweep::outcome(&plan.desc, runs).map_err(anyhow::Error::msg)?;
+    write_outcome(&outcome, out)
+}
+
+/// Print a grid's tables and, with a folder, write its files.
+fn write_outcome(outcome: &kubesim::sweep::Outcome, out: Option<&Path>) -> Result<ExitCode> {
+    print!("{}", outcome.table());
     if let Some(dir) = out {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create output folder {}", dir.display()))?;
-        write_atomic(
-            &dir.join("comparison.json"),
-            &serde_json::to_vec_pretty(&c)?,
-        )
-        .with_context(|| format!("cannot write {}", dir.join("comparison.json").display()))?;
-        write_atomic(&dir.join("comparison.csv"), compare::csv(&c).as_bytes())
-            .with_context(|| format!("cannot write {}", dir.join("comparison.csv").display()))?;
-        println!(
-            "wrote {}/comparison.json and {}/comparison.csv",
-            dir.display(),
-            dir.display()
-        );
-        let charts = report::compare_charts(&c, dir)
-            .with_context(|| format!("cannot write charts into {}", dir.display()))?;
-        for f in &charts {
-            println!("wrote {}", f.display());
+        let files = outcome.write(dir).map_err(anyhow::Error::msg)?;
+        match outcome {
+            kubesim::sweep::Outcome::Compare(_) => {
+                println!(
+                    "wrote {}/comparison.json and {}/comparison.csv",
+                    dir.display(),
+                    dir.display()
+                );
+                for f in &files[2..] {
+                    println!("wrote {}", f.display());
+                }
+            }
+            kubesim::sweep::Outcome::Sweep(_) => {
+                for f in &files {
+                    println!("wrote {}", f.display());
+                }
+            }
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn sweep_cmd(
+    path: &Path,
+    threads: Option<usize>,
+    until: Option<SimDuration>,
+    out: Option<&Path>,
+    shard: Option<kubesim::sweep::Shard>,
+) -> Result<ExitCode> {
+    if threads == Some(0) {
+        eprintln!("error: --threads must be at least 1");
+        return Ok(ExitCode::FAILURE);
+    }
+    let plan = match kubesim::sweep::Plan::for_sweep(path, until, &Registry::builtin()) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    // each warning once, though every variant may repeat it
+    let mut seen = std::collections::BTreeSet::new();
+    for sc in &plan.scenarios {
+        let fresh: Vec<String> = sc
+            .warnings
+            .iter()
+            .filter(|w| seen.insert(w.as_str()))
+            .cloned()
+            .collect();
+        print_warnings(&fresh);
+    }
+    run_grid(&plan, threads, out, shard)
+}
+
+fn merge_cmd(dirs: &[PathBuf], out: Option<&Path>) -> Result<ExitCode> {
+    let (grid, runs) = match kubesim::sweep::merge(dirs) {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let outcome = kubesim::sweep::outcome(&grid, runs).map_err(anyhow::Error::msg)?;
+    write_outcome(&outcome, out)
 }
 
 /// A scenario has a top-level `name` and no `apiVersion`; everything else is a manifest.

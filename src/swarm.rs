@@ -301,7 +301,13 @@ pub fn run_one(seed: u64) -> Result<Outcome, Failure> {
         }
     }
     let last_minute = sim.now().as_millis().saturating_sub(1) / 60_000;
-    for ((minute, svc), (_, failed, timed_out)) in &sim.dataplane().series {
+    for ((minute, dest), row) in &sim.dataplane().series {
+        let kubesim_dest_service = match dest {
+            crate::net::Dest::Service(k) => k,
+            crate::net::Dest::Ingress(_) => continue,
+        };
+        let svc = kubesim_dest_service;
+        let (failed, timed_out) = (row.failed, row.timed_out);
         // a Service of a Deployment scaled to 0 refuses everything, rightly
         let replicas = sim.api().get::<Deployment>(svc).map_or(0, |d| d.replicas);
         if *minute == last_minute && replicas > 0 && failed + timed_out > 0 {

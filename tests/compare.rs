@@ -106,3 +106,42 @@ fn one_thread_and_two_threads_give_the_same_comparison() {
     };
     assert_eq!(run(1), run(2));
 }
+
+#[test]
+fn the_grid_runner_gives_the_same_comparison_as_compare() {
+    use kubesim::sweep::{outcome, Outcome, Plan, Shard};
+    let mut sc = load();
+    sc.until = kubesim::sim::time::SimDuration::from_secs(5 * 60);
+    let policies: Vec<String> = vec!["most-allocated".into(), "default".into()];
+    let seeds = [2, 1, 5];
+    let direct = compare::compare(&sc, &policies, &seeds, &Registry::builtin(), Some(2)).unwrap();
+    let plan = Plan::for_compare(sc, "text", &policies, &seeds, None);
+    assert_eq!(plan.desc.len(), 6);
+    let runs = plan
+        .run(Shard::WHOLE, &Registry::builtin(), Some(1))
+        .unwrap();
+    let Outcome::Compare(c) = outcome(&plan.desc, runs).unwrap() else {
+        panic!("a compare grid gives a comparison")
+    };
+    assert_eq!(
+        serde_json::to_string(&c).unwrap(),
+        serde_json::to_string(&direct).unwrap()
+    );
+    // shards of the grid run exactly its points, in grid order
+    let mut all = Vec::new();
+    for k in 1..=4 {
+        all.extend(
+            plan.run(Shard { index: k, count: 4 }, &Registry::builtin(), Some(2))
+                .unwrap(),
+        );
+    }
+    all.sort_by_key(|r| r.index);
+    assert_eq!(
+        all.iter().map(|r| r.index).collect::<Vec<_>>(),
+        (0..6).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        all.iter().map(|r| r.result.clone()).collect::<Vec<_>>(),
+        c.runs
+    );
+}

@@ -1,11 +1,14 @@
 //! An object of any simulated kind, as it comes out of a manifest.
 
+use super::config::{validate_configmap_update, validate_secret_update, ConfigMap, Secret};
+use super::ingress::{Ingress, IngressClass};
 use super::job::Job;
 use super::meta::{Kind, ObjKey, ObjectMeta};
 use super::node::Node;
 use super::pod::Pod;
 use super::scheduling::PriorityClass;
 use super::service::{Namespace, Service};
+use super::storage::{PersistentVolume, PersistentVolumeClaim, StorageClass};
 use super::store::{ApiError, ApiServer};
 use super::workload::{Deployment, ReplicaSet};
 
@@ -19,6 +22,13 @@ pub enum AnyObject {
     Service(Service),
     PriorityClass(PriorityClass),
     Job(Job),
+    ConfigMap(ConfigMap),
+    Secret(Secret),
+    StorageClass(StorageClass),
+    PersistentVolume(PersistentVolume),
+    PersistentVolumeClaim(PersistentVolumeClaim),
+    Ingress(Ingress),
+    IngressClass(IngressClass),
 }
 
 impl AnyObject {
@@ -32,6 +42,13 @@ impl AnyObject {
             AnyObject::Service(_) => Kind::Service,
             AnyObject::PriorityClass(_) => Kind::PriorityClass,
             AnyObject::Job(_) => Kind::Job,
+            AnyObject::ConfigMap(_) => Kind::ConfigMap,
+            AnyObject::Secret(_) => Kind::Secret,
+            AnyObject::StorageClass(_) => Kind::StorageClass,
+            AnyObject::PersistentVolume(_) => Kind::PersistentVolume,
+            AnyObject::PersistentVolumeClaim(_) => Kind::PersistentVolumeClaim,
+            AnyObject::Ingress(_) => Kind::Ingress,
+            AnyObject::IngressClass(_) => Kind::IngressClass,
         }
     }
     pub fn meta(&self) -> &ObjectMeta {
@@ -44,6 +61,13 @@ impl AnyObject {
             AnyObject::Service(o) => &o.meta,
             AnyObject::PriorityClass(o) => &o.meta,
             AnyObject::Job(o) => &o.meta,
+            AnyObject::ConfigMap(o) => &o.meta,
+            AnyObject::Secret(o) => &o.meta,
+            AnyObject::StorageClass(o) => &o.meta,
+            AnyObject::PersistentVolume(o) => &o.meta,
+            AnyObject::PersistentVolumeClaim(o) => &o.meta,
+            AnyObject::Ingress(o) => &o.meta,
+            AnyObject::IngressClass(o) => &o.meta,
         }
     }
     pub fn key(&self) -> ObjKey {
@@ -62,6 +86,15 @@ impl AnyObject {
             Kind::ReplicaSet => 5,
             Kind::Deployment => 6,
             Kind::Job => 7,
+            // what pods refer to goes in before them
+            Kind::ConfigMap
+            | Kind::Secret
+            | Kind::StorageClass
+            | Kind::PersistentVolume
+            | Kind::PersistentVolumeClaim => 3,
+            // after the Services they route to
+            Kind::IngressClass => 3,
+            Kind::Ingress => 4,
         }
     }
 
@@ -193,6 +226,102 @@ impl AnyObject {
                     c.parallelism = n.parallelism;
                     c.suspend = n.suspend;
                 },
+            ),
+            AnyObject::ConfigMap(o) => {
+                if let Some(cur) = api.get::<ConfigMap>(&o.meta.key()) {
+                    validate_configmap_update(cur, &o)?;
+                }
+                upsert(
+                    api,
+                    o,
+                    |a, b| {
+                        a.data == b.data
+                            && a.binary_data == b.binary_data
+                            && a.immutable == b.immutable
+                            && a.meta.labels == b.meta.labels
+                    },
+                    |c, n| {
+                        meta_merge(&mut c.meta, n.meta);
+                        c.data = n.data;
+                        c.binary_data = n.binary_data;
+                        c.immutable = n.immutable;
+                    },
+                )
+            }
+            AnyObject::Secret(o) => {
+                if let Some(cur) = api.get::<Secret>(&o.meta.key()) {
+                    validate_secret_update(cur, &o)?;
+                }
+                upsert(
+                    api,
+                    o,
+                    |a, b| {
+                        a.data == b.data
+                            && a.immutable == b.immutable
+                            && a.meta.labels == b.meta.labels
+                    },
+                    |c, n| {
+                        meta_merge(&mut c.meta, n.meta);
+                        c.data = n.data;
+                        c.immutable = n.immutable;
+                    },
+                )
+            }
+            // the parameters of a StorageClass are immutable upstream
+            AnyObject::StorageClass(o) => upsert(
+                api,
+                o,
+                |a, b| a.meta.labels == b.meta.labels && a.meta.annotations == b.meta.annotations,
+                |c, n| meta_merge(&mut c.meta, n.meta),
+            ),
+            // a volume's spec is kept as created (the PV controller owns claimRef
+            // and phase); labels and the reclaim policy may change
+            AnyObject::PersistentVolume(o) => upsert(
+                api,
+                o,
+                |a, b| a.meta.labels == b.meta.labels && a.reclaim_policy == b.reclaim_policy,
+                |c, n| {
+                    meta_merge(&mut c.meta, n.meta);
+                    c.reclaim_policy = n.reclaim_policy;
+                },
+            ),
+            // a claim's spec is immutable after creation except its size
+            AnyObject::PersistentVolumeClaim(o) => upsert(
+                api,
+                o,
+                |a, b| a.meta.labels == b.meta.labels,
+                |c, n| {
+                    let selected = c.meta.annotations.clone();
+                    meta_merge(&mut c.meta, n.meta);
+                    // keep what the controllers annotated
+                    for (k, v) in selected {
+                        c.meta.annotations.entry(k).or_insert(v);
+                    }
+                },
+            ),
+            AnyObject::Ingress(o) => upsert(
+                api,
+                o,
+                |a, b| {
+                    a.meta.labels == b.meta.labels
+                        && a.class_name == b.class_name
+                        && a.default_backend == b.default_backend
+                        && a.rules == b.rules
+                        && a.tls == b.tls
+                },
+                |c, n| {
+                    meta_merge(&mut c.meta, n.meta);
+                    c.class_name = n.class_name;
+                    c.default_backend = n.default_backend;
+                    c.rules = n.rules;
+                    c.tls = n.tls;
+                },
+            ),
+            AnyObject::IngressClass(o) => upsert(
+                api,
+                o,
+                |a, b| a.meta.labels == b.meta.labels && a.controller == b.controller,
+                |c, n| meta_merge(&mut c.meta, n.meta),
             ),
         }
     }

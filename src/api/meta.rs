@@ -27,10 +27,17 @@ pub enum Kind {
     Service,
     PriorityClass,
     Job,
+    ConfigMap,
+    Secret,
+    StorageClass,
+    PersistentVolume,
+    PersistentVolumeClaim,
+    Ingress,
+    IngressClass,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 15] = [
         Kind::Namespace,
         Kind::Node,
         Kind::Pod,
@@ -39,6 +46,13 @@ impl Kind {
         Kind::Service,
         Kind::PriorityClass,
         Kind::Job,
+        Kind::ConfigMap,
+        Kind::Secret,
+        Kind::StorageClass,
+        Kind::PersistentVolume,
+        Kind::PersistentVolumeClaim,
+        Kind::Ingress,
+        Kind::IngressClass,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -51,6 +65,13 @@ impl Kind {
             Kind::Service => "Service",
             Kind::PriorityClass => "PriorityClass",
             Kind::Job => "Job",
+            Kind::ConfigMap => "ConfigMap",
+            Kind::Secret => "Secret",
+            Kind::StorageClass => "StorageClass",
+            Kind::PersistentVolume => "PersistentVolume",
+            Kind::PersistentVolumeClaim => "PersistentVolumeClaim",
+            Kind::Ingress => "Ingress",
+            Kind::IngressClass => "IngressClass",
         }
     }
 
@@ -59,13 +80,23 @@ impl Kind {
             Kind::ReplicaSet | Kind::Deployment => "apps/v1",
             Kind::PriorityClass => "scheduling.k8s.io/v1",
             Kind::Job => "batch/v1",
+            Kind::StorageClass => "storage.k8s.io/v1",
+            Kind::Ingress | Kind::IngressClass => "networking.k8s.io/v1",
             _ => "v1",
         }
     }
 
     /// Cluster-scoped kinds live outside namespaces.
     pub fn namespaced(self) -> bool {
-        !matches!(self, Kind::Namespace | Kind::Node | Kind::PriorityClass)
+        !matches!(
+            self,
+            Kind::Namespace
+                | Kind::Node
+                | Kind::PriorityClass
+                | Kind::StorageClass
+                | Kind::PersistentVolume
+                | Kind::IngressClass
+        )
     }
 
     /// Parse a kind the way kubectl does: `deployment`, `deployments`, `deploy`, `Deployment`.
@@ -79,6 +110,15 @@ impl Kind {
             "service" | "services" | "svc" => Kind::Service,
             "priorityclass" | "priorityclasses" | "pc" => Kind::PriorityClass,
             "job" | "jobs" => Kind::Job,
+            "configmap" | "configmaps" | "cm" => Kind::ConfigMap,
+            "secret" | "secrets" => Kind::Secret,
+            "storageclass" | "storageclasses" | "sc" => Kind::StorageClass,
+            "persistentvolume" | "persistentvolumes" | "pv" => Kind::PersistentVolume,
+            "persistentvolumeclaim" | "persistentvolumeclaims" | "pvc" => {
+                Kind::PersistentVolumeClaim
+            }
+            "ingress" | "ingresses" | "ing" => Kind::Ingress,
+            "ingressclass" | "ingressclasses" => Kind::IngressClass,
             _ => return None,
         })
     }

@@ -5,6 +5,8 @@
 
 pub mod affinity;
 pub mod any;
+pub mod config;
+pub mod ingress;
 pub mod job;
 pub mod meta;
 pub mod node;
@@ -14,16 +16,20 @@ pub mod resources;
 pub mod scheduling;
 pub mod selector;
 pub mod service;
+pub mod storage;
 pub mod store;
 pub mod taint;
 pub mod workload;
 
 pub use any::AnyObject;
+pub use config::{ConfigMap, Secret};
+pub use ingress::{Ingress, IngressClass};
 pub use job::Job;
 pub use meta::{Kind, ObjKey, ObjectMeta, OwnerReference, Uid};
 pub use node::Node;
 pub use pod::{Pod, PodPhase, PodSpec, PodTemplate};
 pub use scheduling::PriorityClass;
 pub use service::{Namespace, Service};
+pub use storage::{PersistentVolume, PersistentVolumeClaim, StorageClass};
 pub use store::{ApiError, ApiServer, Change, Object, Op};
 pub use workload::{Deployment, ReplicaSet};

@@ -80,6 +80,10 @@ pub struct PodSpec {
     /// Probes per container name (kept here, not on [`Container`], so container
     /// literals elsewhere stay unchanged).
     pub probes: std::collections::BTreeMap<String, ContainerProbes>,
+    /// `volumes` (configMap, secret and persistentVolumeClaim sources are simulated).
+    pub volumes: Vec<super::config::Volume>,
+    /// The containers' ConfigMap / Secret environment references, in container order.
+    pub env_refs: Vec<super::config::EnvRef>,
 }
 
 /// The handler kind of a probe. Accepted for display only: whether a probe
@@ -152,11 +156,20 @@ impl Default for PodSpec {
             affinity: Affinity::default(),
             topology_spread: Vec::new(),
             probes: std::collections::BTreeMap::new(),
+            volumes: Vec::new(),
+            env_refs: Vec::new(),
         }
     }
 }
 
 impl PodSpec {
+    /// The claims this pod's volumes use, in volume order.
+    pub fn claims(&self) -> impl Iterator<Item = &str> {
+        self.volumes.iter().filter_map(|v| match &v.source {
+            super::config::VolumeSource::Claim { claim_name, .. } => Some(claim_name.as_str()),
+            _ => None,
+        })
+    }
     /// Effective requests: the sum over containers (what the NodeResourcesFit filter uses).
     pub fn requests(&self) -> PodRequests {
         let mut r = PodRequests::default();

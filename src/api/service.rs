@@ -89,6 +89,52 @@ impl Service {
 pub const SERVICE_CIDR_BASE: u32 = (10 << 24) | (96 << 16);
 /// Addresses in 10.96.0.0/12.
 pub const SERVICE_CIDR_SIZE: u32 = 1 << 20;
+
+/// `--service-cluster-ip-range`: the network Services' ClusterIPs come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServiceCidr {
+    pub base: u32,
+    pub size: u32,
+}
+
+impl Default for ServiceCidr {
+    fn default() -> Self {
+        ServiceCidr {
+            base: SERVICE_CIDR_BASE,
+            size: SERVICE_CIDR_SIZE,
+        }
+    }
+}
+
+impl ServiceCidr {
+    /// Parse `A.B.C.D/N`; the range must hold at least 16 addresses (/28), and
+    /// at most /12 as the API server allows.
+    pub fn parse(s: &str) -> Result<ServiceCidr, String> {
+        let bad = || format!("invalid service CIDR {s:?}: expected an IPv4 network such as 10.96.0.0/12");
+        let (ip, bits) = s.split_once('/').ok_or_else(bad)?;
+        let ip = parse_ip(ip).ok_or_else(bad)?;
+        let bits: u32 = bits.parse().map_err(|_| bad())?;
+        if !(12..=28).contains(&bits) {
+            return Err(format!(
+                "service CIDR {s:?} has a /{bits} prefix: expected /12 to /28 (upstream allows at most 20 host bits)"
+            ));
+        }
+        let size = 1u32 << (32 - bits);
+        if ip % size != 0 {
+            return Err(format!(
+                "service CIDR {s:?}: the address has host bits set; the network is {}/{bits}",
+                format_ip(ip - ip % size)
+            ));
+        }
+        Ok(ServiceCidr { base: ip, size })
+    }
+}
+
+impl std::fmt::Display for ServiceCidr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", format_ip(self.base), 32 - self.size.trailing_zeros())
+    }
+}
 /// `--service-node-port-range`.
 pub const NODE_PORT_RANGE: std::ops::RangeInclusive<i32> = 30000..=32767;
 

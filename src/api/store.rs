@@ -5,6 +5,8 @@
 //! queues a [`Change`] that the simulation delivers to watching components after
 //! the watch delay. Components never call each other; they only write here.
 
+use super::config::{ConfigMap, Secret};
+use super::ingress::{Ingress, IngressClass};
 use super::job::Job;
 use super::meta::{Kind, ObjKey, ObjectMeta, Uid, FINALIZER_FOREGROUND, FINALIZER_ORPHAN};
 use super::node::Node;
@@ -12,6 +14,7 @@ use super::pod::Pod;
 use super::pod::PodSpec;
 use super::scheduling::{PriorityClass, SYSTEM_CLASSES};
 use super::service::{Namespace, Service};
+use super::storage::{PersistentVolume, PersistentVolumeClaim, StorageClass};
 use super::taint::{TaintEffect, Toleration, TolerationOperator};
 use super::workload::{Deployment, ReplicaSet};
 use crate::sim::time::SimTime;
@@ -96,6 +99,8 @@ pub struct Admission {
     resolved: BTreeMap<usize, (Arc<PodSpec>, Arc<PodSpec>)>,
     /// The next service IP to try (offset in the service CIDR).
     next_ip: u32,
+    /// `--service-cluster-ip-range`.
+    pub service_cidr: super::service::ServiceCidr,
     /// The next node port to try.
     next_node_port: i32,
 }
@@ -242,6 +247,44 @@ object_impl!(Deployment, Kind::Deployment, deployments);
 object_impl!(Service, Kind::Service, services, admit_service);
 object_impl!(PriorityClass, Kind::PriorityClass, priority_classes);
 object_impl!(Job, Kind::Job, jobs);
+object_impl!(ConfigMap, Kind::ConfigMap, config_maps);
+object_impl!(Secret, Kind::Secret, secrets);
+object_impl!(StorageClass, Kind::StorageClass, storage_classes);
+object_impl!(Ingress, Kind::Ingress, ingresses);
+object_impl!(IngressClass, Kind::IngressClass, ingress_classes);
+object_impl!(PersistentVolume, Kind::PersistentVolume, persistent_volumes);
+object_impl!(
+    PersistentVolumeClaim,
+    Kind::PersistentVolumeClaim,
+    persistent_volume_claims,
+    admit_claim
+);
+
+/// The DefaultStorageClass admission plugin: a claim that names no class gets the
+/// default StorageClass (the newest one if several are marked default). The
+/// StorageObjectInUseProtection plugin adds the `kubernetes.io/pvc-protection`
+/// finalizer, so a claim in use outlives its deletion until no pod uses it.
+fn admit_claim(
+    pvc: &mut PersistentVolumeClaim,
+    _adm: &mut Admission,
+    store: &Store,
+) -> Result<(), ApiError> {
+    if pvc.storage_class.is_none() {
+        if let Some(sc) = store
+            .storage_classes
+            .values()
+            .filter(|c| c.is_default())
+            .max_by_key(|c| (c.meta.creation_timestamp, c.meta.name.clone()))
+        {
+            pvc.storage_class = Some(sc.meta.name.clone());
+        }
+    }
+    const PVC_PROTECTION: &str = "kubernetes.io/pvc-protection";
+    if !pvc.meta.has_finalizer(PVC_PROTECTION) {
+        pvc.meta.finalizers.push(PVC_PROTECTION.into());
+    }
+    Ok(())
+}
 
 impl Object for Pod {
     const KIND: Kind = Kind::Pod;
@@ -270,9 +313,9 @@ impl Object for Pod {
 /// NodePort and LoadBalancer Services (a requested one must be free:
 /// `provided port is already allocated`).
 fn admit_service(svc: &mut Service, adm: &mut Admission, store: &Store) -> Result<(), ApiError> {
-    use super::service::{
-        format_ip, parse_ip, ServiceType, NODE_PORT_RANGE, SERVICE_CIDR_BASE, SERVICE_CIDR_SIZE,
-    };
+    use super::service::{format_ip, parse_ip, ServiceType, NODE_PORT_RANGE};
+    let cidr = adm.service_cidr;
+    let (base, size) = (cidr.base, cidr.size);
     let used_ips: std::collections::BTreeSet<&str> = store
         .services
         .values()
@@ -288,11 +331,11 @@ fn admit_service(svc: &mut Service, adm: &mut Admission, store: &Store) -> Resul
             Some("None") => {}
             Some(ip) if !ip.is_empty() => {
                 let inside = parse_ip(ip).is_some_and(|x| {
-                    (SERVICE_CIDR_BASE..SERVICE_CIDR_BASE + SERVICE_CIDR_SIZE).contains(&x)
+                    (u64::from(base)..u64::from(base) + u64::from(size)).contains(&u64::from(x))
                 });
                 if !inside {
                     return Err(ApiError::Invalid(format!(
-                        "Service {:?} is invalid: spec.clusterIPs: Invalid value: {ip:?}: failed to allocate IP {ip}: the provided IP ({ip}) is not in the valid range. The range of valid IPs is 10.96.0.0/12",
+                        "Service {:?} is invalid: spec.clusterIPs: Invalid value: {ip:?}: failed to allocate IP {ip}: the provided IP ({ip}) is not in the valid range. The range of valid IPs is {cidr}",
                         svc.meta.name
                     )));
                 }
@@ -305,10 +348,12 @@ fn admit_service(svc: &mut Service, adm: &mut Admission, store: &Store) -> Resul
             }
             _ => {
                 let mut found = None;
-                for _ in 0..SERVICE_CIDR_SIZE {
-                    let off = 10 + adm.next_ip % (SERVICE_CIDR_SIZE - 10);
+                // the first addresses are kept for the `kubernetes` Service and DNS
+                let first = 10.min(size / 4);
+                for _ in 0..size {
+                    let off = first + adm.next_ip % (size - first);
                     adm.next_ip = adm.next_ip.wrapping_add(1);
-                    let ip = format_ip(SERVICE_CIDR_BASE + off);
+                    let ip = format_ip(base + off);
                     if !used_ips.contains(ip.as_str()) {
                         found = Some(ip);
                         break;
@@ -371,6 +416,13 @@ pub struct Store {
     pub services: BTreeMap<ObjKey, Service>,
     pub priority_classes: BTreeMap<ObjKey, PriorityClass>,
     pub jobs: BTreeMap<ObjKey, Job>,
+    pub config_maps: BTreeMap<ObjKey, ConfigMap>,
+    pub secrets: BTreeMap<ObjKey, Secret>,
+    pub storage_classes: BTreeMap<ObjKey, StorageClass>,
+    pub persistent_volumes: BTreeMap<ObjKey, PersistentVolume>,
+    pub persistent_volume_claims: BTreeMap<ObjKey, PersistentVolumeClaim>,
+    pub ingresses: BTreeMap<ObjKey, Ingress>,
+    pub ingress_classes: BTreeMap<ObjKey, IngressClass>,
 }
 
 /// Counters the summary reports.
@@ -414,6 +466,11 @@ pub const INITIAL_NAMESPACES: [&str; 4] =
     ["default", "kube-system", "kube-public", "kube-node-lease"];
 
 impl ApiServer {
+    /// `--service-cluster-ip-range`, before any Service is created.
+    pub fn set_service_cidr(&mut self, cidr: super::service::ServiceCidr) {
+        self.admission.service_cidr = cidr;
+    }
+
     pub fn new() -> Self {
         let mut api = ApiServer {
             store: Store::default(),
@@ -527,6 +584,17 @@ impl ApiServer {
             Kind::Service => self.store.services.get(key).map(|o| &o.meta),
             Kind::PriorityClass => self.store.priority_classes.get(key).map(|o| &o.meta),
             Kind::Job => self.store.jobs.get(key).map(|o| &o.meta),
+            Kind::ConfigMap => self.store.config_maps.get(key).map(|o| &o.meta),
+            Kind::Secret => self.store.secrets.get(key).map(|o| &o.meta),
+            Kind::StorageClass => self.store.storage_classes.get(key).map(|o| &o.meta),
+            Kind::PersistentVolume => self.store.persistent_volumes.get(key).map(|o| &o.meta),
+            Kind::PersistentVolumeClaim => self
+                .store
+                .persistent_volume_claims
+                .get(key)
+                .map(|o| &o.meta),
+            Kind::Ingress => self.store.ingresses.get(key).map(|o| &o.meta),
+            Kind::IngressClass => self.store.ingress_classes.get(key).map(|o| &o.meta),
         }
     }
 
@@ -752,6 +820,13 @@ impl ApiServer {
             Kind::Service => self.delete::<Service>(key),
             Kind::PriorityClass => self.delete::<PriorityClass>(key),
             Kind::Job => self.delete::<Job>(key),
+            Kind::ConfigMap => self.delete::<ConfigMap>(key),
+            Kind::Secret => self.delete::<Secret>(key),
+            Kind::StorageClass => self.delete::<StorageClass>(key),
+            Kind::PersistentVolume => self.delete::<PersistentVolume>(key),
+            Kind::PersistentVolumeClaim => self.delete::<PersistentVolumeClaim>(key),
+            Kind::Ingress => self.delete::<Ingress>(key),
+            Kind::IngressClass => self.delete::<IngressClass>(key),
         }
     }
 
@@ -807,6 +882,17 @@ impl ApiServer {
             Kind::Service => self.update_status::<Service>(key, |o| f(&mut o.meta)),
             Kind::PriorityClass => self.update_status::<PriorityClass>(key, |o| f(&mut o.meta)),
             Kind::Job => self.update_status::<Job>(key, |o| f(&mut o.meta)),
+            Kind::ConfigMap => self.update_status::<ConfigMap>(key, |o| f(&mut o.meta)),
+            Kind::Secret => self.update_status::<Secret>(key, |o| f(&mut o.meta)),
+            Kind::StorageClass => self.update_status::<StorageClass>(key, |o| f(&mut o.meta)),
+            Kind::PersistentVolume => {
+                self.update_status::<PersistentVolume>(key, |o| f(&mut o.meta))
+            }
+            Kind::PersistentVolumeClaim => {
+                self.update_status::<PersistentVolumeClaim>(key, |o| f(&mut o.meta))
+            }
+            Kind::Ingress => self.update_status::<Ingress>(key, |o| f(&mut o.meta)),
+            Kind::IngressClass => self.update_status::<IngressClass>(key, |o| f(&mut o.meta)),
         }
     }
 

@@ -20,11 +20,26 @@ use std::collections::{BTreeMap, BTreeSet};
 
 pub const COMPONENT: &str = "endpointslice-controller";
 
+/// A label pair in a namespace: `(namespace, key, value)`.
+type LabelRef = (String, String, String);
+
 pub struct EndpointsController {
     queue: WorkQueue,
     /// The Services each pod was an endpoint of at their last sync, so a deleted
     /// or relabelled pod still wakes them.
     member_of: BTreeMap<ObjKey, BTreeSet<ObjKey>>,
+    /// The reverse: each Service's endpoint pods at its last sync.
+    members: BTreeMap<ObjKey, BTreeSet<ObjKey>>,
+    /// An index, so a sync looks at the pods that can match rather than all
+    /// of them: each Service is filed under one pair of its selector
+    /// (`(namespace, key)` → value → Services), and the pods carrying an
+    /// indexed pair are listed under it.
+    services_by: BTreeMap<(String, String), BTreeMap<String, BTreeSet<ObjKey>>>,
+    /// The pair each Service is filed under.
+    filed_as: BTreeMap<ObjKey, LabelRef>,
+    pods_by: BTreeMap<LabelRef, BTreeSet<ObjKey>>,
+    /// The indexed pairs each pod is listed under.
+    pod_entries: BTreeMap<ObjKey, Vec<LabelRef>>,
 }
 
 impl EndpointsController {
@@ -32,26 +47,61 @@ impl EndpointsController {
         EndpointsController {
             queue: WorkQueue::new(ControllerId::Endpoints, sync_delay),
             member_of: BTreeMap::new(),
+            members: BTreeMap::new(),
+            services_by: BTreeMap::new(),
+            filed_as: BTreeMap::new(),
+            pods_by: BTreeMap::new(),
+            pod_entries: BTreeMap::new(),
         }
     }
 
     pub fn on_watch(&mut self, ctx: &mut Ctx, change: &Change) {
         match change.kind {
-            Kind::Service => self.queue.add(ctx, change.key.clone()),
+            Kind::Service => {
+                self.file_service(ctx, &change.key);
+                self.queue.add(ctx, change.key.clone());
+            }
             Kind::Pod => {
                 let mut wake: BTreeSet<ObjKey> =
                     self.member_of.get(&change.key).cloned().unwrap_or_default();
+                for e in self.pod_entries.remove(&change.key).unwrap_or_default() {
+                    if let Some(set) = self.pods_by.get_mut(&e) {
+                        set.remove(&change.key);
+                    }
+                }
                 if let Some(p) = ctx.api.get::<Pod>(&change.key) {
-                    wake.extend(
-                        ctx.api
-                            .list::<Service>()
-                            .filter(|s| {
-                                s.meta.namespace == p.meta.namespace
-                                    && !s.selector.is_empty()
-                                    && matches_map(&s.selector, &p.meta.labels)
-                            })
-                            .map(|s| s.meta.key()),
-                    );
+                    let ns = &p.meta.namespace;
+                    let mut entries = Vec::new();
+                    let groups = self
+                        .services_by
+                        .range((ns.clone(), String::new())..)
+                        .take_while(|((n, _), _)| n == ns);
+                    for ((_, k), by_value) in groups {
+                        let Some(v) = p.meta.labels.get(k) else {
+                            continue;
+                        };
+                        let Some(svcs) = by_value.get(v) else {
+                            continue;
+                        };
+                        entries.push((ns.clone(), k.clone(), v.clone()));
+                        for s in svcs {
+                            let selects = ctx.api.get::<Service>(s).is_some_and(|svc| {
+                                matches_map(&svc.selector, &p.meta.labels)
+                            });
+                            if selects {
+                                wake.insert(s.clone());
+                            }
+                        }
+                    }
+                    for e in &entries {
+                        self.pods_by
+                            .entry(e.clone())
+                            .or_default()
+                            .insert(change.key.clone());
+                    }
+                    if !entries.is_empty() {
+                        self.pod_entries.insert(change.key.clone(), entries);
+                    }
                 }
                 for k in wake {
                     self.queue.add(ctx, k);
@@ -61,31 +111,92 @@ impl EndpointsController {
         }
     }
 
+    /// File a Service under the first pair of its selector; list the pods
+    /// that carry it if no Service was filed under it before.
+    fn file_service(&mut self, ctx: &Ctx, key: &ObjKey) {
+        let want = ctx.api.get::<Service>(key).and_then(|s| {
+            s.selector
+                .iter()
+                .next()
+                .map(|(k, v)| (key.namespace.clone(), k.clone(), v.clone()))
+        });
+        if self.filed_as.get(key) == want.as_ref() {
+            return;
+        }
+        if let Some((ns, k, v)) = self.filed_as.remove(key) {
+            let group = (ns, k);
+            if let Some(by_value) = self.services_by.get_mut(&group) {
+                if let Some(set) = by_value.get_mut(&v) {
+                    set.remove(key);
+                }
+            }
+        }
+        let Some(pair) = want else {
+            return;
+        };
+        let (ns, k, v) = pair.clone();
+        let by_value = self.services_by.entry((ns.clone(), k.clone())).or_default();
+        let fresh = !by_value.contains_key(&v);
+        by_value.entry(v.clone()).or_default().insert(key.clone());
+        self.filed_as.insert(key.clone(), pair.clone());
+        if fresh && !self.pods_by.contains_key(&pair) {
+            let pods: BTreeSet<ObjKey> = ctx
+                .api
+                .store()
+                .pods
+                .range(ObjKey::new(&ns, "")..)
+                .take_while(|(pk, _)| pk.namespace == ns)
+                .filter(|(_, p)| p.meta.labels.get(&k) == Some(&v))
+                .map(|(pk, _)| pk.clone())
+                .collect();
+            for pk in &pods {
+                self.pod_entries
+                    .entry(pk.clone())
+                    .or_default()
+                    .push(pair.clone());
+            }
+            self.pods_by.insert(pair, pods);
+        }
+    }
+
     pub fn on_sync(&mut self, ctx: &mut Ctx, key: &ObjKey) {
         if self.queue.take(key, ctx.now) {
             self.sync(ctx, key);
         }
     }
 
-    fn sync(&mut self, ctx: &mut Ctx, key: &ObjKey) {
-        let Some(svc) = ctx.api.get::<Service>(key) else {
-            self.member_of.retain(|_, s| {
+    /// Forget the endpoints `key` had.
+    fn forget(&mut self, key: &ObjKey) {
+        for pod in self.members.remove(key).unwrap_or_default() {
+            if let Some(s) = self.member_of.get_mut(&pod) {
                 s.remove(key);
-                !s.is_empty()
-            });
+                if s.is_empty() {
+                    self.member_of.remove(&pod);
+                }
+            }
+        }
+    }
+
+    fn sync(&mut self, ctx: &mut Ctx, key: &ObjKey) {
+        self.file_service(ctx, key);
+        let Some(svc) = ctx.api.get::<Service>(key) else {
+            self.forget(key);
             return;
         };
         if svc.selector.is_empty() {
             return; // endpoints of a selector-less Service are managed by hand
         }
         let publish = svc.publish_not_ready;
-        let eps: Vec<Endpoint> = ctx
-            .api
-            .list::<Pod>()
+        let candidates = self
+            .filed_as
+            .get(key)
+            .and_then(|pair| self.pods_by.get(pair));
+        let eps: Vec<Endpoint> = candidates
+            .into_iter()
+            .flatten()
+            .filter_map(|k| ctx.api.get::<Pod>(k))
             .filter(|p| {
-                p.meta.namespace == key.namespace
-                    && !p.status.phase.is_terminal()
-                    && matches_map(&svc.selector, &p.meta.labels)
+                !p.status.phase.is_terminal() && matches_map(&svc.selector, &p.meta.labels)
             })
             .filter_map(|p| {
                 let node = p.node_name.clone()?;
@@ -98,16 +209,15 @@ impl EndpointsController {
                 })
             })
             .collect();
-        self.member_of.retain(|_, s| {
-            s.remove(key);
-            !s.is_empty()
-        });
+        self.forget(key);
         for e in &eps {
             self.member_of
                 .entry(e.pod.clone())
                 .or_default()
                 .insert(key.clone());
         }
+        self.members
+            .insert(key.clone(), eps.iter().map(|e| e.pod.clone()).collect());
         if svc.status.endpoints != eps {
             let _ = ctx
                 .api

@@ -10,6 +10,7 @@ pub mod gc;
 pub mod job;
 pub mod node_lifecycle;
 pub mod replicaset;
+pub mod volume;
 pub mod workqueue;
 
 /// Which controller a queued sync belongs to.
@@ -19,6 +20,7 @@ pub enum ControllerId {
     Deployment,
     Job,
     Endpoints,
+    Volume,
 }
 
 /// Upstream's `generateName` suffix alphabet (no vowels, no look-alikes).

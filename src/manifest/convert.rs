@@ -2,7 +2,12 @@
 //! server would do it. Every error names the path of the offending field.
 
 use super::convert_batch::conv_job;
+use super::convert_networking::{conv_ingress, conv_ingress_class};
 use super::convert_scheduling::conv_priority_class;
+use super::convert_storage::{
+    self, conv_configmap, conv_persistent_volume, conv_persistent_volume_claim, conv_secret,
+    conv_storage_class,
+};
 use super::fields;
 use crate::api::affinity::{
     Affinity, NodeSelectorOperator, NodeSelectorRequirement, NodeSelectorTerm, PodAffinity,
@@ -49,10 +54,6 @@ pub(crate) type Errors = Vec<Diagnostic>;
 
 /// Kinds kubesim accepts but does not simulate yet, by `apiVersion`.
 const NOT_SIMULATED: &[(&str, &str)] = &[
-    ("v1", "ConfigMap"),
-    ("v1", "Secret"),
-    ("v1", "PersistentVolume"),
-    ("v1", "PersistentVolumeClaim"),
     ("v1", "ServiceAccount"),
     ("v1", "ReplicationController"),
     ("v1", "Endpoints"),
@@ -64,10 +65,7 @@ const NOT_SIMULATED: &[(&str, &str)] = &[
     ("autoscaling/v1", "HorizontalPodAutoscaler"),
     ("autoscaling/v2", "HorizontalPodAutoscaler"),
     ("policy/v1", "PodDisruptionBudget"),
-    ("networking.k8s.io/v1", "Ingress"),
-    ("networking.k8s.io/v1", "IngressClass"),
     ("networking.k8s.io/v1", "NetworkPolicy"),
-    ("storage.k8s.io/v1", "StorageClass"),
     ("discovery.k8s.io/v1", "EndpointSlice"),
     ("rbac.authorization.k8s.io/v1", "Role"),
     ("rbac.authorization.k8s.io/v1", "RoleBinding"),
@@ -84,6 +82,13 @@ const SIMULATED: &[(&str, &str)] = &[
     ("v1", "Service"),
     ("apps/v1", "ReplicaSet"),
     ("apps/v1", "Deployment"),
+    ("v1", "ConfigMap"),
+    ("v1", "Secret"),
+    ("v1", "PersistentVolume"),
+    ("v1", "PersistentVolumeClaim"),
+    ("storage.k8s.io/v1", "StorageClass"),
+    ("networking.k8s.io/v1", "Ingress"),
+    ("networking.k8s.io/v1", "IngressClass"),
 ];
 
 /// API versions Kubernetes has removed, with the release that removed them.
@@ -179,10 +184,20 @@ pub fn convert(value: &Value, loc: &Loc) -> Result<Converted, Errors> {
         ("v1", "Service") => simulated!(core::Service, conv_service),
         ("apps/v1", "ReplicaSet") => simulated!(apps::ReplicaSet, conv_replicaset),
         ("apps/v1", "Deployment") => simulated!(apps::Deployment, conv_deployment),
-        ("v1", "ConfigMap") => checked!(core::ConfigMap),
-        ("v1", "Secret") => checked!(core::Secret),
-        ("v1", "PersistentVolume") => checked!(core::PersistentVolume),
-        ("v1", "PersistentVolumeClaim") => checked!(core::PersistentVolumeClaim),
+        ("v1", "ConfigMap") => {
+            convert_storage::check_base64(value, "binaryData", &kind, loc)?;
+            simulated!(core::ConfigMap, conv_configmap)
+        }
+        ("v1", "Secret") => {
+            convert_storage::check_base64(value, "data", &kind, loc)?;
+            simulated!(core::Secret, conv_secret)
+        }
+        ("v1", "PersistentVolume") => {
+            simulated!(core::PersistentVolume, conv_persistent_volume)
+        }
+        ("v1", "PersistentVolumeClaim") => {
+            simulated!(core::PersistentVolumeClaim, conv_persistent_volume_claim)
+        }
         ("v1", "ServiceAccount") => checked!(core::ServiceAccount),
         ("v1", "ReplicationController") => checked!(core::ReplicationController),
         ("apps/v1", "StatefulSet") => checked!(apps::StatefulSet),
@@ -195,10 +210,17 @@ pub fn convert(value: &Value, loc: &Loc) -> Result<Converted, Errors> {
         ("policy/v1", "PodDisruptionBudget") => {
             checked!(k8s_openapi::api::policy::v1::PodDisruptionBudget)
         }
-        ("networking.k8s.io/v1", "Ingress") => checked!(k8s_openapi::api::networking::v1::Ingress),
-        ("storage.k8s.io/v1", "StorageClass") => {
-            checked!(k8s_openapi::api::storage::v1::StorageClass)
+        ("networking.k8s.io/v1", "Ingress") => {
+            simulated!(k8s_openapi::api::networking::v1::Ingress, conv_ingress)
         }
+        ("networking.k8s.io/v1", "IngressClass") => simulated!(
+            k8s_openapi::api::networking::v1::IngressClass,
+            conv_ingress_class
+        ),
+        ("storage.k8s.io/v1", "StorageClass") => simulated!(
+            k8s_openapi::api::storage::v1::StorageClass,
+            conv_storage_class
+        ),
         ("scheduling.k8s.io/v1", "PriorityClass") => simulated!(
             k8s_openapi::api::scheduling::v1::PriorityClass,
             conv_priority_class
@@ -457,6 +479,7 @@ pub(crate) fn conv_pod_spec(
     let mut names = std::collections::BTreeSet::new();
     for (i, c) in s.containers.into_iter().enumerate() {
         let cp = format!("{path}.containers[{i}]");
+        convert_storage::conv_env_refs(&c, &cp, loc, errors, &mut spec.env_refs);
         if !names.insert(c.name.clone()) {
             errors.push(loc.at_value(
                 &format!("{cp}.name"),
@@ -641,6 +664,7 @@ pub(crate) fn conv_pod_spec(
             spec.termination_grace_period = SimDuration::from_secs(g as u64);
         }
     }
+    spec.volumes = convert_storage::conv_volumes(s.volumes, &p("volumes"), loc, errors);
     (spec, s.node_name)
 }
 
@@ -714,7 +738,7 @@ fn check_weight(w: i32, path: &str, loc: &Loc, errors: &mut Errors) {
     }
 }
 
-fn conv_node_selector_term(
+pub(crate) fn conv_node_selector_term(
     t: core::NodeSelectorTerm,
     path: &str,
     loc: &Loc,

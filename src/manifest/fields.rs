@@ -22,6 +22,18 @@ const POD_SPEC: &[&str] = &[
     "containers[].startupProbe",
     "containers[].readinessProbe",
     "containers[].livenessProbe",
+    "containers[].env[].valueFrom.configMapKeyRef",
+    "containers[].env[].valueFrom.secretKeyRef",
+    "containers[].envFrom[].configMapRef",
+    "containers[].envFrom[].secretRef",
+    "volumes[].name",
+    "volumes[].configMap.name",
+    "volumes[].configMap.optional",
+    "volumes[].configMap.items[].key",
+    "volumes[].secret.secretName",
+    "volumes[].secret.optional",
+    "volumes[].secret.items[].key",
+    "volumes[].persistentVolumeClaim",
     "restartPolicy",
     "nodeSelector",
     "tolerations",
@@ -116,6 +128,63 @@ pub fn modelled(kind: &str) -> Vec<String> {
             ["value", "globalDefault", "preemptionPolicy", "description"]
                 .iter()
                 .map(|s| s.to_string()),
+        ),
+        "Ingress" => v.extend(
+            [
+                "spec.ingressClassName",
+                "spec.defaultBackend.service",
+                "spec.rules[].host",
+                "spec.rules[].http.paths[].path",
+                "spec.rules[].http.paths[].pathType",
+                "spec.rules[].http.paths[].backend.service",
+                "spec.tls",
+            ]
+            .iter()
+            .map(|s| s.to_string()),
+        ),
+        "IngressClass" => v.extend(["spec.controller"].iter().map(|s| s.to_string())),
+        "ConfigMap" => v.extend(
+            ["data", "binaryData", "immutable"]
+                .iter()
+                .map(|s| s.to_string()),
+        ),
+        "Secret" => v.extend(
+            ["type", "data", "stringData", "immutable"]
+                .iter()
+                .map(|s| s.to_string()),
+        ),
+        "StorageClass" => v.extend(
+            [
+                "provisioner",
+                "volumeBindingMode",
+                "reclaimPolicy",
+                "allowedTopologies",
+            ]
+            .iter()
+            .map(|s| s.to_string()),
+        ),
+        "PersistentVolume" => v.extend(
+            [
+                "spec.capacity.storage",
+                "spec.accessModes",
+                "spec.nodeAffinity",
+                "spec.claimRef.name",
+                "spec.claimRef.namespace",
+                "spec.persistentVolumeReclaimPolicy",
+                "spec.storageClassName",
+            ]
+            .iter()
+            .map(|s| s.to_string()),
+        ),
+        "PersistentVolumeClaim" => v.extend(
+            [
+                "spec.accessModes",
+                "spec.resources.requests.storage",
+                "spec.storageClassName",
+                "spec.volumeName",
+            ]
+            .iter()
+            .map(|s| s.to_string()),
         ),
         "Service" => v.extend(
             ["spec.type", "spec.selector", "spec.ports", "spec.clusterIP"]

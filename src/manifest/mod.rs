@@ -8,7 +8,9 @@
 
 pub mod convert;
 pub mod convert_batch;
+pub mod convert_networking;
 pub mod convert_scheduling;
+pub mod convert_storage;
 pub mod fields;
 pub mod yamlpos;
 

@@ -130,6 +130,9 @@ pub struct Summary {
     pub faults: Vec<crate::metrics::recovery::FaultFigures>,
     /// Per Service with traffic, keyed `namespace/name`: what its clients saw.
     pub services: BTreeMap<String, crate::net::ServiceFigures>,
+    /// Per Ingress with clients, keyed `namespace/name` (omitted without any).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    pub ingresses: BTreeMap<String, crate::net::ServiceFigures>,
     /// Per Job, keyed `namespace/name`.
     pub jobs: BTreeMap<String, JobFigures>,
     /// Means over periodic samples of the cluster's allocation.
@@ -242,6 +245,7 @@ impl Summary {
                 f
             },
             services: sim.dataplane().figures(),
+            ingresses: sim.dataplane().ingress_figures(),
             jobs,
             sim: SimFigures {
                 events: sim.events_processed(),

@@ -1,44 +1,53 @@
-//! The data plane: kube-proxy's routing view and the traffic of the scenario's
-//! clients.
+//! The data plane: kube-proxy's routing views and the traffic of the
+//! scenario's clients.
 //!
 //! kube-proxy. Every node's kube-proxy watches Services (and their endpoints)
 //! and reprograms its rules at most once per `minSyncPeriod` (1 s). All proxies
-//! that can hear the API see the same changes at the same moments, so they are
-//! modelled as one shared view; it lags the endpoints controller by the watch
-//! delay plus the sync wait. Mode `iptables` spreads new connections uniformly
-//! over the ready endpoints, `ipvs` round-robin — in aggregate the same shares.
+//! that can hear the API see the same changes at the same moments, so they
+//! share one view; it lags the endpoints controller by the watch delay plus the
+//! sync wait. A node cut off from the API server (`network-partition`) keeps
+//! the rules it had — a frozen copy of the view taken when it went dark — until
+//! it hears the API again and resyncs. Mode `iptables` spreads new connections
+//! uniformly over the ready endpoints, `ipvs` round-robin — in aggregate the
+//! same shares.
+//!
+//! Paths. A client inside the cluster sits on the nodes that are up and calls
+//! the ClusterIP through its node's rules. From outside, a `nodePort` client
+//! calls every node's port in turn (a dead node does not answer;
+//! `externalTrafficPolicy: Local` drops traffic at a node without a local
+//! endpoint), and a `loadBalancer` client goes through the cloud load balancer,
+//! which sends only to nodes passing its health check (Local: nodes with a
+//! local endpoint). `sessionAffinity: ClientIP` pins each client address to one
+//! endpoint until that endpoint leaves the view.
 //!
 //! Traffic is simulated in aggregate, not request by request: between two
 //! moments where routing or the pods' ability to answer can change (a proxy
-//! sync, a kubelet event, a fault, a sample), every client's share of requests
-//! sent to each endpoint is fixed, so the requests of the interval are split
-//! exactly in expectation — with the fractions carried over, so counts stay
-//! integers and sum exactly. The cost grows with the number of changes, not
-//! with the request rate. A request to an endpoint whose pod does not answer
+//! sync, a kubelet event, a fault, a minute boundary), every client's share of
+//! requests sent to each endpoint is fixed, so the requests of the interval are
+//! split exactly in expectation — with the fractions carried over, so counts
+//! stay integers and sum exactly. The cost grows with the number of changes,
+//! not with the request rate. A pod with a concurrency limit is an M/M/c/K
+//! queue in its steady state for the interval ([`queueing`]): queueing latency
+//! first, then 503s. A request to an endpoint whose pod does not answer
 //! (crashed node, stopped or not yet started app) times out after the client's
-//! timeout; with no ready endpoint at all it is refused at once.
+//! timeout; with no ready endpoint it is refused at once. `model: per-request`
+//! replays the same intervals request by request instead (for small rates, and
+//! to check the aggregate model against).
 
 pub mod cloud;
+pub mod queueing;
+pub mod traffic;
+
+pub use traffic::{Arrivals, ClientSpec, Destination, Model, Origin, RateCurve};
 
 use crate::api::{ObjKey, Service};
+use crate::sim::rng::SimRng;
 use crate::sim::time::{SimDuration, SimTime};
+use crate::workload::detmath;
+use crate::workload::dist::{standard_normal, unit_closed0, unit_open0};
+use rand::Rng;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
-
-/// One `traffic:` client, checked.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ClientSpec {
-    pub name: String,
-    pub service: ObjKey,
-    /// Requests per second.
-    pub rate: f64,
-    /// How long a client waits for an answer that does not come.
-    pub timeout: SimDuration,
-    /// How long a pod takes to answer one request.
-    pub service_time: SimDuration,
-    /// When the client starts sending.
-    pub start: SimDuration,
-}
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 
 /// kube-proxy settings (`cluster.kubeProxy`).
 #[derive(Debug, Clone, PartialEq)]
@@ -47,6 +56,8 @@ pub struct ProxySettings {
     pub min_sync: SimDuration,
     /// `iptables` or `ipvs`.
     pub mode: String,
+    /// The ingress controller's delay from an Ingress change to serving it.
+    pub ingress_delay: SimDuration,
 }
 
 impl Default for ProxySettings {
@@ -54,6 +65,23 @@ impl Default for ProxySettings {
         ProxySettings {
             min_sync: SimDuration::from_secs(1),
             mode: "iptables".into(),
+            ingress_delay: SimDuration::from_secs(1),
+        }
+    }
+}
+
+/// Whose figures a client's requests go to.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Dest {
+    Service(ObjKey),
+    Ingress(ObjKey),
+}
+
+impl std::fmt::Display for Dest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Dest::Service(k) => write!(f, "{k}"),
+            Dest::Ingress(k) => write!(f, "ingress/{k}"),
         }
     }
 }
@@ -64,13 +92,111 @@ struct Counts {
     succeeded: u64,
     failed: u64,
     timed_out: u64,
+    rejected: u64,
+    not_found: u64,
+}
+
+/// One minute of one Service, for `traffic.csv`.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct MinuteRow {
+    pub requests: u64,
+    /// Refused or rejected at once.
+    pub failed: u64,
+    pub timed_out: u64,
+    /// Rejected by an overloaded pod (part of `failed`).
+    pub rejected: u64,
+    /// Answered 404 by the ingress controller: no rule matched (part of `failed`).
+    pub not_found: u64,
+    /// Sum of the latencies of the minute's succeeded requests, in ms.
+    pub latency_sum_ms: f64,
+}
+
+/// What kube-proxy has programmed for one Service.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct ServiceView {
+    /// Ready endpoints (pod, node).
+    eps: Vec<(ObjKey, String)>,
+    local: bool,
+    affinity: bool,
+    /// The cloud load balancer exists.
+    lb: bool,
+}
+
+type View = BTreeMap<ObjKey, ServiceView>;
+
+/// A node as the data plane sees it.
+#[derive(Debug, Clone, PartialEq)]
+struct NodeNet {
+    /// The machine is up (not crashed).
+    alive: bool,
+    /// Its kube-proxy can hear the API server.
+    hears: bool,
+    /// Its kube-proxy follows the shared view; else the frozen view `Some(i)`.
+    frozen: Option<u32>,
+}
+
+/// Where one share of a client's requests ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Hop {
+    /// Refused at once (no endpoint in the rules, no load balancer).
+    Refused,
+    /// Sent where nothing answers: times out.
+    Dropped,
+    /// The ingress controller has no route for it: 404.
+    NotFound,
+    /// To the pod `pods[i]`.
+    Pod(u32),
+}
+
+/// A client's routing for an interval: the pods and the share of each hop.
+#[derive(Debug, Clone, Default)]
+struct Routes {
+    pods: Vec<(ObjKey, String)>,
+    shares: Vec<(Hop, f64)>,
+}
+
+impl Routes {
+    fn build(acc: BTreeMap<Target, f64>) -> Routes {
+        let mut r = Routes::default();
+        for (t, w) in acc {
+            if w <= 0.0 {
+                continue;
+            }
+            let hop = match t {
+                Target::Refused => Hop::Refused,
+                Target::Dropped => Hop::Dropped,
+                Target::NotFound => Hop::NotFound,
+                Target::Pod(p, n) => {
+                    r.pods.push((p, n));
+                    Hop::Pod(r.pods.len() as u32 - 1)
+                }
+            };
+            r.shares.push((hop, w));
+        }
+        r
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Target {
+    Refused,
+    Dropped,
+    NotFound,
+    Pod(ObjKey, String),
 }
 
 struct Client {
     spec: ClientSpec,
-    /// Fractions of a request not yet counted (sent, failed).
-    carry: f64,
-    carry_bad: f64,
+    /// Fractions of a request not yet counted: sent, refused, timed out, rejected.
+    carry: [f64; 4],
+    /// `sessionAffinity: ClientIP`: the pod each client address is pinned to.
+    pinned: Vec<Option<ObjKey>>,
+    /// Requests sent so far (ipvs round-robin position in per-request mode).
+    sent: u64,
+    /// Routes of the last interval, with the versions they were built from.
+    routes: Option<((u64, u64, u64), Routes)>,
+    /// Whose figures its requests count in.
+    dest: Dest,
 }
 
 /// Per Service in `summary.json`.
@@ -78,51 +204,110 @@ struct Client {
 pub struct ServiceFigures {
     pub requests: u64,
     pub succeeded: u64,
-    /// Refused at once: no ready endpoint in the routing view.
+    /// Answered with an error at once: no ready endpoint in the routing view
+    /// (or no load balancer yet), or rejected by an overloaded pod.
     pub failed: u64,
     /// Sent to an endpoint that did not answer.
     pub timed_out: u64,
     /// succeeded / requests (null without requests).
     pub success_ratio: Option<f64>,
-    /// Latency percentiles over all requests (a success takes the service
-    /// time; a timeout the client's timeout; a refusal 0).
+    /// Latency percentiles over all requests (a success takes the service time
+    /// plus any queueing; a timeout the client's timeout; a refusal 0).
     pub latency_ms: crate::metrics::summary::Percentiles,
+    /// Of `failed`: rejected (503) by a pod whose queue was full.
+    pub rejected: u64,
+    /// Of `failed`: answered 404 by the ingress controller (Ingress clients).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_found: Option<u64>,
+    /// Whether TLS was terminated at the ingress for these requests (Ingress clients).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_terminated: Option<bool>,
+    /// Mean latency of the succeeded requests, in ms.
+    pub latency_mean_ms: Option<f64>,
+}
+
+/// One pod's queue in per-request mode.
+#[derive(Debug, Default)]
+struct PodQueue {
+    /// When each of its `c` workers is next free (µs).
+    free: Vec<u64>,
+    /// When each request in the pod finishes (µs), earliest first.
+    inside: BinaryHeap<std::cmp::Reverse<u64>>,
 }
 
 pub struct DataPlane {
     settings: ProxySettings,
-    /// The shared routing view: per Service, its ready endpoints (pod, node).
-    view: BTreeMap<ObjKey, Vec<(ObjKey, String)>>,
+    /// The shared routing view.
+    view: View,
+    /// Views frozen on nodes cut off from the API, with how many nodes use each.
+    frozen: BTreeMap<u32, (View, u32)>,
+    next_frozen: u32,
+    nodes: BTreeMap<String, NodeNet>,
+    /// Bumped at every change of the nodes or their views, to reuse routes.
+    version: u64,
+    /// Nodes per view, see [`DataPlane::count_groups`].
+    groups: BTreeMap<Option<u32>, (u64, u64)>,
+    /// Bumped when a Service's entry of the shared view changes.
+    svc_versions: BTreeMap<ObjKey, u64>,
     dirty: BTreeSet<ObjKey>,
+    /// Some node hears the API again: thaw it at the next sync.
+    thaw_pending: bool,
     last_sync: Option<SimTime>,
     sync_at: Option<SimTime>,
     clients: Vec<Client>,
+    rng: SimRng,
+    queues: BTreeMap<ObjKey, PodQueue>,
+    /// The ingress controller's view of the Ingresses.
+    ingresses: BTreeMap<ObjKey, crate::api::Ingress>,
+    ingress_dirty: BTreeSet<ObjKey>,
+    ingress_version: u64,
     last_flush: SimTime,
-    counts: BTreeMap<ObjKey, Counts>,
-    /// Per-client latency tallies: (latency ms, requests).
-    latencies: BTreeMap<ObjKey, BTreeMap<u64, u64>>,
+    counts: BTreeMap<Dest, Counts>,
+    /// Per-destination latency tallies: latency ms → requests (expected, so fractional).
+    latencies: BTreeMap<Dest, BTreeMap<u64, f64>>,
     /// Failed or timed-out requests per flush: (interval start, end, count).
     pub failures: Vec<(SimTime, SimTime, u64)>,
-    /// Per minute and Service: requests, failed, timed out (for traffic.csv).
-    pub series: BTreeMap<(u64, ObjKey), (u64, u64, u64)>,
+    /// Per minute and Service (or Ingress), for traffic.csv.
+    pub series: BTreeMap<(u64, Dest), MinuteRow>,
 }
 
+/// Whether pod `pod` on node `node` answers now.
+pub type Serves<'a> = &'a dyn Fn(&ObjKey, &str) -> bool;
+
 impl DataPlane {
-    pub fn new(settings: ProxySettings, clients: &[ClientSpec]) -> Self {
+    pub fn new(settings: ProxySettings, clients: &[ClientSpec], seed: u64) -> Self {
         DataPlane {
             settings,
             view: BTreeMap::new(),
+            frozen: BTreeMap::new(),
+            next_frozen: 0,
+            nodes: BTreeMap::new(),
+            version: 0,
+            groups: BTreeMap::new(),
+            svc_versions: BTreeMap::new(),
             dirty: BTreeSet::new(),
+            thaw_pending: false,
             last_sync: None,
             sync_at: None,
             clients: clients
                 .iter()
                 .map(|c| Client {
                     spec: c.clone(),
-                    carry: 0.0,
-                    carry_bad: 0.0,
+                    carry: [0.0; 4],
+                    pinned: vec![None; c.sources as usize],
+                    sent: 0,
+                    routes: None,
+                    dest: match &c.destination {
+                        Destination::Service(k) => Dest::Service(k.clone()),
+                        Destination::Ingress { ingress, .. } => Dest::Ingress(ingress.clone()),
+                    },
                 })
                 .collect(),
+            rng: crate::sim::rng::stream(seed, "traffic"),
+            queues: BTreeMap::new(),
+            ingresses: BTreeMap::new(),
+            ingress_dirty: BTreeSet::new(),
+            ingress_version: 0,
             last_flush: SimTime::ZERO,
             counts: BTreeMap::new(),
             latencies: BTreeMap::new(),
@@ -140,6 +325,56 @@ impl DataPlane {
     /// Returns when that sync should run, if a new one is needed.
     pub fn on_service_change(&mut self, key: &ObjKey, now: SimTime) -> Option<SimTime> {
         self.dirty.insert(key.clone());
+        self.request_sync(now)
+    }
+
+    /// An Ingress changed: the ingress controller serves it after its delay.
+    pub fn on_ingress_change(&mut self, key: &ObjKey, now: SimTime) -> SimTime {
+        self.ingress_dirty.insert(key.clone());
+        now + self.settings.ingress_delay
+    }
+
+    /// The ingress controller reloads: the changed Ingresses route from now on,
+    /// and each Ingress client's host and path are matched again.
+    /// Returns what it loaded: (Ingress, its paths, or None if it is gone).
+    pub fn sync_ingresses(&mut self, api: &crate::api::ApiServer) -> Vec<(ObjKey, Option<usize>)> {
+        let mut loaded = Vec::new();
+        if self.ingress_dirty.is_empty() {
+            return loaded;
+        }
+        for key in std::mem::take(&mut self.ingress_dirty) {
+            match api.get::<crate::api::Ingress>(&key) {
+                Some(i) => {
+                    let paths = i.rules.iter().map(|r| r.paths.len()).sum();
+                    loaded.push((key.clone(), Some(paths)));
+                    self.ingresses.insert(key, i.clone())
+                }
+                None => {
+                    loaded.push((key.clone(), None));
+                    self.ingresses.remove(&key)
+                }
+            };
+        }
+        self.ingress_version += 1;
+        for c in &mut self.clients {
+            if let Destination::Ingress {
+                ingress,
+                host,
+                path,
+            } = &c.spec.destination
+            {
+                let to = self
+                    .ingresses
+                    .get(ingress)
+                    .and_then(|i| i.route(host, path))
+                    .map_or(String::new(), |b| b.service.clone());
+                c.spec.service = ObjKey::new(&ingress.namespace, to);
+            }
+        }
+        loaded
+    }
+
+    fn request_sync(&mut self, now: SimTime) -> Option<SimTime> {
         if self.sync_at.is_some() {
             return None;
         }
@@ -151,16 +386,92 @@ impl DataPlane {
         Some(at)
     }
 
+    /// The nodes as they are now: (name, machine up, kube-proxy hears the
+    /// API). A node that stops hearing keeps a frozen copy of the view; one that
+    /// hears again goes back to the shared view at the next sync, which this
+    /// returns if one must be scheduled.
+    pub fn set_nodes<'a>(
+        &mut self,
+        nodes: impl Iterator<Item = (&'a str, bool, bool)>,
+        now: SimTime,
+    ) -> Option<SimTime> {
+        let mut seen = BTreeSet::new();
+        let mut freeze_id = None;
+        let mut resync = false;
+        for (name, alive, hears) in nodes {
+            seen.insert(name.to_string());
+            let cur = self.nodes.entry(name.to_string()).or_insert(NodeNet {
+                alive,
+                hears,
+                frozen: None,
+            });
+            cur.hears = hears;
+            if cur.alive != alive {
+                cur.alive = alive;
+                self.version += 1;
+            }
+            match (cur.frozen, hears) {
+                (None, false) => {
+                    // one frozen copy for all nodes going dark at this moment
+                    let id = *freeze_id.get_or_insert_with(|| {
+                        let id = self.next_frozen;
+                        self.next_frozen += 1;
+                        self.frozen.insert(id, (self.view.clone(), 0));
+                        id
+                    });
+                    self.frozen.get_mut(&id).expect("just added").1 += 1;
+                    cur.frozen = Some(id);
+                    self.version += 1;
+                }
+                (Some(_), true) => resync = true,
+                _ => {}
+            }
+        }
+        let gone: Vec<String> = self
+            .nodes
+            .keys()
+            .filter(|n| !seen.contains(*n))
+            .cloned()
+            .collect();
+        for n in gone {
+            if let Some(NodeNet {
+                frozen: Some(id), ..
+            }) = self.nodes.remove(&n)
+            {
+                self.release_frozen(id);
+            }
+            self.version += 1;
+        }
+        self.count_groups();
+        // remember who hears again: they thaw at the next sync
+        if resync {
+            self.thaw_pending = true;
+            return self.request_sync(now);
+        }
+        None
+    }
+
+    fn release_frozen(&mut self, id: u32) {
+        if let Some(f) = self.frozen.get_mut(&id) {
+            f.1 -= 1;
+            if f.1 == 0 {
+                self.frozen.remove(&id);
+            }
+        }
+    }
+
     /// kube-proxy syncs: the dirty Services' ready endpoints become the view.
     pub fn sync(&mut self, api: &crate::api::ApiServer, now: SimTime) {
         self.sync_at = None;
         self.last_sync = Some(now);
         for key in std::mem::take(&mut self.dirty) {
+            let before = self.view.get(&key).cloned();
             match api.get::<Service>(&key) {
                 None => {
                     self.view.remove(&key);
                 }
                 Some(s) => {
+                    let key = key.clone();
                     let eps = s
                         .status
                         .endpoints
@@ -168,16 +479,329 @@ impl DataPlane {
                         .filter(|e| e.ready)
                         .map(|e| (e.pod.clone(), e.node.clone()))
                         .collect();
-                    self.view.insert(key, eps);
+                    self.view.insert(
+                        key,
+                        ServiceView {
+                            eps,
+                            local: s.traffic_local,
+                            affinity: s.session_affinity,
+                            lb: s.status.load_balancer_ip.is_some(),
+                        },
+                    );
                 }
             }
+            if self.view.get(&key) != before.as_ref() {
+                *self.svc_versions.entry(key.clone()).or_default() += 1;
+            }
+        }
+        if std::mem::take(&mut self.thaw_pending) {
+            self.version += 1;
+            let thawed: Vec<u32> = self
+                .nodes
+                .values_mut()
+                .filter(|net| net.hears)
+                .filter_map(|net| net.frozen.take())
+                .collect();
+            for id in thawed {
+                self.release_frozen(id);
+            }
+            self.count_groups();
+        }
+    }
+}
+
+/// The golden ratio's fractional part: `k·φ mod 1` spreads picks evenly.
+const PHI_FRAC: f64 = 0.618_033_988_749_894_9;
+
+fn secs(d: SimDuration) -> f64 {
+    d.as_millis() as f64 / 1000.0
+}
+
+/// A Poisson draw of mean `lambda` (Knuth's product below 30, a rounded
+/// normal above).
+fn poisson(rng: &mut SimRng, lambda: f64) -> u64 {
+    if lambda <= 0.0 {
+        return 0;
+    }
+    if lambda < 30.0 {
+        let floor = detmath::exp(-lambda);
+        let mut k = 0;
+        let mut p = unit_open0(rng.next_u64());
+        while p > floor {
+            k += 1;
+            p *= unit_open0(rng.next_u64());
+        }
+        k
+    } else {
+        let z = standard_normal([rng.next_u64(), rng.next_u64()]);
+        (lambda + lambda.sqrt() * z).round().max(0.0) as u64
+    }
+}
+
+/// Take `exact + carry` whole requests (at most `left`), keeping the fraction.
+fn take(exact: f64, carry: &mut f64, left: &mut u64) -> u64 {
+    let x = exact + *carry;
+    let n = x.floor().clamp(0.0, *left as f64);
+    *carry = x - n;
+    let n = n as u64;
+    *left -= n;
+    n
+}
+
+/// The endpoints of a view entry per node.
+fn by_node(sv: &ServiceView) -> BTreeMap<&str, Vec<&ObjKey>> {
+    let mut m: BTreeMap<&str, Vec<&ObjKey>> = BTreeMap::new();
+    for (p, n) in &sv.eps {
+        m.entry(n.as_str()).or_default().push(p);
+    }
+    m
+}
+
+/// What one interval's requests of a client did.
+#[derive(Debug, Default)]
+struct Outcome {
+    sent: u64,
+    refused: u64,
+    timed_out: u64,
+    rejected: u64,
+    not_found: u64,
+    /// Latency (ms) → succeeded requests.
+    latency: BTreeMap<u64, f64>,
+    /// Total latency of the succeeded requests (ms).
+    latency_sum_ms: f64,
+}
+
+impl DataPlane {
+    fn view_of(&self, frozen: Option<u32>) -> &View {
+        match frozen {
+            Some(id) => &self.frozen[&id].0,
+            None => &self.view,
         }
     }
 
+    /// Count the nodes per view: (frozen id or shared) → (alive nodes, all
+    /// nodes). Only when the nodes change, not per interval.
+    fn count_groups(&mut self) {
+        let mut g: BTreeMap<Option<u32>, (u64, u64)> = BTreeMap::new();
+        for n in self.nodes.values() {
+            let e = g.entry(n.frozen).or_default();
+            e.0 += u64::from(n.alive);
+            e.1 += 1;
+        }
+        self.groups = g;
+    }
+
+    /// Where client `ci`'s requests go now, reusing the last routes while
+    /// nothing they depend on changed.
+    fn routes(&mut self, ci: usize, groups: &BTreeMap<Option<u32>, (u64, u64)>) -> Routes {
+        let svc = self.clients[ci].spec.service.clone();
+        let key = (
+            self.version,
+            self.svc_versions.get(&svc).copied().unwrap_or(0),
+            self.ingress_version,
+        );
+        if let Some((k, r)) = &self.clients[ci].routes {
+            if *k == key {
+                return r.clone();
+            }
+        }
+        let affinity = self.affinity_shares(ci);
+        let r = Routes::build(self.route_shares(ci, groups, affinity.as_ref()));
+        self.clients[ci].routes = Some((key, r.clone()));
+        r
+    }
+
+    /// `sessionAffinity: ClientIP` in the shared view: re-pin the client
+    /// addresses whose pod left it, and give each pod its pinned share.
+    fn affinity_shares(&mut self, ci: usize) -> Option<Vec<(ObjKey, String, f64)>> {
+        let svc = &self.clients[ci].spec.service;
+        let sv = self
+            .view
+            .get(svc)
+            .filter(|sv| sv.affinity && !sv.eps.is_empty())?;
+        let eps: BTreeMap<&ObjKey, &String> = sv.eps.iter().map(|(p, n)| (p, n)).collect();
+        let c = &mut self.clients[ci];
+        let mut count: BTreeMap<ObjKey, u64> = BTreeMap::new();
+        for pin in &mut c.pinned {
+            if !pin.as_ref().is_some_and(|p| eps.contains_key(p)) {
+                let i = (unit_closed0(self.rng.next_u64()) * sv.eps.len() as f64) as usize;
+                *pin = Some(sv.eps[i.min(sv.eps.len() - 1)].0.clone());
+            }
+            *count.entry(pin.clone().expect("pinned")).or_default() += 1;
+        }
+        let total = c.pinned.len().max(1) as f64;
+        Some(
+            count
+                .into_iter()
+                .map(|(p, k)| {
+                    let node = eps[&p].clone();
+                    (p, node, k as f64 / total)
+                })
+                .collect(),
+        )
+    }
+
+    fn route_shares(
+        &self,
+        ci: usize,
+        groups: &BTreeMap<Option<u32>, (u64, u64)>,
+        affinity: Option<&Vec<(ObjKey, String, f64)>>,
+    ) -> BTreeMap<Target, f64> {
+        let spec = &self.clients[ci].spec;
+        let svc = &spec.service;
+        let mut acc: BTreeMap<Target, f64> = BTreeMap::new();
+        let mut add = |t: Target, w: f64| *acc.entry(t).or_default() += w;
+        // spread `w` over the endpoints of `sv` as a node's rules do
+        let spread = |add: &mut dyn FnMut(Target, f64), sv: &ServiceView, shared: bool, w: f64| {
+            match affinity {
+                Some(a) if shared => {
+                    for (p, n, share) in a {
+                        add(Target::Pod(p.clone(), n.clone()), w * share);
+                    }
+                }
+                _ => {
+                    let each = w / sv.eps.len() as f64;
+                    for (p, n) in &sv.eps {
+                        add(Target::Pod(p.clone(), n.clone()), each);
+                    }
+                }
+            }
+        };
+        let alive_total: u64 = groups.values().map(|g| g.0).sum();
+        let all_total: u64 = groups.values().map(|g| g.1).sum();
+        if matches!(spec.destination, Destination::Ingress { .. }) {
+            // the ingress controller proxies straight to the endpoints it watches
+            if svc.name.is_empty() {
+                add(Target::NotFound, 1.0);
+            } else {
+                match self.view.get(svc).filter(|sv| !sv.eps.is_empty()) {
+                    None => add(Target::Refused, 1.0),
+                    Some(sv) => spread(&mut add, sv, true, 1.0),
+                }
+            }
+            return acc;
+        }
+        match spec.origin {
+            Origin::Inside => {
+                if alive_total == 0 {
+                    add(Target::Dropped, 1.0);
+                }
+                for (g, (alive, _)) in groups {
+                    if *alive == 0 {
+                        continue;
+                    }
+                    let w = *alive as f64 / alive_total as f64;
+                    match self.view_of(*g).get(svc).filter(|sv| !sv.eps.is_empty()) {
+                        None => add(Target::Refused, w),
+                        Some(sv) => spread(&mut add, sv, g.is_none(), w),
+                    }
+                }
+            }
+            Origin::NodePort => {
+                if all_total == 0 {
+                    add(Target::Dropped, 1.0);
+                }
+                let dead = all_total - alive_total;
+                if dead > 0 {
+                    add(Target::Dropped, dead as f64 / all_total as f64);
+                }
+                for (g, (alive, _)) in groups {
+                    if *alive == 0 {
+                        continue;
+                    }
+                    let w = *alive as f64 / all_total as f64;
+                    match self.view_of(*g).get(svc).filter(|sv| !sv.eps.is_empty()) {
+                        None => add(Target::Refused, w),
+                        Some(sv) if sv.local => {
+                            let (served, _) =
+                                self.spread_local(&mut add, sv, *g, 1.0 / all_total as f64);
+                            let unserved = alive - served;
+                            if unserved > 0 {
+                                add(Target::Dropped, unserved as f64 / all_total as f64);
+                            }
+                        }
+                        Some(sv) => spread(&mut add, sv, g.is_none(), w),
+                    }
+                }
+            }
+            Origin::LoadBalancer => {
+                let lb = self.view.get(svc).is_some_and(|sv| sv.lb);
+                if !lb {
+                    add(Target::Refused, 1.0);
+                    return acc;
+                }
+                let local = self.view.get(svc).is_some_and(|sv| sv.local);
+                if local {
+                    // the health check passes on nodes with a local endpoint
+                    let mut targets = 0;
+                    for g in groups.keys() {
+                        if let Some(sv) = self.view_of(*g).get(svc) {
+                            targets += self.spread_local(&mut |_, _| {}, sv, *g, 0.0).0;
+                        }
+                    }
+                    if targets == 0 {
+                        add(Target::Refused, 1.0);
+                    } else {
+                        for g in groups.keys() {
+                            if let Some(sv) = self.view_of(*g).get(svc) {
+                                self.spread_local(&mut add, sv, *g, 1.0 / targets as f64);
+                            }
+                        }
+                    }
+                } else if alive_total == 0 {
+                    add(Target::Refused, 1.0);
+                } else {
+                    for (g, (alive, _)) in groups {
+                        if *alive == 0 {
+                            continue;
+                        }
+                        let w = *alive as f64 / alive_total as f64;
+                        match self.view_of(*g).get(svc).filter(|sv| !sv.eps.is_empty()) {
+                            None => add(Target::Refused, w),
+                            Some(sv) => spread(&mut add, sv, g.is_none(), w),
+                        }
+                    }
+                }
+            }
+        }
+        acc
+    }
+
+    /// `externalTrafficPolicy: Local`: give each alive node of group `g` that
+    /// has local endpoints `per_node`, split over them. Returns how many nodes
+    /// that was (and the endpoints).
+    fn spread_local(
+        &self,
+        add: &mut dyn FnMut(Target, f64),
+        sv: &ServiceView,
+        g: Option<u32>,
+        per_node: f64,
+    ) -> (u64, u64) {
+        let mut nodes = 0;
+        let mut eps = 0;
+        for (node, pods) in by_node(sv) {
+            let here = self
+                .nodes
+                .get(node)
+                .is_some_and(|n| n.alive && n.frozen == g);
+            if !here {
+                continue;
+            }
+            nodes += 1;
+            for p in &pods {
+                eps += 1;
+                add(
+                    Target::Pod((*p).clone(), node.to_string()),
+                    per_node / pods.len() as f64,
+                );
+            }
+        }
+        (nodes, eps)
+    }
+
     /// Count the requests of every client from the last flush until `now`,
-    /// with routing and pods as they are now. `serves(pod, node)` says whether
-    /// a pod answers.
-    pub fn flush(&mut self, now: SimTime, serves: &dyn Fn(&ObjKey, &str) -> bool) {
+    /// with routing and pods as they are now.
+    pub fn flush(&mut self, now: SimTime, serves: Serves) {
         if now <= self.last_flush || self.clients.is_empty() {
             self.last_flush = self.last_flush.max(now);
             return;
@@ -190,56 +814,84 @@ impl DataPlane {
         }
     }
 
-    fn flush_segment(&mut self, now: SimTime, serves: &dyn Fn(&ObjKey, &str) -> bool) {
+    fn flush_segment(&mut self, now: SimTime, serves: Serves) {
         let from = self.last_flush;
-        let mut bad_total = 0;
-        for c in &mut self.clients {
+        let groups = std::mem::take(&mut self.groups);
+        // 1. how many requests each client sends, and where
+        let mut plans: Vec<Option<(SimTime, u64, Routes)>> = Vec::with_capacity(self.clients.len());
+        for ci in 0..self.clients.len() {
+            let c = &self.clients[ci];
             let begin = from.max(SimTime::ZERO + c.spec.start);
             if now <= begin {
+                plans.push(None);
                 continue;
             }
-            let dt = now.since(begin).as_millis() as f64 / 1000.0;
-            let exact = c.spec.rate * dt + c.carry;
-            let n = exact.floor();
-            c.carry = exact - n;
-            let n = n as u64;
-            let eps = self.view.get(&c.spec.service);
-            let (good_share, refused) = match eps {
-                None => (0.0, true),
-                Some(v) if v.is_empty() => (0.0, true),
-                Some(v) => {
-                    let good = v.iter().filter(|(p, node)| serves(p, node)).count();
-                    (good as f64 / v.len() as f64, false)
+            let expected = c.spec.rate.integral(begin, now);
+            let n = match c.spec.arrivals {
+                Arrivals::Uniform => {
+                    let mut left = u64::MAX;
+                    take(expected, &mut self.clients[ci].carry[0], &mut left)
                 }
+                Arrivals::Poisson => poisson(&mut self.rng, expected),
             };
-            let exact_bad = n as f64 * (1.0 - good_share) + c.carry_bad;
-            let bad = exact_bad.floor().min(n as f64);
-            c.carry_bad = exact_bad - bad;
-            let bad = bad as u64;
-            let k = self.counts.entry(c.spec.service.clone()).or_default();
-            k.requests += n;
-            k.succeeded += n - bad;
-            let lat = self.latencies.entry(c.spec.service.clone()).or_default();
-            *lat.entry(c.spec.service_time.as_millis()).or_default() += n - bad;
-            if refused {
-                k.failed += bad;
-                *lat.entry(0).or_default() += bad;
-            } else {
-                k.timed_out += bad;
-                *lat.entry(c.spec.timeout.as_millis()).or_default() += bad;
+            let routes = self.routes(ci, &groups);
+            plans.push(Some((begin, n, routes)));
+        }
+        self.groups = groups;
+        // 2. the load on every pod with a concurrency limit (aggregate clients)
+        let dt = secs(now.since(from)).max(1e-3);
+        let mut load: BTreeMap<ObjKey, (f64, f64, u32, u32)> = BTreeMap::new();
+        for (c, plan) in self.clients.iter().zip(&plans) {
+            let (Some((_, n, r)), Some(conc)) = (plan, c.spec.concurrency) else {
+                continue;
+            };
+            if c.spec.model != Model::Aggregate {
+                continue;
             }
-            let minute = from.as_millis() / 60_000;
-            let row = self
-                .series
-                .entry((minute, c.spec.service.clone()))
-                .or_default();
-            row.0 += n;
-            if refused {
-                row.1 += bad;
-            } else {
-                row.2 += bad;
+            for (hop, w) in &r.shares {
+                if let Hop::Pod(i) = hop {
+                    let (p, node) = &r.pods[*i as usize];
+                    if serves(p, node) {
+                        let e =
+                            load.entry(p.clone())
+                                .or_insert((0.0, 0.0, conc, c.spec.queue_limit));
+                        let lam = *n as f64 * w / dt;
+                        e.0 += lam;
+                        e.1 += lam * secs(c.spec.service_time);
+                    }
+                }
             }
-            bad_total += bad;
+        }
+        let mut solved: BTreeMap<(u64, u64, u32, u32), queueing::PodLoad> = BTreeMap::new();
+        let mut pod_load: BTreeMap<ObjKey, queueing::PodLoad> = BTreeMap::new();
+        for (p, (lam, st, c, q)) in load {
+            let s = if lam > 0.0 { st / lam } else { 0.0 };
+            let k = (lam.to_bits(), s.to_bits(), c, q);
+            let l = solved
+                .entry(k)
+                .or_insert_with(|| queueing::mmck(lam, s, c, q))
+                .clone();
+            pod_load.insert(p, l);
+        }
+        // 3. what became of them
+        let mut bad_total = 0;
+        let mut per_request = Vec::new();
+        for (ci, plan) in plans.into_iter().enumerate() {
+            let Some((begin, n, routes)) = plan else {
+                continue;
+            };
+            let out = if self.clients[ci].spec.model == Model::PerRequest {
+                per_request.push((ci, begin, n, routes));
+                continue;
+            } else {
+                self.aggregate(ci, n, &routes, &pod_load, serves)
+            };
+            bad_total += self.record(ci, from, &out);
+        }
+        if !per_request.is_empty() {
+            for (ci, out) in self.per_request(per_request, now, serves) {
+                bad_total += self.record(ci, from, &out);
+            }
         }
         if bad_total > 0 {
             self.failures.push((from, now, bad_total));
@@ -247,28 +899,257 @@ impl DataPlane {
         self.last_flush = now;
     }
 
+    /// Split `n` requests over the routes in expectation.
+    fn aggregate(
+        &mut self,
+        ci: usize,
+        n: u64,
+        routes: &Routes,
+        pod_load: &BTreeMap<ObjKey, queueing::PodLoad>,
+        serves: Serves,
+    ) -> Outcome {
+        let spec = &self.clients[ci].spec;
+        let st_ms = spec.service_time.as_millis() as f64;
+        let (mut refused, mut timeout, mut rejected, mut ok) = (0.0, 0.0, 0.0, 0.0);
+        let mut not_found = 0.0;
+        let mut mean_ms = 0.0;
+        let mut lat: BTreeMap<u64, f64> = BTreeMap::new();
+        for (hop, w) in &routes.shares {
+            match hop {
+                Hop::Refused => refused += w,
+                Hop::NotFound => not_found += w,
+                Hop::Dropped => timeout += w,
+                Hop::Pod(i) => {
+                    let (p, node) = &routes.pods[*i as usize];
+                    if !serves(p, node) {
+                        timeout += w;
+                    } else if let (Some(l), Some(_)) = (pod_load.get(p), spec.concurrency) {
+                        rejected += w * l.blocked;
+                        let good = w * (1.0 - l.blocked);
+                        ok += good;
+                        for (prob, mean, var) in &l.latency {
+                            mean_ms += good * prob * mean * 1000.0;
+                            for (secs, q) in queueing::latency_points(*mean, *var) {
+                                *lat.entry((secs * 1000.0).round() as u64).or_default() +=
+                                    good * prob * q;
+                            }
+                        }
+                    } else {
+                        ok += w;
+                        mean_ms += w * st_ms;
+                        *lat.entry(st_ms as u64).or_default() += w;
+                    }
+                }
+            }
+        }
+        let nf = n as f64;
+        let c = &mut self.clients[ci];
+        let mut left = n;
+        let refused = take(nf * refused, &mut c.carry[1], &mut left);
+        let timed_out = take(nf * timeout, &mut c.carry[2], &mut left);
+        let rejected = take(nf * rejected, &mut c.carry[3], &mut left);
+        // a route is all or nothing 404: no carry needed
+        let not_found = take(nf * not_found, &mut 0.0, &mut left);
+        let succeeded = left;
+        // the latency mix of the successes, scaled to their count
+        let scale = if ok > 0.0 { succeeded as f64 / ok } else { 0.0 };
+        for v in lat.values_mut() {
+            *v *= scale;
+        }
+        let latency_sum_ms = mean_ms * scale;
+        Outcome {
+            sent: n,
+            refused,
+            timed_out,
+            rejected,
+            not_found,
+            latency: lat,
+            latency_sum_ms,
+        }
+    }
+
+    /// Replay the interval's requests of per-request clients one by one, in
+    /// time order, through the pods' queues.
+    fn per_request(
+        &mut self,
+        plans: Vec<(usize, SimTime, u64, Routes)>,
+        now: SimTime,
+        serves: Serves,
+    ) -> Vec<(usize, Outcome)> {
+        let end_us = now.as_millis() * 1000;
+        let mut arrivals: Vec<(u64, usize)> = Vec::new();
+        for (k, (ci, begin, n, _)) in plans.iter().enumerate() {
+            let b = begin.as_millis() * 1000;
+            let span = end_us - b;
+            let poisson = self.clients[*ci].spec.arrivals == Arrivals::Poisson;
+            for j in 0..*n {
+                let t = if poisson {
+                    b + (unit_closed0(self.rng.next_u64()) * span as f64) as u64
+                } else {
+                    b + ((j as f64 + 0.5) * span as f64 / *n as f64) as u64
+                };
+                arrivals.push((t.min(end_us - 1), k));
+            }
+        }
+        arrivals.sort_unstable();
+        let mut outs: Vec<Outcome> = plans.iter().map(|_| Outcome::default()).collect();
+        let ipvs = self.settings.mode == "ipvs";
+        for (t, k) in arrivals {
+            let (ci, _, _, routes) = &plans[k];
+            let c = &mut self.clients[*ci];
+            let u = if ipvs {
+                (c.sent as f64 * PHI_FRAC).fract()
+            } else {
+                unit_closed0(self.rng.next_u64())
+            };
+            c.sent += 1;
+            let out = &mut outs[k];
+            out.sent += 1;
+            let mut acc = 0.0;
+            let mut hop = routes.shares.last().map_or(Hop::Dropped, |s| s.0);
+            for (h, w) in &routes.shares {
+                acc += w;
+                if u < acc {
+                    hop = *h;
+                    break;
+                }
+            }
+            match hop {
+                Hop::Refused => out.refused += 1,
+                Hop::NotFound => out.not_found += 1,
+                Hop::Dropped => out.timed_out += 1,
+                Hop::Pod(i) => {
+                    let (p, node) = &routes.pods[i as usize];
+                    if !serves(p, node) {
+                        self.queues.remove(p);
+                        out.timed_out += 1;
+                        continue;
+                    }
+                    let spec = &self.clients[*ci].spec;
+                    let st_us = spec.service_time.as_millis() as f64 * 1000.0;
+                    let Some(conc) = spec.concurrency else {
+                        *out.latency.entry((st_us / 1000.0) as u64).or_default() += 1.0;
+                        out.latency_sum_ms += st_us / 1000.0;
+                        continue;
+                    };
+                    let limit = conc + spec.queue_limit;
+                    let q = self.queues.entry(p.clone()).or_default();
+                    if q.free.is_empty() {
+                        q.free = vec![0; conc as usize];
+                    }
+                    while q.inside.peek().is_some_and(|f| f.0 <= t) {
+                        q.inside.pop();
+                    }
+                    if q.inside.len() as u64 >= u64::from(limit) {
+                        out.rejected += 1;
+                        continue;
+                    }
+                    // FIFO: the worker free first takes it
+                    let (w, &free) = q
+                        .free
+                        .iter()
+                        .enumerate()
+                        .min_by_key(|(_, f)| **f)
+                        .expect("a worker");
+                    let start = free.max(t);
+                    let service = -detmath::ln(unit_open0(self.rng.next_u64())) * st_us;
+                    let finish = start + service.round() as u64;
+                    q.free[w] = finish;
+                    q.inside.push(std::cmp::Reverse(finish));
+                    let ms = (finish - t) as f64 / 1000.0;
+                    *out.latency.entry(ms.round() as u64).or_default() += 1.0;
+                    out.latency_sum_ms += ms;
+                }
+            }
+        }
+        plans.into_iter().map(|p| p.0).zip(outs).collect()
+    }
+
+    /// Add an interval's outcome to the figures; returns its failures.
+    fn record(&mut self, ci: usize, from: SimTime, out: &Outcome) -> u64 {
+        let timeout_ms = self.clients[ci].spec.timeout.as_millis();
+        let dest = self.clients[ci].dest.clone();
+        let failed = out.refused + out.rejected + out.not_found;
+        let succeeded = out.sent - failed - out.timed_out;
+        let k = self.counts.entry(dest.clone()).or_default();
+        k.requests += out.sent;
+        k.succeeded += succeeded;
+        k.failed += failed;
+        k.rejected += out.rejected;
+        k.not_found += out.not_found;
+        k.timed_out += out.timed_out;
+        let lat = self.latencies.entry(dest.clone()).or_default();
+        for (ms, w) in &out.latency {
+            *lat.entry(*ms).or_default() += w;
+        }
+        let sum = out.latency_sum_ms;
+        *lat.entry(0).or_default() += failed as f64;
+        *lat.entry(timeout_ms).or_default() += out.timed_out as f64;
+        let row = self
+            .series
+            .entry((from.as_millis() / 60_000, dest))
+            .or_default();
+        row.requests += out.sent;
+        row.failed += failed;
+        row.rejected += out.rejected;
+        row.timed_out += out.timed_out;
+        row.latency_sum_ms += sum;
+        failed + out.timed_out
+    }
+
     /// Per-Service figures.
     pub fn figures(&self) -> BTreeMap<String, ServiceFigures> {
+        self.figures_of(false)
+    }
+
+    /// Per-Ingress figures (clients that call an Ingress).
+    pub fn ingress_figures(&self) -> BTreeMap<String, ServiceFigures> {
+        self.figures_of(true)
+    }
+
+    fn figures_of(&self, ingress: bool) -> BTreeMap<String, ServiceFigures> {
         self.counts
             .iter()
+            .filter(|(k, _)| matches!(k, Dest::Ingress(_)) == ingress)
             .map(|(k, c)| {
                 let lat = &self.latencies[k];
+                let total: f64 = lat.values().sum();
                 let pct = |q: f64| -> Option<u64> {
-                    if c.requests == 0 {
+                    if c.requests == 0 || total <= 0.0 {
                         return None;
                     }
-                    let rank = ((q * c.requests as f64).ceil() as u64).max(1);
-                    let mut seen = 0;
+                    let rank = (q * total).max(1e-9);
+                    let mut seen = 0.0;
                     for (ms, n) in lat {
                         seen += n;
-                        if seen >= rank {
+                        if seen >= rank - 1e-9 {
                             return Some(*ms);
                         }
                     }
                     lat.keys().next_back().copied()
                 };
+                let ok_latency: f64 = {
+                    // successes only: total latency mass minus refusals (0 ms)
+                    // and timeouts is not separable here, so use the series
+                    self.series
+                        .iter()
+                        .filter(|((_, s), _)| s == k)
+                        .map(|(_, r)| r.latency_sum_ms)
+                        .sum()
+                };
+                let name = match k {
+                    Dest::Service(k) | Dest::Ingress(k) => k.to_string(),
+                };
+                let tls = match k {
+                    Dest::Ingress(key) => Some(self.clients.iter().any(|cl| {
+                        matches!(&cl.spec.destination, Destination::Ingress { ingress, host, .. }
+                            if ingress == key
+                                && self.ingresses.get(key).is_some_and(|i| i.terminates_tls(host)))
+                    })),
+                    Dest::Service(_) => None,
+                };
                 (
-                    k.to_string(),
+                    name,
                     ServiceFigures {
                         requests: c.requests,
                         succeeded: c.succeeded,
@@ -279,8 +1160,12 @@ impl DataPlane {
                         latency_ms: crate::metrics::summary::Percentiles {
                             p50: pct(0.5),
                             p99: pct(0.99),
-                            max: lat.iter().rev().find(|(_, n)| **n > 0).map(|(ms, _)| *ms),
+                            max: lat.iter().rev().find(|(_, n)| **n > 0.0).map(|(ms, _)| *ms),
                         },
+                        rejected: c.rejected,
+                        not_found: ingress.then_some(c.not_found),
+                        tls_terminated: tls,
+                        latency_mean_ms: (c.succeeded > 0).then(|| ok_latency / c.succeeded as f64),
                     },
                 )
             })

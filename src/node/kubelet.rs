@@ -6,9 +6,13 @@
 //! stops them gracefully when they are deleted.
 
 use super::behavior::{AppBehavior, AppRun};
+use crate::api::config::{SourceKind, VolumeSource};
 use crate::api::meta::object_ref;
 use crate::api::pod::{PodPhase, PodSpec, Probe, PullPolicy, RestartPolicy};
-use crate::api::{Change, Kind, ObjKey, Pod, Uid};
+use crate::api::storage::ClaimPhase;
+use crate::api::{
+    Change, ConfigMap, Kind, ObjKey, PersistentVolume, PersistentVolumeClaim, Pod, Secret, Uid,
+};
 use crate::metrics::EventType;
 use crate::sim::rng::SimRng;
 use crate::sim::time::{SimDuration, SimTime};
@@ -43,6 +47,16 @@ pub struct KubeletSettings {
     pub behaviors: Vec<AppBehavior>,
     /// The scenario seed, for the kubelet's own random stream.
     pub seed: u64,
+    /// `syncFrequency`: the periodic pod sync, when mounted ConfigMap and Secret
+    /// content is refreshed (60 s upstream).
+    pub sync_frequency: SimDuration,
+    /// How much later than its watch notification the kubelet's ConfigMap/Secret
+    /// cache serves an update (the TTL of the `Cache` change-detection strategy;
+    /// 0 with the default `Watch` strategy).
+    pub config_cache_ttl: SimDuration,
+    /// The pod worker's back-off after a failed sync (`CreateContainerConfigError`
+    /// retries; 10 s upstream).
+    pub sync_retry: SimDuration,
 }
 
 impl Default for KubeletSettings {
@@ -56,6 +70,9 @@ impl Default for KubeletSettings {
             node_startup: SimDuration::from_secs(20),
             behaviors: Vec::new(),
             seed: 0,
+            sync_frequency: SimDuration::from_secs(60),
+            config_cache_ttl: SimDuration::ZERO,
+            sync_retry: SimDuration::from_secs(10),
         }
     }
 }
@@ -84,6 +101,12 @@ pub enum KubeletEvent {
     ProbeReady { pod: ObjKey, uid: Uid, gen: u32 },
     /// The image pull back-off of a pod is over: try the pull again.
     RetryPull { pod: ObjKey, uid: Uid },
+    /// Try again to mount the pod's volumes (after the operation back-off).
+    RetryMount { pod: ObjKey, uid: Uid },
+    /// The pod worker syncs the pod again after a `CreateContainerConfigError`.
+    RetryConfig { pod: ObjKey, uid: Uid },
+    /// A periodic pod sync of run `gen` refreshes its ConfigMap / Secret volumes.
+    VolumeSync { pod: ObjKey, uid: Uid, gen: u32 },
     /// Renew the node's lease (every [`HEARTBEAT_INTERVAL`]). `epoch` tells the
     /// chain started by one kubelet start apart from a later one's (crash and recover).
     Heartbeat { epoch: u32 },
@@ -150,6 +173,12 @@ struct PodRun {
     ready_at: Option<SimTime>,
     /// When this run's app answers requests (its start-up is over).
     app_up_at: SimTime,
+    /// The last volume mount back-off (500 ms doubling to 2m2s).
+    mount_backoff: Option<SimDuration>,
+    /// The pod's volumes are mounted (image pulls may begin).
+    mounted: bool,
+    /// The resourceVersion of each ConfigMap / Secret volume's content as mounted.
+    content: BTreeMap<String, u64>,
 }
 
 impl PodRun {
@@ -163,6 +192,9 @@ impl PodRun {
             pull_backoff: None,
             ready_at: None,
             app_up_at: SimTime::ZERO,
+            mount_backoff: None,
+            mounted: false,
+            content: BTreeMap::new(),
         }
     }
     fn is(&self, uid: Uid, local: Local) -> bool {
@@ -369,6 +401,10 @@ impl Kubelet {
     }
 
     pub fn on_watch(&mut self, ctx: &mut Ctx, change: &Change) {
+        if matches!(change.kind, Kind::ConfigMap | Kind::Secret) && !self.down {
+            self.content_changed(ctx, change);
+            return;
+        }
         if change.kind != Kind::Pod || self.down {
             return;
         }
@@ -429,7 +465,256 @@ impl Kubelet {
             p.status.reason = Some("ContainerCreating".into());
             p.status.start_time = Some(now);
         });
-        self.pull_images(ctx, key, uid, spec, object);
+        if self.mount_volumes(ctx, &key, uid) {
+            self.pull_images(ctx, key, uid, spec, object);
+        }
+    }
+
+    /// The volume manager: mount the pod's volumes. A ConfigMap or Secret volume
+    /// needs its object (and the keys its `items` name) unless it is optional; a
+    /// claim must be bound and its volume attached to this node. Otherwise the pod
+    /// stays `ContainerCreating` (`FailedMount`) and the mount is retried after the
+    /// operation back-off (500 ms doubling to 2m2s, as the kubelet's
+    /// nestedpendingoperations). True when everything is mounted.
+    fn mount_volumes(&mut self, ctx: &mut Ctx, key: &ObjKey, uid: Uid) -> bool {
+        let Some(pod) = ctx.api.get::<Pod>(key) else {
+            return false;
+        };
+        let spec = pod.spec.clone();
+        let mut problems: Vec<String> = Vec::new();
+        let mut content = BTreeMap::new();
+        for v in &spec.volumes {
+            match &v.source {
+                VolumeSource::Object {
+                    kind,
+                    name,
+                    optional,
+                    keys,
+                } => match source_state(ctx, *kind, &ObjKey::new(&key.namespace, name)) {
+                    None if *optional => {
+                        content.insert(v.name.clone(), 0);
+                    }
+                    None => problems.push(format!(
+                        "MountVolume.SetUp failed for volume {:?} : {} {name:?} not found",
+                        v.name,
+                        kind.lower()
+                    )),
+                    Some((rv, have)) => {
+                        let missing = keys.iter().find(|k| !have.contains(*k));
+                        match missing {
+                            Some(k) if !optional => problems.push(format!(
+                                "MountVolume.SetUp failed for volume {:?} : {} references non-existent {} key: {k}",
+                                v.name,
+                                kind.lower(),
+                                if *kind == SourceKind::ConfigMap { "config" } else { "secret" }
+                            )),
+                            _ => {
+                                content.insert(v.name.clone(), rv);
+                            }
+                        }
+                    }
+                },
+                VolumeSource::Claim { claim_name, .. } => {
+                    let ck = ObjKey::new(&key.namespace, claim_name);
+                    let Some(c) = ctx.api.get::<PersistentVolumeClaim>(&ck) else {
+                        problems.push(format!("persistentvolumeclaim {claim_name:?} not found"));
+                        continue;
+                    };
+                    let bound = c.phase == ClaimPhase::Bound;
+                    match c.volume_name.as_deref().filter(|_| bound) {
+                        None => problems.push(format!(
+                            "PVC {ck} has non-bound phase ({:?}) or empty pvc.Spec.VolumeName ({:?})",
+                            c.phase.as_str(),
+                            c.volume_name.as_deref().unwrap_or("")
+                        )),
+                        Some(pv) => {
+                            let attached = ctx
+                                .api
+                                .get::<PersistentVolume>(&ObjKey::cluster(pv))
+                                .is_some_and(|p| p.attached.contains(&self.node));
+                            if !attached {
+                                problems.push(format!(
+                                    "Volume not attached according to node status for volume {pv:?} pod {:?}",
+                                    key.name
+                                ));
+                            }
+                        }
+                    }
+                }
+                VolumeSource::Other => {}
+            }
+        }
+        let object = object_ref(Kind::Pod, key);
+        if problems.is_empty() {
+            if let Some(r) = self.pods.get_mut(key) {
+                r.mounted = true;
+                r.mount_backoff = None;
+                r.content = content;
+            }
+            return true;
+        }
+        let backoff = match self.pods.get(key).and_then(|r| r.mount_backoff) {
+            None => MOUNT_BACKOFF_INITIAL,
+            Some(b) => b.saturating_mul(2).min(MOUNT_BACKOFF_MAX),
+        };
+        if let Some(r) = self.pods.get_mut(key) {
+            r.mount_backoff = Some(backoff);
+        }
+        for msg in problems {
+            ctx.event(
+                &self.component,
+                EventType::Warning,
+                "FailedMount",
+                object.clone(),
+                msg,
+            );
+        }
+        ctx.after(
+            backoff,
+            Event::Kubelet(
+                self.index,
+                KubeletEvent::RetryMount {
+                    pod: key.clone(),
+                    uid,
+                },
+            ),
+        );
+        false
+    }
+
+    /// Whether the containers' ConfigMap / Secret environment references resolve
+    /// (`generateContainerConfig`). A missing object or key that is not optional
+    /// leaves the container waiting with `CreateContainerConfigError`; the pod
+    /// worker syncs again after `sync_retry`.
+    fn config_ready(&mut self, ctx: &mut Ctx, key: &ObjKey, uid: Uid) -> bool {
+        let Some(pod) = ctx.api.get::<Pod>(key) else {
+            return false;
+        };
+        let spec = pod.spec.clone();
+        let mut problem = None;
+        for r in spec.env_refs.iter().filter(|r| !r.optional) {
+            let okey = ObjKey::new(&key.namespace, &r.name);
+            match (source_state(ctx, r.kind, &okey), &r.key) {
+                (None, _) => {
+                    problem = Some(format!("{} {:?} not found", r.kind.lower(), r.name));
+                }
+                (Some((_, have)), Some(k)) if !have.contains(k) => {
+                    problem = Some(format!(
+                        "couldn't find key {k} in {} {okey}",
+                        r.kind.as_str()
+                    ));
+                }
+                _ => continue,
+            }
+            break;
+        }
+        let Some(msg) = problem else {
+            return true;
+        };
+        ctx.event(
+            &self.component,
+            EventType::Warning,
+            "Failed",
+            object_ref(Kind::Pod, key),
+            format!("Error: {msg}"),
+        );
+        let _ = ctx.api.update_status::<Pod>(key, |p| {
+            p.status.reason = Some("CreateContainerConfigError".into())
+        });
+        ctx.after(
+            self.settings.sync_retry,
+            Event::Kubelet(
+                self.index,
+                KubeletEvent::RetryConfig {
+                    pod: key.clone(),
+                    uid,
+                },
+            ),
+        );
+        false
+    }
+
+    /// A ConfigMap or Secret changed: running pods that mount it see the new
+    /// content at their next periodic sync (every `sync_frequency` from the
+    /// containers' start) once the kubelet's cache serves it (`config_cache_ttl`).
+    fn content_changed(&mut self, ctx: &mut Ctx, change: &Change) {
+        let kind = if change.kind == Kind::ConfigMap {
+            SourceKind::ConfigMap
+        } else {
+            SourceKind::Secret
+        };
+        let seen = ctx.now + self.settings.config_cache_ttl;
+        let period = self.settings.sync_frequency.as_millis().max(1);
+        let mut timers = Vec::new();
+        for (key, r) in &self.pods {
+            if r.local != Local::Running || key.namespace != change.key.namespace {
+                continue;
+            }
+            let Some(p) = ctx.api.get::<Pod>(key).filter(|p| p.meta.uid == r.uid) else {
+                continue;
+            };
+            let mounts = p.spec.volumes.iter().any(|v| {
+                matches!(&v.source, VolumeSource::Object { kind: k, name, .. }
+                    if *k == kind && *name == change.key.name)
+            });
+            if !mounts {
+                continue;
+            }
+            let since = if seen > r.started {
+                (seen - r.started).as_millis()
+            } else {
+                0
+            };
+            let at = r.started + SimDuration::from_millis(since.div_ceil(period) * period);
+            timers.push((
+                at,
+                KubeletEvent::VolumeSync {
+                    pod: key.clone(),
+                    uid: r.uid,
+                    gen: r.gen,
+                },
+            ));
+        }
+        for (at, ev) in timers {
+            self.timer(ctx, at, ev);
+        }
+    }
+
+    /// A periodic sync of a running pod: its ConfigMap and Secret volumes take the
+    /// objects' current content.
+    fn refresh_content(&mut self, ctx: &mut Ctx, key: &ObjKey) {
+        let Some(p) = ctx.api.get::<Pod>(key) else {
+            return;
+        };
+        let spec = p.spec.clone();
+        let object = object_ref(Kind::Pod, key);
+        for v in &spec.volumes {
+            let VolumeSource::Object { kind, name, .. } = &v.source else {
+                continue;
+            };
+            let okey = ObjKey::new(&key.namespace, name);
+            let Some((rv, _)) = source_state(ctx, *kind, &okey) else {
+                continue; // a deleted object's last content stays
+            };
+            let Some(r) = self.pods.get_mut(key) else {
+                return;
+            };
+            if r.content.get(&v.name) == Some(&rv) {
+                continue;
+            }
+            r.content.insert(v.name.clone(), rv);
+            ctx.event(
+                &self.component,
+                EventType::Normal,
+                "VolumeUpdated",
+                object.clone(),
+                format!(
+                    "Volume {:?} now shows the updated {} {okey} (resourceVersion {rv})",
+                    v.name,
+                    kind.as_str()
+                ),
+            );
+        }
     }
 
     /// The kubelet's resource admission (`OutOfcpu`, `OutOfmemory`, `OutOfpods`,
@@ -965,7 +1250,8 @@ impl Kubelet {
                 });
                 self.pull_images(ctx, pod.clone(), *uid, spec, object_ref(Kind::Pod, pod));
             }
-            KubeletEvent::ContainersStarted { pod, uid } => {
+            KubeletEvent::ContainersStarted { pod, uid }
+            | KubeletEvent::RetryConfig { pod, uid } => {
                 if !self
                     .pods
                     .get(pod)
@@ -973,7 +1259,30 @@ impl Kubelet {
                 {
                     return; // deleted or replaced meanwhile
                 }
-                self.run_containers(ctx, pod, *uid, false);
+                if self.config_ready(ctx, pod, *uid) {
+                    self.run_containers(ctx, pod, *uid, false);
+                }
+            }
+            KubeletEvent::RetryMount { pod, uid } => {
+                if !self
+                    .pods
+                    .get(pod)
+                    .is_some_and(|r| r.is(*uid, Local::Starting) && !r.mounted)
+                {
+                    return;
+                }
+                if self.mount_volumes(ctx, pod, *uid) {
+                    let Some(p) = ctx.api.get::<Pod>(pod) else {
+                        return;
+                    };
+                    let spec = p.spec.clone();
+                    self.pull_images(ctx, pod.clone(), *uid, spec, object_ref(Kind::Pod, pod));
+                }
+            }
+            KubeletEvent::VolumeSync { pod, uid, gen } => {
+                if self.is_run(pod, *uid, *gen) {
+                    self.refresh_content(ctx, pod);
+                }
             }
             KubeletEvent::Restart { pod, uid, gen } => {
                 if !self
@@ -1026,6 +1335,27 @@ impl Kubelet {
                 }
             }
         }
+    }
+}
+
+/// The first volume mount retry back-off (`initialDurationBeforeRetry`).
+pub const MOUNT_BACKOFF_INITIAL: SimDuration = SimDuration::from_millis(500);
+/// The longest mount retry back-off (`maxDurationBeforeRetry`, 2m2s).
+pub const MOUNT_BACKOFF_MAX: SimDuration = SimDuration::from_millis(122_000);
+
+/// A ConfigMap's or Secret's resourceVersion and keys, if it exists.
+fn source_state(ctx: &Ctx, kind: SourceKind, key: &ObjKey) -> Option<(u64, BTreeSet<String>)> {
+    match kind {
+        SourceKind::ConfigMap => ctx.api.get::<ConfigMap>(key).map(|c| {
+            (
+                c.meta.resource_version,
+                c.data.keys().chain(c.binary_data.keys()).cloned().collect(),
+            )
+        }),
+        SourceKind::Secret => ctx
+            .api
+            .get::<Secret>(key)
+            .map(|c| (c.meta.resource_version, c.data.keys().cloned().collect())),
     }
 }
 

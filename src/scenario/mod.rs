@@ -339,6 +339,12 @@ pub fn load_text(path: &Path, text: &str) -> Result<Scenario, LoadError> {
     if let Some(d) = c.api_server.watch_delay {
         settings.watch_delay = d;
     }
+    if let Some(r) = &c.api_server.service_cluster_ip_range {
+        match crate::api::service::ServiceCidr::parse(r) {
+            Ok(cidr) => settings.service_cidr = cidr,
+            Err(m) => errors.push(loc.at_value("cluster.apiServer.serviceClusterIpRange", m)),
+        }
+    }
     if let Some(d) = c.scheduler.cycle {
         settings.scheduler.cycle = d;
     }
@@ -510,8 +516,41 @@ pub fn load_text(path: &Path, text: &str) -> Result<Scenario, LoadError> {
             )),
         }
     }
+    if let Some(d) = c.ingress_controller.sync_delay {
+        settings.kube_proxy.ingress_delay = d;
+    }
     if let Some(d) = c.cloud.load_balancer_delay {
         settings.load_balancer_delay = d;
+    }
+    if let Some(d) = c.kubelet.sync_frequency {
+        if d.as_millis() == 0 {
+            errors.push(loc.at_value(
+                "cluster.kubelet.syncFrequency",
+                "syncFrequency must be greater than 0",
+            ));
+        }
+        settings.kubelet.sync_frequency = d;
+    }
+    if let Some(d) = c.kubelet.config_cache_ttl {
+        settings.kubelet.config_cache_ttl = d;
+    }
+    if let Some(d) = c.kubelet.sync_retry {
+        if d.as_millis() == 0 {
+            errors.push(loc.at_value(
+                "cluster.kubelet.syncRetry",
+                "syncRetry must be greater than 0",
+            ));
+        }
+        settings.kubelet.sync_retry = d;
+    }
+    if let Some(d) = c.storage.provisioning_delay {
+        settings.volumes.provisioning = d;
+    }
+    if let Some(d) = c.storage.attach_delay {
+        settings.volumes.attach = d;
+    }
+    if let Some(d) = c.storage.detach_delay {
+        settings.volumes.detach = d;
     }
     if let Some(d) = c.kube_proxy.min_sync_period {
         settings.kube_proxy.min_sync = d;
@@ -525,40 +564,29 @@ pub fn load_text(path: &Path, text: &str) -> Result<Scenario, LoadError> {
         )),
     }
     for (i, t) in raw.traffic.iter().enumerate() {
-        let p = format!("traffic[{i}]");
-        let rate = match &t.rate {
-            QuantityValue::Int(n) => Ok(*n as f64),
-            QuantityValue::Float(f) => Ok(*f),
-            QuantityValue::Str(s) => {
-                crate::workload::Rate::parse(s).map(|r| r.count * 1000.0 / r.unit_ms as f64)
-            }
-        };
-        let rate = match rate {
-            Ok(r) if r.is_finite() && (0.0..=1e9).contains(&r) => r,
-            Ok(r) => {
+        if let Some(c) = traffic_client(t, &format!("traffic[{i}]"), &loc, &mut errors) {
+            settings.traffic.push(c);
+        }
+    }
+    // clients of one Service agree on what its pods can take
+    for (i, c) in settings.traffic.iter().enumerate() {
+        if let Some(first) = settings.traffic[..i].iter().find(|o| {
+            o.service == c.service && matches!(o.destination, crate::net::Destination::Service(_))
+        }) {
+            if matches!(c.destination, crate::net::Destination::Service(_))
+                && (first.concurrency != c.concurrency
+                    || first.queue_limit != c.queue_limit
+                    || first.model != c.model)
+            {
                 errors.push(loc.at_value(
-                    &format!("{p}.rate"),
-                    format!("rate must be between 0 and 1e9 requests per second, got {r}"),
+                    &format!("traffic[{i}]"),
+                    format!(
+                        "clients of Service {} disagree on concurrency, queueLimit or model with client {:?}: these describe the Service's pods, so give them the same values",
+                        c.service, first.name
+                    ),
                 ));
-                0.0
             }
-            Err(m) => {
-                errors.push(loc.at_value(&format!("{p}.rate"), m));
-                0.0
-            }
-        };
-        let service = match t.service.split_once('/') {
-            Some((ns, n)) => ObjKey::new(ns, n),
-            None => ObjKey::new("default", t.service.clone()),
-        };
-        settings.traffic.push(crate::net::ClientSpec {
-            name: t.name.clone(),
-            service,
-            rate,
-            timeout: t.timeout.unwrap_or(SimDuration::from_secs(1)),
-            service_time: t.service_time.unwrap_or(SimDuration::from_millis(10)),
-            start: t.start.unwrap_or(SimDuration::ZERO),
-        });
+        }
     }
     let mut chaos = Vec::new();
     for (i, e) in raw.chaos.iter().enumerate() {
@@ -729,6 +757,12 @@ pub fn load_text(path: &Path, text: &str) -> Result<Scenario, LoadError> {
     check_objects(&loaded.objects, &timeline, &loc, &mut errors);
     // traffic goes to Services the scenario defines
     for (i, c) in settings.traffic.iter().enumerate() {
+        let (kind, key, what) = match &c.destination {
+            crate::net::Destination::Service(k) => (Kind::Service, k, "service"),
+            crate::net::Destination::Ingress { ingress, .. } => {
+                (Kind::Ingress, ingress, "ingress.name")
+            }
+        };
         let defined = loaded
             .objects
             .iter()
@@ -737,18 +771,18 @@ pub fn load_text(path: &Path, text: &str) -> Result<Scenario, LoadError> {
                 Action::Apply(objs) => objs.as_slice(),
                 _ => &[],
             }))
-            .any(|o| o.kind() == Kind::Service && o.key() == c.service);
+            .any(|o| o.kind() == kind && o.key() == *key);
         if !defined {
             let names = loaded
                 .objects
                 .iter()
-                .filter(|(o, _)| o.kind() == Kind::Service)
+                .filter(|(o, _)| o.kind() == kind)
                 .map(|(o, _)| o.meta().name.as_str());
-            let mut m = format!("no Service {} is defined in this scenario", c.service);
-            if let Some(s) = suggest(&c.service.name, names) {
+            let mut m = format!("no {kind:?} {key} is defined in this scenario");
+            if let Some(s) = suggest(&key.name, names) {
                 m.push_str(&format!("; did you mean {s:?}?"));
             }
-            errors.push(loc.at_value(&format!("traffic[{i}].service"), m));
+            errors.push(loc.at_value(&format!("traffic[{i}].{what}"), m));
         }
     }
     // limits.maxReplicas on what the objects ask for
@@ -1274,6 +1308,200 @@ fn check_labels(
             errors.push(loc.at_value(&format!("{path}.{k}"), e.to_string()));
         }
     }
+}
+
+/// A requests-per-second figure: `200/s`, `6000/m`, or a number per second.
+fn per_second(v: &QuantityValue) -> Result<f64, String> {
+    let r = match v {
+        QuantityValue::Int(n) => Ok(*n as f64),
+        QuantityValue::Float(f) => Ok(*f),
+        QuantityValue::Str(s) => {
+            crate::workload::Rate::parse(s).map(|r| r.count * 1000.0 / r.unit_ms as f64)
+        }
+    }?;
+    if r.is_finite() && (0.0..=1e9).contains(&r) {
+        Ok(r)
+    } else {
+        Err(format!(
+            "rate must be between 0 and 1e9 requests per second, got {r}"
+        ))
+    }
+}
+
+/// One `traffic:` entry, checked.
+fn traffic_client(
+    t: &schema::TrafficEntry,
+    p: &str,
+    loc: &Loc,
+    errors: &mut Vec<Diagnostic>,
+) -> Option<crate::net::ClientSpec> {
+    use crate::net::{Arrivals, Destination, Model, Origin, RateCurve};
+    let n0 = errors.len();
+    let rate = |v: &QuantityValue, at: &str, errors: &mut Vec<Diagnostic>| match per_second(v) {
+        Ok(r) => r,
+        Err(m) => {
+            errors.push(loc.at_value(&format!("{p}.{at}"), m));
+            0.0
+        }
+    };
+    let curve = match (&t.rate, &t.steps, &t.daily) {
+        (Some(r), None, None) => RateCurve::Constant(rate(r, "rate", errors)),
+        (r, Some(steps), None) => {
+            let initial = r.as_ref().map_or(0.0, |r| rate(r, "rate", errors));
+            let mut out = Vec::new();
+            for (j, st) in steps.iter().enumerate() {
+                if out
+                    .last()
+                    .is_some_and(|(at, _): &(SimDuration, f64)| *at >= st.at)
+                {
+                    errors.push(loc.at_value(
+                        &format!("{p}.steps[{j}].at"),
+                        "steps must be in increasing order of `at`".to_string(),
+                    ));
+                }
+                out.push((st.at, rate(&st.rate, &format!("steps[{j}].rate"), errors)));
+            }
+            RateCurve::Steps {
+                initial,
+                steps: out,
+            }
+        }
+        (None, None, Some(d)) => {
+            let min = rate(&d.min, "daily.min", errors);
+            let max = rate(&d.max, "daily.max", errors);
+            if min > max {
+                errors.push(loc.at_value(
+                    &format!("{p}.daily"),
+                    format!("min ({min}/s) must not exceed max ({max}/s)"),
+                ));
+            }
+            RateCurve::Daily {
+                min,
+                max,
+                peak_at: d.peak_at.unwrap_or(SimDuration::from_secs(12 * 3600)),
+            }
+        }
+        _ => {
+            errors.push(loc.at_value(
+                p,
+                "expected `rate` (constant), `steps` (with an optional starting `rate`) or `daily`, and only one kind".to_string(),
+            ));
+            RateCurve::Constant(0.0)
+        }
+    };
+    let arrivals = match t.arrivals.as_deref() {
+        None | Some("uniform") => Arrivals::Uniform,
+        Some("poisson") => Arrivals::Poisson,
+        Some(o) => {
+            errors.push(loc.at_value(
+                &format!("{p}.arrivals"),
+                format!("unknown arrivals {o:?}: expected uniform or poisson"),
+            ));
+            Arrivals::Uniform
+        }
+    };
+    let origin = match t.from.as_deref() {
+        None | Some("inside") => Origin::Inside,
+        Some("nodePort") => Origin::NodePort,
+        Some("loadBalancer") => Origin::LoadBalancer,
+        Some(o) => {
+            errors.push(loc.at_value(
+                &format!("{p}.from"),
+                format!("unknown origin {o:?}: expected inside, nodePort or loadBalancer"),
+            ));
+            Origin::Inside
+        }
+    };
+    let model = match t.model.as_deref() {
+        None | Some("aggregate") => Model::Aggregate,
+        Some("per-request") => Model::PerRequest,
+        Some(o) => {
+            errors.push(loc.at_value(
+                &format!("{p}.model"),
+                format!("unknown model {o:?}: expected aggregate or per-request"),
+            ));
+            Model::Aggregate
+        }
+    };
+    if model == Model::PerRequest && curve.peak() > 10_000.0 {
+        errors.push(loc.at_value(
+            &format!("{p}.model"),
+            format!(
+                "per-request traffic is for small rates (up to 10000/s), this client reaches {}/s: use the aggregate model",
+                curve.peak()
+            ),
+        ));
+    }
+    let sources = t.sources.unwrap_or(100);
+    if !(1..=100_000).contains(&sources) {
+        errors.push(loc.at_value(
+            &format!("{p}.sources"),
+            format!("sources must be between 1 and 100000, got {sources}"),
+        ));
+    }
+    if t.concurrency == Some(0) {
+        errors.push(loc.at_value(
+            &format!("{p}.concurrency"),
+            "concurrency must be at least 1".to_string(),
+        ));
+    }
+    if t.queue_limit.is_some_and(|q| q > 100_000) {
+        errors.push(loc.at_value(
+            &format!("{p}.queueLimit"),
+            "queueLimit must be at most 100000".to_string(),
+        ));
+    }
+    let key = |s: &str| match s.split_once('/') {
+        Some((ns, n)) => ObjKey::new(ns, n),
+        None => ObjKey::new("default", s.to_string()),
+    };
+    let (service, destination) = match (&t.service, &t.ingress) {
+        (Some(s), None) => (key(s), Destination::Service(key(s))),
+        (None, Some(ing)) => {
+            let path = ing.path.clone().unwrap_or_else(|| "/".to_string());
+            if !path.starts_with('/') {
+                errors.push(loc.at_value(
+                    &format!("{p}.ingress.path"),
+                    format!("a request path starts with '/', got {path:?}"),
+                ));
+            }
+            let k = key(&ing.name);
+            (
+                // decided by the ingress controller at run time
+                ObjKey::new(&k.namespace, ""),
+                Destination::Ingress {
+                    ingress: k,
+                    host: ing.host.clone().unwrap_or_default(),
+                    path,
+                },
+            )
+        }
+        _ => {
+            errors.push(loc.at_value(
+                p,
+                "expected exactly one of `service` and `ingress`".to_string(),
+            ));
+            return None;
+        }
+    };
+    if errors.len() > n0 {
+        return None;
+    }
+    Some(crate::net::ClientSpec {
+        name: t.name.clone(),
+        service,
+        destination,
+        rate: curve,
+        arrivals,
+        origin,
+        sources,
+        timeout: t.timeout.unwrap_or(SimDuration::from_secs(1)),
+        service_time: t.service_time.unwrap_or(SimDuration::from_millis(10)),
+        start: t.start.unwrap_or(SimDuration::ZERO),
+        concurrency: t.concurrency,
+        queue_limit: t.queue_limit.unwrap_or(100),
+        model,
+    })
 }
 
 /// One `chaos:` entry, checked.

@@ -47,19 +47,83 @@ pub struct ScenarioFile {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct TrafficEntry {
     pub name: String,
-    /// `NAME` or `NAMESPACE/NAME` of the Service.
-    pub service: String,
-    /// Requests: `200/s`, `6000/m`, or a number per second.
-    pub rate: QuantityValue,
+    /// `NAME` or `NAMESPACE/NAME` of the Service (or give `ingress`).
+    #[serde(default)]
+    pub service: Option<String>,
+    /// An Ingress, with the request's host and path.
+    #[serde(default)]
+    pub ingress: Option<IngressTarget>,
+    /// Requests: `200/s`, `6000/m`, or a number per second (the rate before
+    /// the first step, with `steps`).
+    #[serde(default)]
+    pub rate: Option<QuantityValue>,
+    /// Rate changes: `[{at: 10m, rate: 500/s}, ...]`.
+    #[serde(default)]
+    pub steps: Option<Vec<RateStep>>,
+    /// A daily curve: `{min: 50/s, max: 400/s, peakAt: 14h}`.
+    #[serde(default)]
+    pub daily: Option<DailyRate>,
+    /// `uniform` (default: exactly the expected count) or `poisson`.
+    #[serde(default)]
+    pub arrivals: Option<String>,
+    /// `inside` (default: pods calling the ClusterIP), `nodePort` or
+    /// `loadBalancer` (from outside the cluster).
+    #[serde(default)]
+    pub from: Option<String>,
+    /// Distinct client addresses, for `sessionAffinity: ClientIP` (default 100).
+    #[serde(default)]
+    pub sources: Option<u32>,
     /// How long a client waits for an answer (default 1s).
     #[serde(default)]
     pub timeout: Option<SimDuration>,
-    /// How long a pod takes to answer (default 10ms).
+    /// How long a pod takes to answer (default 10ms; the mean, with `concurrency`).
     #[serde(default)]
     pub service_time: Option<SimDuration>,
     /// When the client starts sending (default 0).
     #[serde(default)]
     pub start: Option<SimDuration>,
+    /// Requests one pod of the Service serves at once (default: no limit).
+    #[serde(default)]
+    pub concurrency: Option<u32>,
+    /// Requests one pod lets wait beyond `concurrency` (default 100).
+    #[serde(default)]
+    pub queue_limit: Option<u32>,
+    /// `aggregate` (default) or `per-request`.
+    #[serde(default)]
+    pub model: Option<String>,
+}
+
+/// `traffic[].ingress`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct IngressTarget {
+    /// `NAME` or `NAMESPACE/NAME`.
+    pub name: String,
+    /// The request's Host header (default: none, matching rules without a host).
+    #[serde(default)]
+    pub host: Option<String>,
+    /// The request path (default `/`).
+    #[serde(default)]
+    pub path: Option<String>,
+}
+
+/// `traffic[].steps[]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RateStep {
+    pub at: SimDuration,
+    pub rate: QuantityValue,
+}
+
+/// `traffic[].daily`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DailyRate {
+    pub min: QuantityValue,
+    pub max: QuantityValue,
+    /// Time of day of the peak (default 12h), counted from the run's start.
+    #[serde(default)]
+    pub peak_at: Option<SimDuration>,
 }
 
 /// `cluster.kubeProxy`.
@@ -166,6 +230,19 @@ pub struct ClusterSpec {
     pub kube_proxy: KubeProxySpec,
     #[serde(default)]
     pub cloud: CloudSpec,
+    #[serde(default)]
+    pub storage: StorageSpec,
+    #[serde(default)]
+    pub ingress_controller: IngressControllerSpec,
+}
+
+/// `cluster.ingressController`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct IngressControllerSpec {
+    /// From an Ingress change reaching the controller to its routes serving it
+    /// (default 1s, a simulator default: a configuration reload).
+    pub sync_delay: Option<SimDuration>,
 }
 
 /// `cluster.cloud`: the simulated cloud provider.
@@ -225,6 +302,8 @@ pub struct TaintSpec {
 pub struct ApiServerSpec {
     /// API write → watch notification at a component.
     pub watch_delay: Option<SimDuration>,
+    /// `--service-cluster-ip-range` (default 10.96.0.0/12).
+    pub service_cluster_ip_range: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -329,6 +408,25 @@ pub struct KubeletSpec {
     pub pod_stop: Option<SimDuration>,
     /// `kubeadm join` until the new Node is registered (`node-add`).
     pub node_startup: Option<SimDuration>,
+    /// The periodic pod sync that refreshes ConfigMap / Secret volumes (default 60s).
+    pub sync_frequency: Option<SimDuration>,
+    /// Extra delay of the kubelet's ConfigMap / Secret cache (default 0s).
+    #[serde(rename = "configCacheTTL")]
+    pub config_cache_ttl: Option<SimDuration>,
+    /// Pod worker back-off after a failed sync (`CreateContainerConfigError`; default 10s).
+    pub sync_retry: Option<SimDuration>,
+}
+
+/// `cluster.storage`: the simulated storage back end.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct StorageSpec {
+    /// Claim → dynamically provisioned volume (default 5s).
+    pub provisioning_delay: Option<SimDuration>,
+    /// Attach of a volume to a node (default 2s).
+    pub attach_delay: Option<SimDuration>,
+    /// Detach of a volume from a node (default 2s).
+    pub detach_delay: Option<SimDuration>,
 }
 
 /// One timeline entry before it is checked against its action.

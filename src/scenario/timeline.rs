@@ -35,6 +35,13 @@ fn kubectl_name(kind: Kind, key: &ObjKey) -> String {
         Kind::PriorityClass => "priorityclass.scheduling.k8s.io",
         Kind::Job => "job.batch",
         Kind::Namespace => "namespace",
+        Kind::ConfigMap => "configmap",
+        Kind::Secret => "secret",
+        Kind::StorageClass => "storageclass.storage.k8s.io",
+        Kind::PersistentVolume => "persistentvolume",
+        Kind::PersistentVolumeClaim => "persistentvolumeclaim",
+        Kind::Ingress => "ingress.networking.k8s.io",
+        Kind::IngressClass => "ingressclass.networking.k8s.io",
     };
     format!("{res}/{}", key.name)
 }

@@ -161,6 +161,100 @@ fn affinity_flags(spec: &PodSpec) -> (bool, bool) {
     (any, anti)
 }
 
+/// Cluster-wide sums the scheduler keeps up to date as pods bind and leave and
+/// nodes come and go, so PreFilter/PreScore need not walk every node for each pod.
+/// Only present nodes count. [`ClusterIndex::build`] derives it from scratch; the
+/// scheduler maintains it incrementally (and debug builds check the two agree).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClusterIndex {
+    /// Pods with any pod (anti-)affinity term (Σ `NodeInfo::pods_with_affinity`).
+    pub pods_with_affinity: u64,
+    /// Pods with a required anti-affinity term.
+    pub pods_with_required_anti_affinity: u64,
+    /// Zone (`topology.kubernetes.io/zone` value, "" for nodes without the label) →
+    /// (namespace, labels) → pods: PodTopologySpread's zone counts without a scan.
+    pub zone_groups: BTreeMap<String, BTreeMap<(String, Labels), u32>>,
+}
+
+fn zone_of(node: &NodeInfo) -> &str {
+    node.labels
+        .get(crate::scheduler::plugins::LABEL_ZONE)
+        .map_or("", String::as_str)
+}
+
+impl ClusterIndex {
+    /// The index of `nodes` from scratch.
+    pub fn build(nodes: &[NodeInfo]) -> Self {
+        let mut ix = ClusterIndex::default();
+        for n in nodes {
+            ix.add_node(n);
+        }
+        ix
+    }
+
+    fn bump_group(&mut self, zone: &str, ns: &str, labels: &Labels, by: i64) {
+        let groups = match self.zone_groups.get_mut(zone) {
+            Some(g) => g,
+            None => self.zone_groups.entry(zone.to_string()).or_default(),
+        };
+        let key = (ns.to_string(), labels.clone());
+        let c = groups.entry(key.clone()).or_default();
+        *c = (*c as i64 + by) as u32;
+        if *c == 0 {
+            groups.remove(&key);
+            if groups.is_empty() {
+                self.zone_groups.remove(zone);
+            }
+        }
+    }
+
+    /// Count everything on `node` (call after it became present or changed labels).
+    pub fn add_node(&mut self, node: &NodeInfo) {
+        self.node_delta(node, 1);
+    }
+
+    /// Uncount everything on `node` (call before it goes away or changes labels).
+    pub fn remove_node(&mut self, node: &NodeInfo) {
+        self.node_delta(node, -1);
+    }
+
+    fn node_delta(&mut self, node: &NodeInfo, sign: i64) {
+        if !node.present {
+            return;
+        }
+        self.pods_with_affinity =
+            (self.pods_with_affinity as i64 + sign * node.pods_with_affinity as i64) as u64;
+        self.pods_with_required_anti_affinity = (self.pods_with_required_anti_affinity as i64
+            + sign * node.pods_with_required_anti_affinity as i64)
+            as u64;
+        let zone = zone_of(node);
+        for (ns, labels, c) in &node.label_groups {
+            self.bump_group(zone, ns, labels, sign * *c as i64);
+        }
+    }
+
+    /// Count `p`, just added to `node`.
+    pub fn add_pod(&mut self, node: &NodeInfo, p: &PodSummary) {
+        self.pod_delta(node, p, 1);
+    }
+
+    /// Uncount `p`, just removed from `node`.
+    pub fn remove_pod(&mut self, node: &NodeInfo, p: &PodSummary) {
+        self.pod_delta(node, p, -1);
+    }
+
+    fn pod_delta(&mut self, node: &NodeInfo, p: &PodSummary, sign: i64) {
+        if !node.present {
+            return;
+        }
+        let (any, anti) = affinity_flags(&p.spec);
+        self.pods_with_affinity = (self.pods_with_affinity as i64 + sign * any as i64) as u64;
+        self.pods_with_required_anti_affinity =
+            (self.pods_with_required_anti_affinity as i64 + sign * anti as i64) as u64;
+        self.bump_group(zone_of(node), &p.key.namespace, &p.labels, sign);
+    }
+}
+
 /// The cluster as the plugins see it during one scheduling cycle.
 #[derive(Debug, Clone, Copy)]
 pub struct Snapshot<'a> {
@@ -175,6 +269,8 @@ pub struct Snapshot<'a> {
     /// Pods that preempted others and wait for their nominated node: (node index, pod).
     /// A pod of lower or equal priority is filtered as if they were already there.
     pub nominated: &'a [(usize, PodSummary)],
+    /// Cluster-wide sums over `nodes` (see [`ClusterIndex`]).
+    pub index: &'a ClusterIndex,
 }
 
 impl<'a> Snapshot<'a> {
@@ -275,6 +371,12 @@ pub trait FilterPlugin: Send + Sync {
     }
     fn filter(&self, pod: &PodInfo, node: &NodeInfo, state: &CycleState)
         -> Result<(), Vec<String>>;
+    /// After PreFilter: `true` when Filter would accept every node for this pod
+    /// (upstream's PreFilter `Skip` status), so the scheduling cycle need not call
+    /// it. Must never be `true` when some node could be rejected.
+    fn skip_filter(&self, _pod: &PodInfo, _state: &CycleState) -> bool {
+        false
+    }
 }
 
 /// A Score plugin (with optional PreScore and NormalizeScore): how well does this
@@ -293,6 +395,24 @@ pub trait ScorePlugin: Send + Sync {
         true
     }
     fn score(&self, pod: &PodInfo, node: &NodeInfo, state: &CycleState) -> i64;
+    /// Score every feasible node, appending to `out` in `feasible` order. The
+    /// default calls [`ScorePlugin::score`] per node; plugins override it to do the
+    /// per-pod work (state lookup, resolving resources) once per cycle. The result
+    /// must equal the per-node `score`s.
+    fn score_all(
+        &self,
+        pod: &PodInfo,
+        snap: &Snapshot,
+        feasible: &[usize],
+        state: &CycleState,
+        out: &mut Vec<i64>,
+    ) {
+        out.extend(
+            feasible
+                .iter()
+                .map(|&i| self.score(pod, &snap.nodes[i], state)),
+        );
+    }
     /// NormalizeScore over the feasible nodes' raw scores; the default leaves them.
     fn normalize(&self, _scores: &mut [i64], _state: &CycleState) {}
 }
@@ -469,16 +589,15 @@ pub fn score_nodes(
             }
             continue;
         }
-        let raw: Vec<i64> = feasible
-            .iter()
-            .map(|&i| plugin.score(pod, &snap.nodes[i], state))
-            .collect();
-        let mut normalized = raw.clone();
-        plugin.normalize(&mut normalized, state);
-        for (t, s) in totals.iter_mut().zip(&normalized) {
-            *t += s.clamp(&0, &MAX_NODE_SCORE) * weight;
-        }
+        let mut raw = Vec::with_capacity(feasible.len());
+        plugin.score_all(pod, snap, feasible, state, &mut raw);
+        debug_assert_eq!(raw.len(), feasible.len());
         if keep_detail {
+            let mut normalized = raw.clone();
+            plugin.normalize(&mut normalized, state);
+            for (t, s) in totals.iter_mut().zip(&normalized) {
+                *t += s.clamp(&0, &MAX_NODE_SCORE) * weight;
+            }
             detail.push(PluginScores {
                 plugin: plugin.name(),
                 weight: *weight,
@@ -486,6 +605,11 @@ pub fn score_nodes(
                 raw,
                 normalized,
             });
+        } else {
+            plugin.normalize(&mut raw, state);
+            for (t, s) in totals.iter_mut().zip(&raw) {
+                *t += s.clamp(&0, &MAX_NODE_SCORE) * weight;
+            }
         }
     }
     (detail, totals)
@@ -509,6 +633,65 @@ mod tests {
         let mut s = vec![0, 0];
         default_normalize(100, false, &mut s);
         assert_eq!(s, vec![0, 0]);
+    }
+
+    #[test]
+    fn cluster_index_follows_incremental_changes() {
+        use crate::scheduler::plugins::testutil::{node, pod, pod_in, with_spec};
+        use crate::scheduler::plugins::LABEL_ZONE;
+        let mut nodes = vec![
+            node("a", &[(LABEL_ZONE, "z1")]),
+            node("b", &[(LABEL_ZONE, "z2")]),
+            node("c", &[]),
+        ];
+        let mut ix = ClusterIndex::build(&nodes);
+        let anti = with_spec(pod("x", &[("app", "x")]), |s| {
+            s.affinity.anti.required = vec![crate::api::affinity::PodAffinityTerm {
+                label_selector: None,
+                namespaces: vec![],
+                namespace_selector: None,
+                topology_key: "kubernetes.io/hostname".into(),
+            }]
+        });
+        let pods = [
+            (0, pod("p1", &[("app", "web")])),
+            (0, pod("p2", &[("app", "web")])),
+            (1, pod_in("other", "p3", &[("app", "web")])),
+            (2, anti.clone()),
+            (1, anti),
+        ];
+        for (i, p) in &pods {
+            let mut p = p.clone();
+            p.meta.name = format!("{}-{i}", p.meta.name);
+            let summary = PodSummary::of(&p);
+            ix.add_pod(&nodes[*i], &summary);
+            nodes[*i].add_pod(summary);
+            assert_eq!(ix, ClusterIndex::build(&nodes));
+        }
+        assert_eq!(ix.pods_with_required_anti_affinity, 2);
+        assert_eq!(ix.zone_groups[""].values().sum::<u32>(), 1);
+        // a pod leaves
+        let key = nodes[0].pods[0].key.clone();
+        let gone = nodes[0].remove_pod(&key).unwrap();
+        ix.remove_pod(&nodes[0], &gone);
+        assert_eq!(ix, ClusterIndex::build(&nodes));
+        // a node changes zone, then goes away, then comes back
+        ix.remove_node(&nodes[1]);
+        nodes[1].labels.insert(LABEL_ZONE.into(), "z1".into());
+        ix.add_node(&nodes[1]);
+        assert_eq!(ix, ClusterIndex::build(&nodes));
+        ix.remove_node(&nodes[1]);
+        nodes[1].present = false;
+        assert_eq!(ix, ClusterIndex::build(&nodes));
+        // pods leaving an absent node change nothing
+        let key = nodes[1].pods[0].key.clone();
+        let gone = nodes[1].remove_pod(&key).unwrap();
+        ix.remove_pod(&nodes[1], &gone);
+        assert_eq!(ix, ClusterIndex::build(&nodes));
+        nodes[1].present = true;
+        ix.add_node(&nodes[1]);
+        assert_eq!(ix, ClusterIndex::build(&nodes));
+        assert_eq!(ix.pods_with_required_anti_affinity, 2);
     }
 
     #[test]

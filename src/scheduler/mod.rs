@@ -20,8 +20,8 @@ use crate::sim::rng::{self, SimRng};
 use crate::sim::time::{SimDuration, SimTime};
 use crate::sim::{Ctx, Event};
 use framework::{
-    num_feasible_nodes_to_find, run_filters, run_pre_filters, score_nodes, CycleState, NodeInfo,
-    PodInfo, PodSummary, Profile, Selection, Snapshot,
+    num_feasible_nodes_to_find, run_pre_filters, score_nodes, ClusterIndex, CycleState,
+    FilterPlugin, NodeInfo, PodInfo, PodSummary, Profile, Selection, Snapshot,
 };
 use queue::{SchedulingQueue, FLUSH_PERIOD};
 use rand::RngExt;
@@ -94,6 +94,8 @@ pub struct Scheduler {
     profiles: BTreeMap<String, Profile>,
     settings: SchedulerSettings,
     nodes: Vec<NodeInfo>,
+    /// Cluster-wide sums over `nodes`, kept in step with them.
+    index: ClusterIndex,
     node_index: BTreeMap<String, usize>,
     /// Nodes with `present` set, kept as nodes come and go (not recounted per cycle).
     present_nodes: usize,
@@ -121,6 +123,7 @@ impl Scheduler {
             profiles: profiles.into_iter().map(|p| (p.name.clone(), p)).collect(),
             settings,
             nodes: Vec::new(),
+            index: ClusterIndex::default(),
             node_index: BTreeMap::new(),
             present_nodes: 0,
             assigned: BTreeMap::new(),
@@ -144,6 +147,10 @@ impl Scheduler {
         match change.kind {
             Kind::Node => self.on_node(ctx, change),
             Kind::Pod => self.on_pod(ctx, change),
+            // the volume plugins' cluster events (PVC/PV/StorageClass add and update)
+            Kind::PersistentVolumeClaim | Kind::PersistentVolume | Kind::StorageClass => {
+                self.move_all(ctx)
+            }
             Kind::Namespace => match ctx.api.get::<Namespace>(&change.key) {
                 Some(ns) => {
                     self.namespace_labels
@@ -177,6 +184,7 @@ impl Scheduler {
                     Some(&i) => {
                         if self.nodes[i].present {
                             self.count_images(i, false);
+                            self.index.remove_node(&self.nodes[i]);
                         } else {
                             self.present_nodes += 1;
                         }
@@ -191,6 +199,7 @@ impl Scheduler {
                     }
                 };
                 self.count_images(idx, true);
+                self.index.add_node(&self.nodes[idx]);
                 // NodeAdd / NodeUpdate may make parked pods schedulable.
                 self.move_all(ctx);
             }
@@ -198,6 +207,7 @@ impl Scheduler {
                 if let Some(&idx) = self.node_index.get(name) {
                     if self.nodes[idx].present {
                         self.count_images(idx, false);
+                        self.index.remove_node(&self.nodes[idx]);
                         self.present_nodes -= 1;
                     }
                     self.nodes[idx].present = false;
@@ -235,13 +245,17 @@ impl Scheduler {
         if !in_step {
             let mut freed = false;
             if let Some((_, idx)) = self.assigned.remove(key) {
-                self.nodes[idx].remove_pod(key);
+                if let Some(p) = self.nodes[idx].remove_pod(key) {
+                    self.index.remove_pod(&self.nodes[idx], &p);
+                }
                 freed = true;
             }
             if let Some((uid, node)) = counted {
                 if let (Some(&idx), Some(p)) = (self.node_index.get(&node), ctx.api.get::<Pod>(key))
                 {
-                    self.nodes[idx].add_pod(PodSummary::of(p));
+                    let summary = PodSummary::of(p);
+                    self.index.add_pod(&self.nodes[idx], &summary);
+                    self.nodes[idx].add_pod(summary);
                     self.assigned.insert(key.clone(), (uid, idx));
                 }
             }
@@ -321,6 +335,7 @@ impl Scheduler {
             node_count: self.present_nodes,
             namespace_labels: &self.namespace_labels,
             nominated: &self.nominated,
+            index: &self.index,
         };
         let decision = decide(
             profile,
@@ -393,6 +408,7 @@ impl Scheduler {
                             .latencies_ms
                             .push(ctx.now.since(first_seen).as_millis());
                         // assume: count the pod now, before the watch confirms it
+                        self.index.add_pod(&self.nodes[chosen], &summary);
                         self.nodes[chosen].add_pod(summary);
                         self.assigned.insert(key.clone(), (uid, chosen));
                         self.queue.remove(&key);
@@ -448,6 +464,10 @@ pub fn decide(
     if n == 0 {
         return Err("no nodes available to schedule pods".into());
     }
+    debug_assert!(
+        snap.nodes.len() > 300 || *snap.index == ClusterIndex::build(snap.nodes),
+        "the scheduler's ClusterIndex is out of step with its nodes"
+    );
     let mut state = CycleState::default();
     if let Err(r) = run_pre_filters(profile, pod, snap, &mut state) {
         return Err(format!(
@@ -462,28 +482,50 @@ pub fn decide(
         num_feasible_nodes_to_find(profile.percentage_of_nodes_to_score, n)
     };
     let start = if first_fit { 0 } else { *next_start % slots };
-    let mut feasible = Vec::new();
+    // Filters that accept every node for this pod are not run (upstream's PreFilter
+    // Skip); the first rejecting filter is the same either way.
+    let (active, skipped): (Vec<&dyn FilterPlugin>, Vec<&dyn FilterPlugin>) = profile
+        .filters
+        .iter()
+        .map(|f| f.as_ref())
+        .partition(|f| !f.skip_filter(pod, &state));
+    let has_nominated = !snap.nominated.is_empty();
+    let mut feasible = Vec::with_capacity(want.min(slots));
     let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
     let mut examined = 0;
-    for k in 0..slots {
+    let mut idx = start;
+    for _ in 0..slots {
         if feasible.len() >= want {
             break;
         }
-        let idx = (start + k) % slots;
+        let cur = idx;
+        idx += 1;
+        if idx == slots {
+            idx = 0;
+        }
         examined += 1;
-        if !snap.nodes[idx].present {
+        let stored = &snap.nodes[cur];
+        if !stored.present {
             continue;
         }
-        let with_nominated = snap.with_nominated(idx, pod);
-        match run_filters(
-            profile,
-            pod,
-            with_nominated.as_ref().unwrap_or(&snap.nodes[idx]),
-            &state,
-        ) {
-            Ok(()) => feasible.push(idx),
-            Err(r) => {
-                for w in r.reasons {
+        let with_nominated = if has_nominated {
+            snap.with_nominated(cur, pod)
+        } else {
+            None
+        };
+        let node = with_nominated.as_ref().unwrap_or(stored);
+        debug_assert!(
+            skipped.iter().all(|f| f.filter(pod, node, &state).is_ok()),
+            "a filter that asked to be skipped rejects {}",
+            node.name
+        );
+        match active
+            .iter()
+            .find_map(|f| f.filter(pod, node, &state).err())
+        {
+            None => feasible.push(cur),
+            Some(why) => {
+                for w in why {
                     *reasons.entry(w).or_default() += 1;
                 }
             }

@@ -1,7 +1,7 @@
 //! A scheduler snapshot built straight from the API store, for looking at the
 //! cluster from outside the running scheduler (`kubesim explain-schedule`).
 
-use super::framework::{NodeInfo, PodSummary, Snapshot};
+use super::framework::{ClusterIndex, NodeInfo, PodSummary, Snapshot};
 use crate::api::selector::Labels;
 use crate::api::{ApiServer, Namespace, Node, Pod};
 use std::collections::BTreeMap;
@@ -12,6 +12,7 @@ pub struct OwnedSnapshot {
     pub nodes: Vec<NodeInfo>,
     pub image_nodes: BTreeMap<String, usize>,
     pub namespace_labels: BTreeMap<String, Labels>,
+    pub index: ClusterIndex,
 }
 
 impl OwnedSnapshot {
@@ -38,6 +39,7 @@ impl OwnedSnapshot {
             s.namespace_labels
                 .insert(ns.meta.name.clone(), ns.meta.labels.clone());
         }
+        s.index = ClusterIndex::build(&s.nodes);
         s
     }
 
@@ -48,6 +50,7 @@ impl OwnedSnapshot {
             node_count: self.nodes.iter().filter(|n| n.present).count(),
             namespace_labels: &self.namespace_labels,
             nominated: &[],
+            index: &self.index,
         }
     }
 }

@@ -98,6 +98,11 @@ pub struct FaultState {
 }
 
 impl FaultState {
+    /// Whether the kubelet of node `i` is stopped by a `kubelet-stop`.
+    pub fn kubelet_stopped(&self, i: u32) -> bool {
+        self.stopped.get(&i).is_some_and(|&n| n > 0)
+    }
+
     pub fn is_down(&self, p: Plane) -> bool {
         self.planes.get(&p).is_some_and(|&n| n > 0)
     }
@@ -153,6 +158,7 @@ impl Simulation {
             // kube-proxies keep their rules while they cannot hear the API
             Event::Watch(Target::KubeProxy | Target::CloudController, _)
             | Event::ProxySync
+            | Event::IngressSync
             | Event::Cloud(_) => api,
             Event::Fault(Fault::PodExit(node, ..)) => self
                 .kubelet_index
@@ -336,7 +342,7 @@ impl Simulation {
 
     /// Whether the kubelet of node `i` is stopped by a `kubelet-stop`.
     pub fn kubelet_stopped(&self, i: u32) -> bool {
-        self.faults.stopped.get(&i).is_some_and(|&n| n > 0)
+        self.faults.kubelet_stopped(i)
     }
 
     /// The faults' effect on the cluster now.

@@ -73,6 +73,8 @@ pub enum Event {
     Join(usize),
     /// kube-proxy reprograms its rules from the endpoints it has seen.
     ProxySync,
+    /// The ingress controller reloads its routes from the Ingresses it has seen.
+    IngressSync,
     /// The cloud has provisioned this LoadBalancer Service's address.
     Cloud(crate::api::ObjKey),
 }
@@ -159,6 +161,8 @@ impl Ctx<'_> {
 pub struct Settings {
     /// API write → watch notification at the watching component.
     pub watch_delay: SimDuration,
+    /// `--service-cluster-ip-range`.
+    pub service_cidr: crate::api::service::ServiceCidr,
     /// Notification → controller sync.
     pub controller_sync_delay: SimDuration,
     pub scheduler: crate::scheduler::SchedulerSettings,
@@ -182,12 +186,15 @@ pub struct Settings {
     pub traffic: Vec<crate::net::ClientSpec>,
     /// The run stops after this many events (`limits.maxEvents`).
     pub max_events: u64,
+    /// Provisioning and attach/detach latencies (`cluster.storage`).
+    pub volumes: crate::controllers::volume::VolumeSettings,
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Settings {
             watch_delay: SimDuration::from_millis(50),
+            service_cidr: Default::default(),
             controller_sync_delay: SimDuration::ZERO,
             scheduler: Default::default(),
             profiles: vec![(DEFAULT_SCHEDULER.to_string(), "default".to_string())],
@@ -202,6 +209,7 @@ impl Default for Settings {
             load_balancer_delay: SimDuration::from_secs(20),
             traffic: Vec::new(),
             max_events: crate::scenario::MAX_EVENTS,
+            volumes: Default::default(),
         }
     }
 }
@@ -222,6 +230,10 @@ pub struct Simulation {
     jobs: JobController,
     gc: GarbageCollector,
     endpoints: crate::controllers::endpoints::EndpointsController,
+    volumes: crate::controllers::volume::VolumeController,
+    /// What the scheduler's volume plugins see; `None` after a claim, volume or
+    /// class changed (rebuilt before the next scheduling cycle).
+    volume_view: Option<std::sync::Arc<crate::scheduler::plugins::volume_binding::VolumeView>>,
     dataplane: crate::net::DataPlane,
     cloud: crate::net::cloud::CloudController,
     node_lifecycle: NodeLifecycleController,
@@ -271,7 +283,11 @@ impl Simulation {
             seed,
             name: scenario.name.clone(),
             queue: EventQueue::new(),
-            api: ApiServer::new(),
+            api: {
+                let mut api = ApiServer::new();
+                api.set_service_cidr(s.service_cidr);
+                api
+            },
             rec,
             scheduler: Scheduler::new(seed, profiles, s.scheduler.clone()),
             replicasets: ReplicaSetController::new(seed, s.controller_sync_delay),
@@ -281,7 +297,12 @@ impl Simulation {
             endpoints: crate::controllers::endpoints::EndpointsController::new(
                 s.controller_sync_delay,
             ),
-            dataplane: crate::net::DataPlane::new(s.kube_proxy.clone(), &s.traffic),
+            volumes: crate::controllers::volume::VolumeController::new(
+                s.controller_sync_delay,
+                s.volumes.clone(),
+            ),
+            volume_view: None,
+            dataplane: crate::net::DataPlane::new(s.kube_proxy.clone(), &s.traffic, seed),
             cloud: crate::net::cloud::CloudController::new(s.load_balancer_delay),
             node_lifecycle: NodeLifecycleController::new(
                 s.node_monitor_grace_period,
@@ -442,6 +463,22 @@ impl Simulation {
         self.dataplane.flush(now, &serves);
     }
 
+    /// Tell the data plane which nodes are up and whose kube-proxy hears the
+    /// API server (a stopped kubelet's kube-proxy still does).
+    fn refresh_node_net(&mut self) {
+        let faults = &self.faults;
+        let api = &self.api;
+        let nodes = self.kubelets.iter().enumerate().filter_map(|(i, k)| {
+            api.get::<Node>(&crate::api::ObjKey::cluster(k.node.clone()))?;
+            let alive = !k.is_down();
+            let hears = alive && (k.is_reachable() || faults.kubelet_stopped(i as u32));
+            Some((k.node.as_str(), alive, hears))
+        });
+        if let Some(t) = self.dataplane.set_nodes(nodes, self.now) {
+            self.queue.push(t, Event::ProxySync);
+        }
+    }
+
     /// The data plane: routing view, traffic figures.
     pub fn dataplane(&self) -> &crate::net::DataPlane {
         &self.dataplane
@@ -500,10 +537,21 @@ impl Simulation {
             self.last_changes.clear();
         }
         let background = ev.is_background();
+        let moves_nodes = matches!(
+            ev,
+            Event::Bootstrap
+                | Event::Timeline(_)
+                | Event::Heal(_)
+                | Event::Chaos(_)
+                | Event::Join(_)
+        );
         self.api.set_now(at);
         self.events += 1;
         let records = self.rec.count();
         self.dispatch(ev);
+        if moves_nodes && self.dataplane.has_traffic() {
+            self.refresh_node_net();
+        }
         // Background upkeep counts as activity only when it did something.
         if !background || self.api.has_changes() || self.rec.count() != records {
             self.last_activity = at;
@@ -582,6 +630,24 @@ impl Simulation {
                 self.dataplane.sync(&self.api, self.now);
                 return;
             }
+            Event::IngressSync => {
+                self.flush_traffic();
+                for (key, paths) in self.dataplane.sync_ingresses(&self.api) {
+                    let message = match paths {
+                        Some(n) => format!("Scheduled for sync: {n} path(s) now served"),
+                        None => "Ingress removed from the configuration".to_string(),
+                    };
+                    self.rec.event(
+                        self.now,
+                        "ingress-controller",
+                        crate::metrics::EventType::Normal,
+                        "Sync",
+                        crate::api::meta::object_ref(Kind::Ingress, &key),
+                        message,
+                    );
+                }
+                return;
+            }
             Event::Join(i) => {
                 let mut ctx = Ctx {
                     now: self.now,
@@ -627,6 +693,10 @@ impl Simulation {
             }
             _ => {}
         }
+        let view = match ev {
+            Event::Scheduler(_) => Some(self.volume_view()),
+            _ => None,
+        };
         let mut ctx = Ctx {
             now: self.now,
             api: &mut self.api,
@@ -641,7 +711,8 @@ impl Simulation {
             | Event::Chaos(_)
             | Event::Join(_)
             | Event::Cloud(_)
-            | Event::ProxySync => {
+            | Event::ProxySync
+            | Event::IngressSync => {
                 unreachable!("handled above")
             }
             Event::NodeLifecycle(e) => self.node_lifecycle.on_event(&mut ctx, &e),
@@ -657,7 +728,14 @@ impl Simulation {
                 Target::Controller(ControllerId::Endpoints) => {
                     self.endpoints.on_watch(&mut ctx, &change)
                 }
+                Target::Controller(ControllerId::Volume) => {
+                    self.volumes.on_watch(&mut ctx, &change)
+                }
                 Target::CloudController => self.cloud.on_watch(&mut ctx, &change),
+                Target::KubeProxy if change.kind == Kind::Ingress => {
+                    let t = self.dataplane.on_ingress_change(&change.key, self.now);
+                    self.queue.push(t, Event::IngressSync);
+                }
                 Target::KubeProxy => {
                     if let Some(t) = self.dataplane.on_service_change(&change.key, self.now) {
                         self.queue.push(t, Event::ProxySync);
@@ -670,7 +748,13 @@ impl Simulation {
             Event::Sync(ControllerId::Deployment, key) => self.deployments.on_sync(&mut ctx, &key),
             Event::Sync(ControllerId::Job, key) => self.jobs.on_sync(&mut ctx, &key),
             Event::Sync(ControllerId::Endpoints, key) => self.endpoints.on_sync(&mut ctx, &key),
-            Event::Scheduler(e) => self.scheduler.on_event(&mut ctx, &e),
+            Event::Sync(ControllerId::Volume, key) => self.volumes.on_sync(&mut ctx, &key),
+            Event::Scheduler(e) => {
+                let view = view.expect("built for scheduler events");
+                crate::scheduler::plugins::volume_binding::with_view(view, || {
+                    self.scheduler.on_event(&mut ctx, &e)
+                })
+            }
             Event::Kubelet(i, e) => self.kubelets[i as usize].on_event(&mut ctx, &e),
             Event::Arrival => {
                 if let Some(a) = self.arrivals.next() {
@@ -700,6 +784,10 @@ impl Simulation {
         if changes.is_empty() {
             return;
         }
+        let nodes_moved = self.dataplane.has_traffic()
+            && changes
+                .iter()
+                .any(|c| c.kind == Kind::Node && c.op != Op::Modified);
         let at = self.now + self.settings.watch_delay;
         for c in changes {
             self.recovery.observe(&self.api, &c, self.now);
@@ -739,6 +827,18 @@ impl Simulation {
                     }
                     if let Some(i) = c.node.as_ref().and_then(|n| self.kubelet_index.get(n)) {
                         send(&mut self.queue, Target::Kubelet(*i), &c);
+                    }
+                    // pods that use claims, and ones that did (the volume controllers)
+                    let uses_claims = self
+                        .api
+                        .get::<crate::api::Pod>(&c.key)
+                        .is_some_and(|p| p.spec.claims().next().is_some());
+                    if uses_claims || self.volumes.tracks(&c.key) {
+                        send(
+                            &mut self.queue,
+                            Target::Controller(ControllerId::Volume),
+                            &c,
+                        );
                     }
                 }
                 Kind::Node => {
@@ -795,9 +895,30 @@ impl Simulation {
                     send(&mut self.queue, Target::KubeProxy, &c);
                     send(&mut self.queue, Target::CloudController, &c);
                 }
-                Kind::PriorityClass => {}
+                Kind::PriorityClass | Kind::IngressClass => {}
+                // the ingress controller (part of the data plane)
+                Kind::Ingress => {
+                    send(&mut self.queue, Target::KubeProxy, &c);
+                }
                 Kind::Job => {
                     send(&mut self.queue, Target::Controller(ControllerId::Job), &c);
+                }
+                // kubelets refresh mounted content (the others are read when needed)
+                Kind::ConfigMap | Kind::Secret => {
+                    if c.op != Op::Deleted {
+                        for i in 0..self.kubelets.len() as u32 {
+                            send(&mut self.queue, Target::Kubelet(i), &c);
+                        }
+                    }
+                }
+                Kind::PersistentVolumeClaim | Kind::PersistentVolume | Kind::StorageClass => {
+                    self.volume_view = None;
+                    send(
+                        &mut self.queue,
+                        Target::Controller(ControllerId::Volume),
+                        &c,
+                    );
+                    send(&mut self.queue, Target::Scheduler, &c);
                 }
             }
             if crate::controllers::gc::wants(&c, &self.api) {
@@ -805,6 +926,23 @@ impl Simulation {
                     .push(at, Event::Watch(Target::GarbageCollector, c));
             }
         }
+        if nodes_moved {
+            self.refresh_node_net();
+        }
+    }
+
+    /// The claims, volumes and classes the scheduler's volume plugins see.
+    fn volume_view(
+        &mut self,
+    ) -> std::sync::Arc<crate::scheduler::plugins::volume_binding::VolumeView> {
+        let api = &self.api;
+        self.volume_view
+            .get_or_insert_with(|| {
+                std::sync::Arc::new(
+                    crate::scheduler::plugins::volume_binding::VolumeView::from_store(api.store()),
+                )
+            })
+            .clone()
     }
 
     /// A Node object appeared: its kubelet is there and reports the node Ready.

@@ -97,6 +97,25 @@ pub fn describe(
                 let _ = writeln!(s, "    Requests:   {}", resources(&c.requests));
                 let _ = writeln!(s, "    Limits:     {}", resources(&c.limits));
             }
+            if !p.spec.volumes.is_empty() {
+                use crate::api::config::VolumeSource;
+                let _ = writeln!(s, "Volumes:");
+                for v in &p.spec.volumes {
+                    let what = match &v.source {
+                        VolumeSource::Object {
+                            kind,
+                            name,
+                            optional,
+                            ..
+                        } => format!("{} {name} (optional: {optional})", kind.as_str()),
+                        VolumeSource::Claim { claim_name, .. } => {
+                            format!("PersistentVolumeClaim {claim_name}")
+                        }
+                        VolumeSource::Other => "(not simulated)".into(),
+                    };
+                    let _ = writeln!(s, "  {}: {what}", v.name);
+                }
+            }
             let _ = writeln!(s, "Conditions:");
             let _ = writeln!(
                 s,
@@ -312,9 +331,72 @@ pub fn describe(
                 ),
             );
         }
+        Kind::Ingress => {
+            let i = api.get::<crate::api::Ingress>(&key).ok_or_else(missing)?;
+            header(&mut s, kind, &i.meta);
+            kv(
+                &mut s,
+                "Ingress Class",
+                i.class_name.clone().unwrap_or_else(|| "<none>".into()),
+            );
+            kv(
+                &mut s,
+                "Backend",
+                i.default_backend
+                    .as_ref()
+                    .map_or("<default>".to_string(), |b| {
+                        format!("{}:{}", b.service, b.port)
+                    }),
+            );
+            for t in &i.tls {
+                kv(
+                    &mut s,
+                    "TLS",
+                    format!(
+                        "{} terminates {}",
+                        t.secret_name.as_deref().unwrap_or("<no secret>"),
+                        t.hosts.join(",")
+                    ),
+                );
+            }
+            for r in &i.rules {
+                for p in &r.paths {
+                    kv(
+                        &mut s,
+                        "Rule",
+                        format!(
+                            "{} {} ({:?}) -> {}:{}",
+                            r.host.as_deref().unwrap_or("*"),
+                            p.path,
+                            p.path_type,
+                            p.backend.service,
+                            p.backend.port
+                        ),
+                    );
+                }
+            }
+        }
+        Kind::IngressClass => {
+            let c = api
+                .get::<crate::api::IngressClass>(&key)
+                .ok_or_else(missing)?;
+            header(&mut s, kind, &c.meta);
+            kv(&mut s, "Controller", c.controller.clone());
+        }
         Kind::Namespace | Kind::PriorityClass => {
             let m = api.meta_of(kind, &key).ok_or_else(missing)?;
             header(&mut s, kind, m);
+        }
+        Kind::ConfigMap
+        | Kind::Secret
+        | Kind::StorageClass
+        | Kind::PersistentVolume
+        | Kind::PersistentVolumeClaim => {
+            let m = api.meta_of(kind, &key).ok_or_else(missing)?;
+            header(&mut s, kind, m);
+            for (k, v) in storage_fields(api, kind, &key) {
+                kv(&mut s, k, v);
+            }
         }
     }
     // Events about this object, as kubectl lists them.
@@ -356,4 +438,131 @@ pub fn describe(
         }
     }
     Ok(s)
+}
+
+/// The `describe` lines of the ConfigMap, Secret and storage kinds.
+fn storage_fields(
+    api: &crate::api::ApiServer,
+    kind: Kind,
+    key: &ObjKey,
+) -> Vec<(&'static str, String)> {
+    use crate::api::storage::access_modes_short;
+    let keys = |k: Vec<&String>| {
+        if k.is_empty() {
+            "<none>".to_string()
+        } else {
+            k.into_iter().cloned().collect::<Vec<_>>().join(", ")
+        }
+    };
+    match kind {
+        Kind::ConfigMap => api
+            .get::<crate::api::ConfigMap>(key)
+            .map(|c| {
+                vec![
+                    (
+                        "Data",
+                        keys(c.data.keys().chain(c.binary_data.keys()).collect()),
+                    ),
+                    ("Immutable", c.immutable.to_string()),
+                ]
+            })
+            .unwrap_or_default(),
+        Kind::Secret => api
+            .get::<crate::api::Secret>(key)
+            .map(|c| {
+                vec![
+                    ("Type", c.secret_type.clone()),
+                    ("Data", keys(c.data.keys().collect())),
+                    ("Immutable", c.immutable.to_string()),
+                ]
+            })
+            .unwrap_or_default(),
+        Kind::StorageClass => api
+            .get::<crate::api::StorageClass>(key)
+            .map(|c| {
+                vec![
+                    (
+                        "IsDefaultClass",
+                        if c.is_default() { "Yes" } else { "No" }.into(),
+                    ),
+                    ("Provisioner", c.provisioner.clone()),
+                    ("ReclaimPolicy", c.reclaim_policy.as_str().into()),
+                    ("VolumeBindingMode", c.binding_mode.as_str().into()),
+                    (
+                        "AllowedTopologies",
+                        if c.allowed_zones.is_empty() {
+                            "<none>".into()
+                        } else {
+                            format!(
+                                "topology.kubernetes.io/zone in [{}]",
+                                c.allowed_zones.join(", ")
+                            )
+                        },
+                    ),
+                ]
+            })
+            .unwrap_or_default(),
+        Kind::PersistentVolume => api
+            .get::<crate::api::PersistentVolume>(key)
+            .map(|v| {
+                vec![
+                    ("StorageClass", v.storage_class.clone()),
+                    ("Status", v.phase.as_str().into()),
+                    (
+                        "Claim",
+                        v.claim_ref
+                            .as_ref()
+                            .map_or(String::new(), |c| format!("{}/{}", c.namespace, c.name)),
+                    ),
+                    ("Reclaim Policy", v.reclaim_policy.as_str().into()),
+                    ("Access Modes", access_modes_short(&v.access_modes)),
+                    ("Capacity", format_bytes(v.capacity)),
+                    (
+                        "Node Affinity",
+                        if v.node_affinity.is_empty() {
+                            "<none>".into()
+                        } else {
+                            format!("{} term(s)", v.node_affinity.len())
+                        },
+                    ),
+                    (
+                        "Attached To",
+                        if v.attached.is_empty() {
+                            "<none>".into()
+                        } else {
+                            v.attached.join(", ")
+                        },
+                    ),
+                ]
+            })
+            .unwrap_or_default(),
+        Kind::PersistentVolumeClaim => api
+            .get::<crate::api::PersistentVolumeClaim>(key)
+            .map(|c| {
+                vec![
+                    ("StorageClass", c.class().to_string()),
+                    ("Status", c.phase.as_str().into()),
+                    ("Volume", c.volume_name.clone().unwrap_or_default()),
+                    ("Capacity", c.capacity.map_or(String::new(), format_bytes)),
+                    ("Access Modes", access_modes_short(&c.access_modes)),
+                    ("Used By", {
+                        let users: Vec<String> = api
+                            .list::<Pod>()
+                            .filter(|p| {
+                                p.meta.namespace == key.namespace
+                                    && p.spec.claims().any(|n| n == key.name)
+                            })
+                            .map(|p| p.meta.name.clone())
+                            .collect();
+                        if users.is_empty() {
+                            "<none>".into()
+                        } else {
+                            users.join(", ")
+                        }
+                    }),
+                ]
+            })
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    }
 }

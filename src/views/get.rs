@@ -133,6 +133,36 @@ pub fn get(
         Kind::Job => vec!["NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"],
         Kind::Namespace => vec!["NAME", "STATUS", "AGE"],
         Kind::PriorityClass => vec!["NAME", "VALUE", "GLOBAL-DEFAULT", "AGE"],
+        Kind::ConfigMap => vec!["NAME", "DATA", "AGE"],
+        Kind::Secret => vec!["NAME", "TYPE", "DATA", "AGE"],
+        Kind::StorageClass => vec![
+            "NAME",
+            "PROVISIONER",
+            "RECLAIMPOLICY",
+            "VOLUMEBINDINGMODE",
+            "AGE",
+        ],
+        Kind::PersistentVolume => vec![
+            "NAME",
+            "CAPACITY",
+            "ACCESS MODES",
+            "RECLAIM POLICY",
+            "STATUS",
+            "CLAIM",
+            "STORAGECLASS",
+            "AGE",
+        ],
+        Kind::PersistentVolumeClaim => vec![
+            "NAME",
+            "STATUS",
+            "VOLUME",
+            "CAPACITY",
+            "ACCESS MODES",
+            "STORAGECLASS",
+            "AGE",
+        ],
+        Kind::Ingress => vec!["NAME", "CLASS", "HOSTS", "PORTS", "AGE"],
+        Kind::IngressClass => vec!["NAME", "CONTROLLER", "AGE"],
     };
     match q.kind {
         Kind::Pod => each!(
@@ -308,6 +338,115 @@ pub fn get(
                 age(now, p.meta.creation_timestamp)
             ],
             json!({"value": p.value, "globalDefault": p.global_default})
+        ),
+        Kind::ConfigMap => each!(
+            crate::api::ConfigMap,
+            |c| vec![
+                c.meta.name.clone(),
+                c.len().to_string(),
+                age(now, c.meta.creation_timestamp)
+            ],
+            json!({"data": c.data, "immutable": c.immutable})
+        ),
+        Kind::Secret => each!(
+            crate::api::Secret,
+            |c| vec![
+                c.meta.name.clone(),
+                c.secret_type.clone(),
+                c.data.len().to_string(),
+                age(now, c.meta.creation_timestamp)
+            ],
+            json!({"type": c.secret_type, "immutable": c.immutable,
+                   "data": c.data.keys().map(|k| (k.clone(), json!("<hidden>"))).collect::<serde_json::Map<_, _>>()})
+        ),
+        Kind::StorageClass => each!(
+            crate::api::StorageClass,
+            |c| vec![
+                if c.is_default() {
+                    format!("{} (default)", c.meta.name)
+                } else {
+                    c.meta.name.clone()
+                },
+                c.provisioner.clone(),
+                c.reclaim_policy.as_str().into(),
+                c.binding_mode.as_str().into(),
+                age(now, c.meta.creation_timestamp)
+            ],
+            json!({"provisioner": c.provisioner, "reclaimPolicy": c.reclaim_policy.as_str(),
+                   "volumeBindingMode": c.binding_mode.as_str(), "allowedZones": c.allowed_zones})
+        ),
+        Kind::PersistentVolume => each!(
+            crate::api::PersistentVolume,
+            |v| vec![
+                v.meta.name.clone(),
+                crate::api::quantity::format_bytes(v.capacity),
+                crate::api::storage::access_modes_short(&v.access_modes),
+                v.reclaim_policy.as_str().into(),
+                v.phase.as_str().into(),
+                v.claim_ref
+                    .as_ref()
+                    .map_or(String::new(), |c| format!("{}/{}", c.namespace, c.name)),
+                v.storage_class.clone(),
+                age(now, v.meta.creation_timestamp)
+            ],
+            json!({"spec": {"capacity": {"storage": crate::api::quantity::format_bytes(v.capacity)},
+                            "storageClassName": v.storage_class,
+                            "persistentVolumeReclaimPolicy": v.reclaim_policy.as_str(),
+                            "claimRef": v.claim_ref.as_ref().map(|c| json!({"namespace": c.namespace, "name": c.name}))},
+                   "status": {"phase": v.phase.as_str(), "attachedTo": v.attached}})
+        ),
+        Kind::PersistentVolumeClaim => each!(
+            crate::api::PersistentVolumeClaim,
+            |c| vec![
+                c.meta.name.clone(),
+                if c.meta.deletion_timestamp.is_some() {
+                    "Terminating".into()
+                } else {
+                    c.phase.as_str().into()
+                },
+                c.volume_name.clone().unwrap_or_default(),
+                c.capacity
+                    .map_or(String::new(), crate::api::quantity::format_bytes),
+                crate::api::storage::access_modes_short(&c.access_modes),
+                c.class().to_string(),
+                age(now, c.meta.creation_timestamp)
+            ],
+            json!({"spec": {"storageClassName": c.storage_class, "volumeName": c.volume_name,
+                            "resources": {"requests": {"storage": crate::api::quantity::format_bytes(c.request)}}},
+                   "status": {"phase": c.phase.as_str()}})
+        ),
+        Kind::Ingress => each!(
+            crate::api::Ingress,
+            |i| vec![
+                i.meta.name.clone(),
+                i.class_name.clone().unwrap_or_else(|| "<none>".into()),
+                {
+                    let hosts: Vec<&str> =
+                        i.rules.iter().filter_map(|r| r.host.as_deref()).collect();
+                    if hosts.is_empty() {
+                        "*".to_string()
+                    } else {
+                        hosts.join(",")
+                    }
+                },
+                if i.tls.is_empty() { "80" } else { "80, 443" }.to_string(),
+                age(now, i.meta.creation_timestamp)
+            ],
+            json!({"ingressClassName": i.class_name,
+                   "rules": i.rules.iter().map(|r| json!({"host": r.host,
+                        "paths": r.paths.iter().map(|p| json!({"path": p.path,
+                            "pathType": format!("{:?}", p.path_type),
+                            "service": p.backend.service, "port": p.backend.port})).collect::<Vec<_>>()})).collect::<Vec<_>>(),
+                   "tls": i.tls.iter().map(|t| json!({"hosts": t.hosts, "secretName": t.secret_name})).collect::<Vec<_>>()})
+        ),
+        Kind::IngressClass => each!(
+            crate::api::IngressClass,
+            |c| vec![
+                c.meta.name.clone(),
+                c.controller.clone(),
+                age(now, c.meta.creation_timestamp)
+            ],
+            json!({"controller": c.controller})
         ),
     }
     let _ = ConditionStatus::True;

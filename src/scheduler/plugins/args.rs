@@ -19,6 +19,9 @@ pub const FILTER_PLUGINS: &[&str] = &[
     "NodeAffinity",
     "NodePorts",
     "NodeResourcesFit",
+    "VolumeRestrictions",
+    "VolumeBinding",
+    "VolumeZone",
     "PodTopologySpread",
     "InterPodAffinity",
 ];
@@ -56,6 +59,9 @@ pub const KNOWN: &[&str] = &[
     "InterPodAffinity",
     "NodeResourcesBalancedAllocation",
     "ImageLocality",
+    "VolumeRestrictions",
+    "VolumeBinding",
+    "VolumeZone",
 ];
 
 fn unknown(name: &str) -> String {
@@ -105,6 +111,18 @@ pub fn filter_plugin_with_args(
         }
         "PodTopologySpread" => Box::new(spread_args(args)?),
         "InterPodAffinity" => Box::new(ipa_args(args)?),
+        "VolumeRestrictions" => {
+            no_args(name, args)?;
+            Box::new(super::volume_binding::VolumeRestrictions)
+        }
+        "VolumeBinding" => {
+            no_args(name, args)?;
+            Box::new(super::volume_binding::VolumeBinding)
+        }
+        "VolumeZone" => {
+            no_args(name, args)?;
+            Box::new(super::volume_binding::VolumeZone)
+        }
         "NodeResourcesBalancedAllocation" | "ImageLocality" => return Ok(None),
         _ => return Err(unknown(name)),
     }))
@@ -136,7 +154,8 @@ pub fn score_plugin(
             no_args(name, args)?;
             Box::new(ImageLocality)
         }
-        "NodeUnschedulable" | "NodeName" | "NodePorts" => {
+        "NodeUnschedulable" | "NodeName" | "NodePorts" | "VolumeRestrictions" | "VolumeBinding"
+        | "VolumeZone" => {
             no_args(name, args)?;
             return Ok(None);
         }

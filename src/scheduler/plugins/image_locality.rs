@@ -151,20 +151,38 @@ impl ScorePlugin for ImageLocality {
         true
     }
     fn score(&self, _pod: &PodInfo, node: &NodeInfo, state: &CycleState) -> i64 {
-        let Some(s) = state.get::<ImageState>(STATE_KEY) else {
-            return 0;
-        };
-        let mut sum = 0i64;
-        if s.total_nodes > 0 {
-            for img in &s.images {
-                if let Some(size) = img.node_names.iter().find_map(|n| node.images.get(n)) {
-                    let spread = img.num_nodes as f64 / s.total_nodes as f64;
-                    sum += (*size as f64 * spread) as i64;
-                }
+        match state.get::<ImageState>(STATE_KEY) {
+            Some(s) => score_node(s, node),
+            None => 0,
+        }
+    }
+    fn score_all(
+        &self,
+        _pod: &PodInfo,
+        snap: &Snapshot,
+        feasible: &[usize],
+        state: &CycleState,
+        out: &mut Vec<i64>,
+    ) {
+        match state.get::<ImageState>(STATE_KEY) {
+            Some(s) => out.extend(feasible.iter().map(|&i| score_node(s, &snap.nodes[i]))),
+            None => out.extend(feasible.iter().map(|_| 0)),
+        }
+    }
+}
+
+/// ImageLocality's score of one node from the PreScore state.
+fn score_node(s: &ImageState, node: &NodeInfo) -> i64 {
+    let mut sum = 0i64;
+    if s.total_nodes > 0 && !node.images.is_empty() {
+        for img in &s.images {
+            if let Some(size) = img.node_names.iter().find_map(|n| node.images.get(n)) {
+                let spread = img.num_nodes as f64 / s.total_nodes as f64;
+                sum += (*size as f64 * spread) as i64;
             }
         }
-        calculate_priority(sum, s.containers)
     }
+    calculate_priority(sum, s.containers)
 }
 
 /// `calculatePriority`.

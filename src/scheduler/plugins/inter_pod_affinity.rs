@@ -125,11 +125,7 @@ impl FilterPlugin for InterPodAffinity {
         // Without terms of its own, only existing pods' required anti-affinity matters;
         // when no pod has any, there is nothing to check (and no state: Filter passes).
         let own_terms = !aff.is_empty() || !anti.is_empty();
-        if !own_terms
-            && snap
-                .present()
-                .all(|(_, n)| n.pods_with_required_anti_affinity == 0)
-        {
+        if !own_terms && snap.index.pods_with_required_anti_affinity == 0 {
             return Ok(());
         }
         for (_, node) in snap.present() {
@@ -214,6 +210,11 @@ impl FilterPlugin for InterPodAffinity {
         }
         Ok(())
     }
+    fn skip_filter(&self, _pod: &PodInfo, state: &CycleState) -> bool {
+        // PreFilter found nothing to check (no terms of its own, no existing
+        // pod with required anti-affinity): Filter accepts every node
+        state.get::<FilterState>(FILTER_KEY).is_none()
+    }
 }
 
 #[derive(Debug, Default)]
@@ -237,6 +238,10 @@ impl ScorePlugin for InterPodAffinity {
         let pref_anti = &pod.spec.affinity.anti.preferred;
         let has_constraints = !pref_aff.is_empty() || !pref_anti.is_empty();
         if self.ignore_preferred_terms_of_existing_pods && !has_constraints {
+            return false;
+        }
+        if !has_constraints && snap.index.pods_with_affinity == 0 {
+            // no term on either side: nothing would be touched
             return false;
         }
         let pod_ns = ns_labels(snap, pod.namespace);

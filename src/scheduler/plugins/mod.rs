@@ -2,7 +2,8 @@
 //! that builds them by their upstream names from upstream-shaped plugin args.
 
 use super::framework::{
-    default_normalize, CycleState, FilterPlugin, NodeInfo, PodInfo, ScorePlugin, MAX_NODE_SCORE,
+    default_normalize, CycleState, FilterPlugin, NodeInfo, PodInfo, ScorePlugin, Snapshot,
+    MAX_NODE_SCORE,
 };
 use crate::api::taint::{tolerated, Taint, TaintEffect, Toleration};
 
@@ -19,6 +20,7 @@ mod noderesources;
 mod pod_topology_spread;
 #[cfg(test)]
 pub(crate) mod testutil;
+pub mod volume_binding;
 
 pub use args::{
     default_weight, filter_plugin, filter_plugin_with_args, score_plugin, FILTER_PLUGINS,
@@ -34,6 +36,14 @@ pub use noderesources::{
     broken_linear, default_resources, BalancedAllocation, FitStrategy, NodeResourcesFitScore,
 };
 pub use pod_topology_spread::{system_default_constraints, PodTopologySpread};
+
+fn unschedulable_taint() -> Taint {
+    Taint::new(
+        "node.kubernetes.io/unschedulable",
+        "",
+        TaintEffect::NoSchedule,
+    )
+}
 
 /// NodeUnschedulable: a cordoned node takes only pods that tolerate
 /// `node.kubernetes.io/unschedulable:NoSchedule`.
@@ -52,16 +62,16 @@ impl FilterPlugin for NodeUnschedulable {
         if !node.unschedulable {
             return Ok(());
         }
-        let t = Taint::new(
-            "node.kubernetes.io/unschedulable",
-            "",
-            TaintEffect::NoSchedule,
-        );
+        let t = unschedulable_taint();
         if tolerated(pod.tolerations, &t) {
             Ok(())
         } else {
             Err(vec!["node(s) were unschedulable".into()])
         }
+    }
+    fn skip_filter(&self, pod: &PodInfo, _state: &CycleState) -> bool {
+        // a pod tolerating the cordon taint passes on every node
+        tolerated(pod.tolerations, &unschedulable_taint())
     }
 }
 
@@ -98,23 +108,44 @@ impl ScorePlugin for TaintToleration {
         "TaintToleration"
     }
     fn score(&self, pod: &PodInfo, node: &NodeInfo, _state: &CycleState) -> i64 {
-        // only tolerations with no effect or PreferNoSchedule count here
-        let prefer: Vec<&Toleration> = pod
-            .tolerations
-            .iter()
-            .filter(|t| t.effect.is_none() || t.effect == Some(TaintEffect::PreferNoSchedule))
-            .collect();
-        node.taints
-            .iter()
-            .filter(|t| {
-                t.effect == TaintEffect::PreferNoSchedule
-                    && !prefer.iter().any(|tol| tol.tolerates(t))
-            })
-            .count() as i64
+        untolerated_prefer_no_schedule(&prefer_tolerations(pod), node)
+    }
+    fn score_all(
+        &self,
+        pod: &PodInfo,
+        snap: &Snapshot,
+        feasible: &[usize],
+        _state: &CycleState,
+        out: &mut Vec<i64>,
+    ) {
+        let prefer = prefer_tolerations(pod);
+        out.extend(
+            feasible
+                .iter()
+                .map(|&i| untolerated_prefer_no_schedule(&prefer, &snap.nodes[i])),
+        );
     }
     fn normalize(&self, scores: &mut [i64], _state: &CycleState) {
         default_normalize(MAX_NODE_SCORE, true, scores);
     }
+}
+
+/// The pod's tolerations that count for scoring: no effect or PreferNoSchedule.
+fn prefer_tolerations<'a>(pod: &PodInfo<'a>) -> Vec<&'a Toleration> {
+    pod.tolerations
+        .iter()
+        .filter(|t| t.effect.is_none() || t.effect == Some(TaintEffect::PreferNoSchedule))
+        .collect()
+}
+
+/// TaintToleration's raw score: the node's PreferNoSchedule taints not tolerated.
+fn untolerated_prefer_no_schedule(prefer: &[&Toleration], node: &NodeInfo) -> i64 {
+    node.taints
+        .iter()
+        .filter(|t| {
+            t.effect == TaintEffect::PreferNoSchedule && !prefer.iter().any(|tol| tol.tolerates(t))
+        })
+        .count() as i64
 }
 
 /// NodeResourcesFit filter: the pod's requests must fit the node's free allocatable.

@@ -40,6 +40,10 @@ impl FilterPlugin for NodeAffinity {
             Err(vec![ERR_REASON_POD.into()])
         }
     }
+    fn skip_filter(&self, pod: &PodInfo, _state: &CycleState) -> bool {
+        // no nodeSelector and no required node affinity: every node matches
+        pod.node_selector.is_empty() && pod.spec.affinity.node.required.is_none()
+    }
 }
 
 impl ScorePlugin for NodeAffinity {

@@ -30,6 +30,9 @@ impl FilterPlugin for NodeName {
             _ => Ok(()),
         }
     }
+    fn skip_filter(&self, pod: &PodInfo, _state: &CycleState) -> bool {
+        pod.node_name.is_none_or(str::is_empty)
+    }
 }
 
 #[cfg(test)]

@@ -83,6 +83,13 @@ impl FilterPlugin for NodePorts {
         state.insert(STATE_KEY, wanted(pod.spec));
         Ok(())
     }
+    fn skip_filter(&self, pod: &PodInfo, state: &CycleState) -> bool {
+        // no host ports asked for: nothing can conflict
+        match state.get::<Vec<HostPort>>(STATE_KEY) {
+            Some(w) => w.is_empty(),
+            None => host_ports(pod.spec).next().is_none(),
+        }
+    }
     fn filter(
         &self,
         pod: &PodInfo,

@@ -59,27 +59,48 @@ impl NodeResourcesFitScore {
     }
 }
 
+/// A resource name resolved once per cycle, so per-node scoring does not compare
+/// strings for cpu and memory.
+#[derive(Debug, Clone, Copy)]
+enum Res<'a> {
+    Cpu,
+    Memory,
+    Other(&'a str),
+}
+
+fn resolve(name: &str) -> Res<'_> {
+    match name {
+        "cpu" => Res::Cpu,
+        "memory" => Res::Memory,
+        other => Res::Other(other),
+    }
+}
+
 /// The pod's request for one resource: non-zero-defaulted for cpu/memory when
 /// `nonzero`, real otherwise.
 fn pod_request(r: &PodRequests, name: &str, nonzero: bool) -> i64 {
-    match name {
-        "cpu" if nonzero => r.nonzero_cpu_millis,
-        "cpu" => r.cpu_millis,
-        "memory" if nonzero => r.nonzero_memory,
-        "memory" => r.memory,
-        _ => r.other.get(name).copied().unwrap_or(0),
+    pod_request_res(r, resolve(name), nonzero)
+}
+
+fn pod_request_res(r: &PodRequests, res: Res, nonzero: bool) -> i64 {
+    match res {
+        Res::Cpu if nonzero => r.nonzero_cpu_millis,
+        Res::Cpu => r.cpu_millis,
+        Res::Memory if nonzero => r.nonzero_memory,
+        Res::Memory => r.memory,
+        Res::Other(name) => r.other.get(name).copied().unwrap_or(0),
     }
 }
 
 /// `calculateResourceAllocatableRequest`: (allocatable, requested incl. the pod),
 /// or (0, 0) to skip the resource.
-fn alloc_and_request(node: &NodeInfo, name: &str, pod_req: i64, nonzero: bool) -> (i64, i64) {
-    match name {
-        "cpu" if nonzero => (node.allocatable_cpu, node.nonzero_cpu + pod_req),
-        "cpu" => (node.allocatable_cpu, node.requested_cpu + pod_req),
-        "memory" if nonzero => (node.allocatable_memory, node.nonzero_memory + pod_req),
-        "memory" => (node.allocatable_memory, node.requested_memory + pod_req),
-        _ => {
+fn alloc_and_request(node: &NodeInfo, res: Res, pod_req: i64, nonzero: bool) -> (i64, i64) {
+    match res {
+        Res::Cpu if nonzero => (node.allocatable_cpu, node.nonzero_cpu + pod_req),
+        Res::Cpu => (node.allocatable_cpu, node.requested_cpu + pod_req),
+        Res::Memory if nonzero => (node.allocatable_memory, node.nonzero_memory + pod_req),
+        Res::Memory => (node.allocatable_memory, node.requested_memory + pod_req),
+        Res::Other(name) => {
             // extended (scalar) resources the pod does not request are bypassed
             if pod_req == 0 && name != "ephemeral-storage" {
                 return (0, 0);
@@ -93,6 +114,20 @@ fn alloc_and_request(node: &NodeInfo, name: &str, pod_req: i64, nonzero: bool) -
             }
         }
     }
+}
+
+/// The scored resources with the pod's request for each: (resource, weight, request).
+fn resolved<'a>(
+    resources: &'a [(String, i64)],
+    pod: &PodInfo,
+    nonzero: bool,
+) -> Vec<(Res<'a>, i64, i64)> {
+    resources_or_default(resources)
+        .map(|(name, w)| {
+            let r = resolve(name);
+            (r, w, pod_request_res(&pod.requests, r, nonzero))
+        })
+        .collect()
 }
 
 /// `leastRequestedScore`.
@@ -170,15 +205,11 @@ fn either<A: Iterator<Item = T>, B: Iterator<Item = T>, T>(
     a.into_iter().flatten().chain(b.into_iter().flatten())
 }
 
-impl ScorePlugin for NodeResourcesFitScore {
-    fn name(&self) -> &'static str {
-        "NodeResourcesFit"
-    }
-    fn score(&self, pod: &PodInfo, node: &NodeInfo, _state: &CycleState) -> i64 {
+impl NodeResourcesFitScore {
+    fn score_resolved(&self, resources: &[(Res, i64, i64)], node: &NodeInfo) -> i64 {
         let (mut total, mut weights) = (0i64, 0i64);
-        for (name, w) in resources_or_default(&self.resources) {
-            let req = pod_request(&pod.requests, name, true);
-            let (cap, req) = alloc_and_request(node, name, req, true);
+        for &(res, w, req) in resources {
+            let (cap, req) = alloc_and_request(node, res, req, true);
             if cap == 0 {
                 continue;
             }
@@ -208,6 +239,30 @@ impl ScorePlugin for NodeResourcesFitScore {
             FitStrategy::RequestedToCapacityRatio { .. } => (2 * total + weights) / (2 * weights),
             _ => total / weights,
         }
+    }
+}
+
+impl ScorePlugin for NodeResourcesFitScore {
+    fn name(&self) -> &'static str {
+        "NodeResourcesFit"
+    }
+    fn score(&self, pod: &PodInfo, node: &NodeInfo, _state: &CycleState) -> i64 {
+        self.score_resolved(&resolved(&self.resources, pod, true), node)
+    }
+    fn score_all(
+        &self,
+        pod: &PodInfo,
+        snap: &Snapshot,
+        feasible: &[usize],
+        _state: &CycleState,
+        out: &mut Vec<i64>,
+    ) {
+        let r = resolved(&self.resources, pod, true);
+        out.extend(
+            feasible
+                .iter()
+                .map(|&i| self.score_resolved(&r, &snap.nodes[i])),
+        );
     }
 }
 
@@ -243,32 +298,50 @@ impl ScorePlugin for BalancedAllocation {
             .any(|(n, _)| pod_request(&pod.requests, n, false) != 0)
     }
     fn score(&self, pod: &PodInfo, node: &NodeInfo, _state: &CycleState) -> i64 {
-        let fraction = |name: &str| -> Option<f64> {
-            let req = pod_request(&pod.requests, name, false);
-            let (cap, req) = alloc_and_request(node, name, req, false);
-            (cap != 0).then(|| (req as f64 / cap as f64).min(1.0))
-        };
-        let fractions =
-            || resources_or_default(&self.resources).filter_map(|(name, _)| fraction(name));
-        let (mut n, mut total, mut first) = (0usize, 0f64, [0f64; 2]);
-        for f in fractions() {
-            if n < 2 {
-                first[n] = f;
-            }
-            n += 1;
-            total += f;
-        }
-        let std = match n {
-            2 => ((first[0] - first[1]) / 2.0).abs(),
-            n if n > 2 => {
-                let mean = total / n as f64;
-                let sum: f64 = fractions().map(|f| (f - mean) * (f - mean)).sum();
-                (sum / n as f64).sqrt()
-            }
-            _ => 0.0,
-        };
-        ((1.0 - std) * MAX_NODE_SCORE as f64) as i64
+        balanced_score(&resolved(&self.resources, pod, false), node)
     }
+    fn score_all(
+        &self,
+        pod: &PodInfo,
+        snap: &Snapshot,
+        feasible: &[usize],
+        _state: &CycleState,
+        out: &mut Vec<i64>,
+    ) {
+        let r = resolved(&self.resources, pod, false);
+        out.extend(feasible.iter().map(|&i| balanced_score(&r, &snap.nodes[i])));
+    }
+}
+
+/// BalancedAllocation's score of one node over the resolved resources.
+fn balanced_score(resources: &[(Res, i64, i64)], node: &NodeInfo) -> i64 {
+    let fraction = |res: Res, req: i64| -> Option<f64> {
+        let (cap, req) = alloc_and_request(node, res, req, false);
+        (cap != 0).then(|| (req as f64 / cap as f64).min(1.0))
+    };
+    let fractions = || {
+        resources
+            .iter()
+            .filter_map(|&(res, _, req)| fraction(res, req))
+    };
+    let (mut n, mut total, mut first) = (0usize, 0f64, [0f64; 2]);
+    for f in fractions() {
+        if n < 2 {
+            first[n] = f;
+        }
+        n += 1;
+        total += f;
+    }
+    let std = match n {
+        2 => ((first[0] - first[1]) / 2.0).abs(),
+        n if n > 2 => {
+            let mean = total / n as f64;
+            let sum: f64 = fractions().map(|f| (f - mean) * (f - mean)).sum();
+            (sum / n as f64).sqrt()
+        }
+        _ => 0.0,
+    };
+    ((1.0 - std) * MAX_NODE_SCORE as f64) as i64
 }
 
 #[cfg(test)]

@@ -46,6 +46,8 @@ struct Constraint {
     min_domains: i64,
     node_affinity_honor: bool,
     node_taints_honor: bool,
+    /// `topology_key == LABEL_HOSTNAME`, decided once.
+    is_hostname: bool,
 }
 
 impl Constraint {
@@ -75,6 +77,15 @@ impl Constraint {
             return false;
         }
         !(self.node_taints_honor && has_untolerated_hard_taint(&node.taints, pod.tolerations))
+    }
+
+    /// Whether [`Constraint::includes`] holds for every node whatever its labels
+    /// and taints: the pod has no node selector or required node affinity to
+    /// honour, and taints are not honoured.
+    fn includes_every_node(&self, pod: &PodInfo) -> bool {
+        !self.node_taints_honor
+            && (!self.node_affinity_honor
+                || (pod.node_selector.is_empty() && pod.spec.affinity.node.required.is_none()))
     }
 }
 
@@ -172,6 +183,7 @@ impl PodTopologySpread {
                 }
                 Constraint {
                     max_skew: c.max_skew as i64,
+                    is_hostname: c.topology_key == LABEL_HOSTNAME,
                     topology_key: c.topology_key.clone(),
                     selector,
                     min_domains: c.min_domains.unwrap_or(1) as i64,
@@ -180,6 +192,24 @@ impl PodTopologySpread {
                 }
             })
             .collect()
+    }
+}
+
+/// `labels.get(key)` by a linear scan with `==`: label maps are small, and `==`
+/// compares lengths before bytes, where the map's ordered search compares bytes.
+fn label<'a>(labels: &'a Labels, key: &str) -> Option<&'a String> {
+    labels.iter().find_map(|(k, v)| (k == key).then_some(v))
+}
+
+/// `counts.get(value)`, linearly for the usual handful of domains.
+fn count_in(counts: &BTreeMap<String, i64>, value: &str) -> i64 {
+    if counts.len() <= 8 {
+        counts
+            .iter()
+            .find_map(|(k, c)| (k == value).then_some(*c))
+            .unwrap_or(0)
+    } else {
+        counts.get(value).copied().unwrap_or(0)
     }
 }
 
@@ -277,6 +307,12 @@ impl FilterPlugin for PodTopologySpread {
         }
         Ok(())
     }
+    fn skip_filter(&self, _pod: &PodInfo, state: &CycleState) -> bool {
+        // no DoNotSchedule constraint: Filter accepts every node
+        state
+            .get::<FilterState>(FILTER_KEY)
+            .is_none_or(|s| s.constraints.is_empty())
+    }
 }
 
 #[derive(Debug)]
@@ -288,6 +324,52 @@ struct ScoreState {
     counts: Vec<BTreeMap<String, i64>>,
     /// Per constraint: ln(domains + 2).
     weights: Vec<f64>,
+}
+
+/// PreScore's counts for the non-hostname constraints by walking every present
+/// node: `counts[ci]` already holds the domains of the feasible nodes.
+fn count_by_scan(
+    pod: &PodInfo,
+    snap: &Snapshot,
+    constraints: &[Constraint],
+    require_all: bool,
+    counts: &mut [BTreeMap<String, i64>],
+) {
+    for (_, node) in snap.present() {
+        if require_all && !has_all_keys(node, constraints) {
+            continue;
+        }
+        for (ci, c) in constraints.iter().enumerate() {
+            if c.is_hostname || !c.includes(pod, node) {
+                continue;
+            }
+            let value = node.labels.get(&c.topology_key).map_or("", String::as_str);
+            if let Some(cnt) = counts[ci].get_mut(value) {
+                *cnt += c.count_on(node, pod.namespace);
+            }
+        }
+    }
+}
+
+/// Score of one node from the PreScore state.
+fn score_node(s: &ScoreState, pod: &PodInfo, node: &NodeInfo) -> i64 {
+    if s.require_all && !has_all_keys(node, &s.constraints) {
+        return INVALID_SCORE;
+    }
+    let mut score = 0f64;
+    for (i, c) in s.constraints.iter().enumerate() {
+        let Some(value) = label(&node.labels, &c.topology_key) else {
+            continue;
+        };
+        let cnt = if c.is_hostname {
+            c.count_on(node, pod.namespace)
+        } else {
+            count_in(&s.counts[i], value)
+        };
+        // scoreForCount
+        score += cnt as f64 * s.weights[i] + (c.max_skew - 1) as f64;
+    }
+    score.round() as i64
 }
 
 impl ScorePlugin for PodTopologySpread {
@@ -318,10 +400,10 @@ impl ScorePlugin for PodTopologySpread {
                 continue;
             }
             for (ci, c) in constraints.iter().enumerate() {
-                if c.topology_key == LABEL_HOSTNAME {
+                if c.is_hostname {
                     continue;
                 }
-                let value = node.labels.get(&c.topology_key).map_or("", String::as_str);
+                let value = label(&node.labels, &c.topology_key).map_or("", String::as_str);
                 if !counts[ci].contains_key(value) {
                     counts[ci].insert(value.to_string(), 0);
                 }
@@ -331,7 +413,7 @@ impl ScorePlugin for PodTopologySpread {
             .iter()
             .zip(&counts)
             .map(|(c, m)| {
-                let size = if c.topology_key == LABEL_HOSTNAME {
+                let size = if c.is_hostname {
                     feasible.len() - ignored
                 } else {
                     m.len()
@@ -339,21 +421,41 @@ impl ScorePlugin for PodTopologySpread {
                 crate::workload::detmath::ln((size + 2) as f64) // platform-independent ln
             })
             .collect();
-        let needs_counts = constraints.iter().any(|c| c.topology_key != LABEL_HOSTNAME);
+        let needs_counts = constraints.iter().any(|c| !c.is_hostname);
         if needs_counts {
-            for (_, node) in snap.present() {
-                if require_all && !has_all_keys(node, &constraints) {
-                    continue;
-                }
+            // Zone constraints that include every node read the cluster index's
+            // per-zone pod groups instead of walking all nodes.
+            let indexed = !require_all
+                && constraints.iter().all(|c| {
+                    c.is_hostname || (c.topology_key == LABEL_ZONE && c.includes_every_node(pod))
+                });
+            if indexed {
                 for (ci, c) in constraints.iter().enumerate() {
-                    if c.topology_key == LABEL_HOSTNAME || !c.includes(pod, node) {
+                    if c.is_hostname {
                         continue;
                     }
-                    let value = node.labels.get(&c.topology_key).map_or("", String::as_str);
-                    if let Some(cnt) = counts[ci].get_mut(value) {
-                        *cnt += c.count_on(node, pod.namespace);
+                    for (value, cnt) in counts[ci].iter_mut() {
+                        if let Some(groups) = snap.index.zone_groups.get(value.as_str()) {
+                            *cnt += groups
+                                .iter()
+                                .filter(|((ns, l), _)| ns == pod.namespace && c.matches_pod(l))
+                                .map(|(_, n)| *n as i64)
+                                .sum::<i64>();
+                        }
                     }
                 }
+                debug_assert!(
+                    snap.nodes.len() > 300 || {
+                        let mut scanned: Vec<_> = counts
+                            .iter()
+                            .map(|m| m.keys().map(|k| (k.clone(), 0)).collect())
+                            .collect();
+                        count_by_scan(pod, snap, &constraints, require_all, &mut scanned);
+                        scanned == counts
+                    }
+                );
+            } else {
+                count_by_scan(pod, snap, &constraints, require_all, &mut counts);
             }
         }
         state.insert(
@@ -368,26 +470,23 @@ impl ScorePlugin for PodTopologySpread {
         true
     }
     fn score(&self, pod: &PodInfo, node: &NodeInfo, state: &CycleState) -> i64 {
-        let Some(s) = state.get::<ScoreState>(SCORE_KEY) else {
-            return 0;
-        };
-        if s.require_all && !has_all_keys(node, &s.constraints) {
-            return INVALID_SCORE;
+        match state.get::<ScoreState>(SCORE_KEY) {
+            Some(s) => score_node(s, pod, node),
+            None => 0,
         }
-        let mut score = 0f64;
-        for (i, c) in s.constraints.iter().enumerate() {
-            let Some(value) = node.labels.get(&c.topology_key) else {
-                continue;
-            };
-            let cnt = if c.topology_key == LABEL_HOSTNAME {
-                c.count_on(node, pod.namespace)
-            } else {
-                s.counts[i].get(value.as_str()).copied().unwrap_or(0)
-            };
-            // scoreForCount
-            score += cnt as f64 * s.weights[i] + (c.max_skew - 1) as f64;
+    }
+    fn score_all(
+        &self,
+        pod: &PodInfo,
+        snap: &Snapshot,
+        feasible: &[usize],
+        state: &CycleState,
+        out: &mut Vec<i64>,
+    ) {
+        match state.get::<ScoreState>(SCORE_KEY) {
+            Some(s) => out.extend(feasible.iter().map(|&i| score_node(s, pod, &snap.nodes[i]))),
+            None => out.extend(feasible.iter().map(|_| 0)),
         }
-        score.round() as i64
     }
     fn normalize(&self, scores: &mut [i64], state: &CycleState) {
         if state.get::<ScoreState>(SCORE_KEY).is_none() {

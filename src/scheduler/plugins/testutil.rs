@@ -5,7 +5,7 @@ use crate::api::resources::ResourceList;
 use crate::api::selector::Labels;
 use crate::api::{ObjectMeta, Pod};
 use crate::scheduler::framework::{
-    CycleState, FilterPlugin, NodeInfo, PodInfo, PodSummary, ScorePlugin, Snapshot,
+    ClusterIndex, CycleState, FilterPlugin, NodeInfo, PodInfo, PodSummary, ScorePlugin, Snapshot,
 };
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -105,6 +105,8 @@ impl Cluster {
             node_count: self.nodes.iter().filter(|n| n.present).count(),
             namespace_labels: &self.ns_labels,
             nominated: &[],
+            // built afresh, as tests edit `nodes` freely (test-only leak)
+            index: Box::leak(Box::new(ClusterIndex::build(&self.nodes))),
         }
     }
 
@@ -142,6 +144,10 @@ impl Cluster {
             .iter()
             .map(|&i| plugin.score(&info, &self.nodes[i], &st))
             .collect();
+        // the batch form the scheduler uses must agree with per-node Score
+        let mut all = Vec::new();
+        plugin.score_all(&info, &self.snap(), feasible, &st, &mut all);
+        assert_eq!(all, raw, "score_all differs from score");
         let mut norm = raw.clone();
         plugin.normalize(&mut norm, &st);
         Some((raw, norm))
