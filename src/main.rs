@@ -57,6 +57,26 @@ enum Command {
         /// report the first difference (writes no output files).
         #[arg(long, conflicts_with_all = ["out", "check_invariants"])]
         check_determinism: bool,
+        /// Also write a timeline for other tools into --out: `perfetto` writes
+        /// trace.perfetto.json (Chrome trace event JSON, for ui.perfetto.dev).
+        #[arg(long, value_enum, requires = "out")]
+        export: Option<ExportArg>,
+    },
+    /// Charts and tables of one run: report.md and a self-contained report.html
+    /// (charts inline as SVG), from a `run --out` folder or a scenario (run first).
+    Report {
+        /// A folder written by `kubesim run --out`, or a scenario file.
+        input: PathBuf,
+        /// Folder for the report (default: the run folder; for a scenario,
+        /// report-NAME in the current folder).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Seed for a scenario (overrides its `seed`).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Virtual time to stop a scenario at (overrides its `until`).
+        #[arg(long, value_parser = parse_duration)]
+        until: Option<SimDuration>,
     },
     /// Show how the scheduler would place one pod: every node's filter verdict and every plugin's score.
     ExplainSchedule {
@@ -207,12 +227,34 @@ enum Command {
         #[arg(long)]
         threads: Option<usize>,
     },
+    /// What a trace contains: jobs, tasks, arrivals by hour, request and run-time quantiles,
+    /// priorities, machines and skipped rows (see the README's "Production traces").
+    TraceStats {
+        /// The trace file or folder.
+        path: PathBuf,
+        /// kubesim, alibaba-v2018, google-2019 or alibaba-gpu-2020.
+        #[arg(long, default_value = "kubesim")]
+        format: String,
+        /// Only arrivals in START..END of trace time (e.g. 2h..8h), shifted to start at 0.
+        #[arg(long)]
+        window: Option<String>,
+        /// CPU and memory of the machine normalised units are fractions of (e.g. 64,256Gi).
+        #[arg(long)]
+        machine: Option<String>,
+        #[arg(short, long, value_enum, default_value = "table")]
+        output: OutputFormat,
+    },
     /// Check scenario and manifest files without running them; exits non-zero on any error.
     Validate {
         /// Scenario files or Kubernetes manifests (files or folders).
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ExportArg {
+    Perfetto,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -245,6 +287,7 @@ fn main() -> ExitCode {
             check_invariants,
             check_determinism,
             events,
+            export,
         } => run(
             &scenario,
             RunOpts {
@@ -255,12 +298,26 @@ fn main() -> ExitCode {
                 quiet,
                 check_invariants,
                 check_determinism,
+                perfetto: export == Some(ExportArg::Perfetto),
                 events: match events {
                     EventsArg::Full => kubesim::metrics::recorder::EventsLevel::Full,
                     EventsArg::Summary => kubesim::metrics::recorder::EventsLevel::Summary,
                     EventsArg::None => kubesim::metrics::recorder::EventsLevel::None,
                 },
             },
+        ),
+        Command::TraceStats {
+            path,
+            format,
+            window,
+            machine,
+            output,
+        } => trace_stats(
+            &path,
+            &format,
+            window.as_deref(),
+            machine.as_deref(),
+            output,
         ),
         Command::Validate { files } => validate(&files),
         Command::ExplainSchedule {
@@ -377,6 +434,12 @@ fn main() -> ExitCode {
             keep,
             threads,
         } => swarm_cmd(count, start, keep, threads),
+        Command::Report {
+            input,
+            out,
+            seed,
+            until,
+        } => report_cmd(&input, out.as_deref(), seed, until),
         Command::Policies => {
             let r = Registry::builtin();
             let w = r.list().map(|p| p.name.len()).max().unwrap_or(0);
@@ -439,6 +502,7 @@ struct RunOpts<'a> {
     quiet: bool,
     check_invariants: bool,
     check_determinism: bool,
+    perfetto: bool,
 }
 
 /// Exit code of a run stopped by an invariant violation.
@@ -458,10 +522,16 @@ static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBoo
 fn drive(
     sim: &mut Simulation,
     checker: Option<&mut kubesim::invariants::Checker>,
+    mut tracker: Option<&mut kubesim::export::perfetto::PodTracker>,
+    progress: &mut kubesim::progress::RunProgress,
 ) -> Option<(&'static str, Option<kubesim::invariants::Violation>)> {
     use std::sync::atomic::Ordering;
     let mut violation = None;
     let mut interrupted = false;
+    if tracker.is_some() {
+        // the pod tracker reads each event's API changes (observation only)
+        sim.set_track_changes(true);
+    }
     match checker {
         Some(c) => {
             sim.set_track_changes(true);
@@ -470,6 +540,10 @@ fn drive(
                     interrupted = true;
                     return false;
                 }
+                if let Some(t) = tracker.as_deref_mut() {
+                    t.observe(s);
+                }
+                progress.tick(s);
                 match c.check(s, d) {
                     Ok(()) => true,
                     Err(v) => {
@@ -480,13 +554,18 @@ fn drive(
             });
         }
         None => {
-            sim.run_stepwise(false, |_, _| {
+            sim.run_stepwise(false, |s, _| {
+                if let Some(t) = tracker.as_deref_mut() {
+                    t.observe(s);
+                }
+                progress.tick(s);
                 let stop = INTERRUPTED.load(Ordering::Relaxed);
                 interrupted |= stop;
                 !stop
             });
         }
     }
+    progress.finish();
     if violation.is_some() {
         Some(("invariant-violation", violation))
     } else if interrupted {
@@ -506,6 +585,7 @@ fn run(path: &Path, o: RunOpts) -> Result<ExitCode> {
         check_invariants,
         check_determinism,
         events,
+        perfetto,
     } = o;
     if let Some(Err(code)) = scheduler.map(check_policy) {
         return Ok(code);
@@ -536,7 +616,8 @@ fn run(path: &Path, o: RunOpts) -> Result<ExitCode> {
     let mut summary = match out {
         None => {
             let mut sim = Simulation::new(&sc, Recorder::discard());
-            stopped = drive(&mut sim, checker.as_mut());
+            let mut progress = kubesim::progress::RunProgress::new(sc.until, quiet);
+            stopped = drive(&mut sim, checker.as_mut(), None, &mut progress);
             sim.summary()
         }
         Some(dir) => {
@@ -561,7 +642,11 @@ fn run(path: &Path, o: RunOpts) -> Result<ExitCode> {
                 )
             };
             let mut sim = Simulation::new(&sc, rec);
-            stopped = drive(&mut sim, checker.as_mut());
+            // the detailed time series for metrics.csv (sampling only reads)
+            sim.keep_timeseries();
+            let mut tracker = perfetto.then(kubesim::export::perfetto::PodTracker::new);
+            let mut progress = kubesim::progress::RunProgress::new(sc.until, quiet);
+            stopped = drive(&mut sim, checker.as_mut(), tracker.as_mut(), &mut progress);
             sim.recorder_mut()
                 .finish()
                 .with_context(|| format!("cannot write {}", events_path.display()))?;
@@ -589,10 +674,31 @@ fn run(path: &Path, o: RunOpts) -> Result<ExitCode> {
                 write_atomic(&p, csv.as_bytes())
                     .with_context(|| format!("cannot write {}", p.display()))?;
             }
+            let p = dir.join("metrics.csv");
+            let rows = kubesim::metrics::timeseries::run_rows(&sim);
+            write_atomic(&p, kubesim::metrics::timeseries::to_csv(&rows).as_bytes())
+                .with_context(|| format!("cannot write {}", p.display()))?;
+            let pods = tracker.map(|t| t.finish(sim.now().as_millis()));
+            let title = format!("kubesim {} (seed {})", sim.name(), sim.seed());
             drop(sim);
             if let Some(file) = file {
                 file.commit()
                     .with_context(|| format!("cannot write {}", events_path.display()))?;
+            }
+            if let Some((slices, nodes)) = pods {
+                let log = match std::fs::read_to_string(&events_path) {
+                    Ok(t) if events != EventsLevel::None => {
+                        kubesim::report::run::parse_events(&t).map_err(anyhow::Error::msg)?
+                    }
+                    _ => Vec::new(),
+                };
+                let p = dir.join("trace.perfetto.json");
+                let text = kubesim::export::perfetto::trace_json(&title, &slices, &nodes, &log);
+                write_atomic(&p, text.as_bytes())
+                    .with_context(|| format!("cannot write {}", p.display()))?;
+                if !quiet {
+                    println!("wrote {}", p.display());
+                }
             }
             let json = serde_json::to_vec_pretty(&summary)?;
             write_atomic(&dir.join("summary.json"), &json)
@@ -1015,6 +1121,43 @@ fn merge_cmd(dirs: &[PathBuf], out: Option<&Path>) -> Result<ExitCode> {
 }
 
 /// A scenario has a top-level `name` and no `apiVersion`; everything else is a manifest.
+fn trace_stats(
+    path: &Path,
+    format: &str,
+    window: Option<&str>,
+    machine: Option<&str>,
+    output: OutputFormat,
+) -> Result<ExitCode> {
+    use kubesim::workload::traces;
+    let f = traces::Format::parse(format).map_err(|m| anyhow::anyhow!("--format: {m}"))?;
+    let mut opts = traces::Options::new(f);
+    if let Some(w) = window {
+        opts.window = traces::Window::parse(w).map_err(|m| anyhow::anyhow!("--window: {m}"))?;
+    }
+    if let Some(m) = machine {
+        let bad = || anyhow::anyhow!("--machine {m:?}: expected CPU,MEMORY, e.g. 64,256Gi");
+        let (c, mem) = m.split_once(',').ok_or_else(bad)?;
+        opts.machine_cpu_millis = kubesim::api::quantity::parse_cpu_millis(c.trim())
+            .ok()
+            .filter(|v| *v > 0)
+            .ok_or_else(bad)?;
+        opts.machine_memory = kubesim::api::quantity::parse_value(mem.trim())
+            .ok()
+            .filter(|v| *v > 0)
+            .ok_or_else(bad)?;
+    }
+    let c = traces::read(f, path, &opts)?;
+    let stats = traces::stats::TraceStats::of(f.name(), &path.display().to_string(), &c);
+    if c.skipped.total() > 0 {
+        eprintln!("warning: {}", c.skipped.describe());
+    }
+    match output {
+        OutputFormat::Table => print!("{}", stats.render()),
+        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&stats)?),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn looks_like_scenario(path: &Path) -> bool {
     if path.is_dir() {
         return false;
@@ -1078,4 +1221,51 @@ fn validate(files: &[PathBuf]) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// `kubesim report RUN_DIR | SCENARIO`.
+fn report_cmd(
+    input: &Path,
+    out: Option<&Path>,
+    seed: Option<u64>,
+    until: Option<SimDuration>,
+) -> Result<ExitCode> {
+    use kubesim::report::run::RunData;
+    let (data, dir) = if input.is_dir() {
+        if seed.is_some() || until.is_some() {
+            eprintln!("error: --seed and --until apply to a scenario, not to a run folder");
+            return Ok(ExitCode::FAILURE);
+        }
+        match RunData::from_dir(input) {
+            Ok(d) => (d, out.unwrap_or(input).to_path_buf()),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+    } else {
+        let Some(mut sc) = load_scenario(input) else {
+            return Ok(ExitCode::FAILURE);
+        };
+        print_warnings(&sc.warnings);
+        if let Some(s) = seed {
+            sc.seed = s;
+        }
+        if let Some(u) = until {
+            sc.until = u;
+        }
+        let dir = out
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from(format!("report-{}", sc.name)));
+        (RunData::from_scenario(&sc), dir)
+    };
+    let written = kubesim::report::html::write_report(&data, &dir)
+        .with_context(|| format!("cannot write the report into {}", dir.display()))?;
+    println!(
+        "wrote {}/report.md and {}/report.html ({} charts)",
+        dir.display(),
+        dir.display(),
+        written.len() - 2
+    );
+    Ok(ExitCode::SUCCESS)
 }

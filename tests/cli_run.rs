@@ -200,9 +200,9 @@ fn no_partial_files_are_left_in_the_output_folder() {
             .lines()
             .any(|l| l.starts_with("traffic:"));
         let want: &[&str] = if has_traffic {
-            &["events.jsonl", "summary.json", "traffic.csv"]
+            &["events.jsonl", "metrics.csv", "summary.json", "traffic.csv"]
         } else {
-            &["events.jsonl", "summary.json"]
+            &["events.jsonl", "metrics.csv", "summary.json"]
         };
         assert_eq!(names, want, "{}: unexpected files", sc.display());
     }

@@ -129,10 +129,7 @@ fn concurrency_limits_agree_between_aggregate_and_per_request() {
             (ra - rp).abs() < 0.02 + 0.1 * ra,
             "{rate}: aggregate rejects {ra}, per-request {rp}"
         );
-        let (la, lp) = (
-            agg.latency_mean_ms.unwrap(),
-            per.latency_mean_ms.unwrap(),
-        );
+        let (la, lp) = (agg.latency_mean_ms.unwrap(), per.latency_mean_ms.unwrap());
         assert!(la > 100.0, "queueing adds latency: {la}");
         assert!(
             (la - lp).abs() < 0.08 * lp,
@@ -208,7 +205,10 @@ timeline:
     let without = web(&run_text(&scenario_text(
         3,
         "",
-        &rest.replace("  - {at: 3m, action: network-partition, nodes: [node-0], for: 3m}\n", ""),
+        &rest.replace(
+            "  - {at: 3m, action: network-partition, nodes: [node-0], for: 3m}\n",
+            "",
+        ),
     )));
     eprintln!(
         "partition: {} timed out, without: {}",
@@ -297,8 +297,10 @@ timeline:
 
 #[test]
 fn the_service_cidr_is_configurable_and_checked() {
-    let text = scenario_text(1, "", "")
-        .replace("cluster:\n", "cluster:\n  apiServer: {serviceClusterIpRange: 10.0.0.0/24}\n");
+    let text = scenario_text(1, "", "").replace(
+        "cluster:\n",
+        "cluster:\n  apiServer: {serviceClusterIpRange: 10.0.0.0/24}\n",
+    );
     let sim = run_text(&text);
     let svc = sim
         .api()
@@ -312,11 +314,8 @@ fn the_service_cidr_is_configurable_and_checked() {
         ("10.0.0.0/8", "expected /12 to /28"),
         ("ten/12", "expected an IPv4 network such as 10.96.0.0/12"),
     ] {
-        let p = dir.write(
-            "bad.yaml",
-            &text.replace("10.0.0.0/24", cidr),
-        );
-        let e = scenario::load(&p).err().expect("an error").to_string();
+        let p = dir.write("bad.yaml", &text.replace("10.0.0.0/24", cidr));
+        let e = scenario::load(&p).expect_err("an error").to_string();
         assert!(
             e.contains("cluster.apiServer.serviceClusterIpRange") && e.contains(want),
             "{e}"
@@ -363,7 +362,7 @@ fn bad_traffic_entries_are_errors_at_their_place() {
             "bad.yaml",
             &scenario_text(1, "", &format!("traffic:\n  - {entry}\n")),
         );
-        let e = scenario::load(&p).err().expect("an error").to_string();
+        let e = scenario::load(&p).expect_err("an error").to_string();
         assert!(e.contains(path) && e.contains(want), "{entry}: {e}");
     }
 }

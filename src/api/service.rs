@@ -110,7 +110,8 @@ impl ServiceCidr {
     /// Parse `A.B.C.D/N`; the range must hold at least 16 addresses (/28), and
     /// at most /12 as the API server allows.
     pub fn parse(s: &str) -> Result<ServiceCidr, String> {
-        let bad = || format!("invalid service CIDR {s:?}: expected an IPv4 network such as 10.96.0.0/12");
+        let bad =
+            || format!("invalid service CIDR {s:?}: expected an IPv4 network such as 10.96.0.0/12");
         let (ip, bits) = s.split_once('/').ok_or_else(bad)?;
         let ip = parse_ip(ip).ok_or_else(bad)?;
         let bits: u32 = bits.parse().map_err(|_| bad())?;
@@ -132,7 +133,12 @@ impl ServiceCidr {
 
 impl std::fmt::Display for ServiceCidr {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", format_ip(self.base), 32 - self.size.trailing_zeros())
+        write!(
+            f,
+            "{}/{}",
+            format_ip(self.base),
+            32 - self.size.trailing_zeros()
+        )
     }
 }
 /// `--service-node-port-range`.

@@ -85,9 +85,10 @@ impl EndpointsController {
                         };
                         entries.push((ns.clone(), k.clone(), v.clone()));
                         for s in svcs {
-                            let selects = ctx.api.get::<Service>(s).is_some_and(|svc| {
-                                matches_map(&svc.selector, &p.meta.labels)
-                            });
+                            let selects = ctx
+                                .api
+                                .get::<Service>(s)
+                                .is_some_and(|svc| matches_map(&svc.selector, &p.meta.labels));
                             if selects {
                                 wake.insert(s.clone());
                             }
@@ -195,9 +196,7 @@ impl EndpointsController {
             .into_iter()
             .flatten()
             .filter_map(|k| ctx.api.get::<Pod>(k))
-            .filter(|p| {
-                !p.status.phase.is_terminal() && matches_map(&svc.selector, &p.meta.labels)
-            })
+            .filter(|p| !p.status.phase.is_terminal() && matches_map(&svc.selector, &p.meta.labels))
             .filter_map(|p| {
                 let node = p.node_name.clone()?;
                 let terminating = p.is_terminating();

@@ -4,6 +4,7 @@ pub mod recorder;
 pub mod recovery;
 pub mod sampler;
 pub mod summary;
+pub mod timeseries;
 
 pub use recorder::{EventType, Record, Recorder};
 pub use summary::Summary;

@@ -26,6 +26,9 @@ pub struct Sample {
 pub struct Sampler {
     pub interval: SimDuration,
     pub samples: Vec<Sample>,
+    /// The detailed time series for `metrics.csv`, when asked for
+    /// ([`Sampler::keep_series`]); `None` keeps runs that do not write it lean.
+    pub series: Option<super::timeseries::Timeseries>,
 }
 
 impl Sampler {
@@ -33,10 +36,21 @@ impl Sampler {
         Sampler {
             interval,
             samples: Vec::new(),
+            series: None,
+        }
+    }
+
+    /// Also keep the detailed time series (for `metrics.csv` and reports).
+    pub fn keep_series(&mut self) {
+        if self.series.is_none() {
+            self.series = Some(Default::default());
         }
     }
 
     pub fn sample(&mut self, api: &ApiServer, now: SimTime) {
+        if let Some(ts) = self.series.as_mut() {
+            ts.sample(api, now);
+        }
         // node → (cpu, mem, pods) requested
         let mut used: BTreeMap<&str, (i64, i64, i64)> = BTreeMap::new();
         let mut pending: Vec<(i64, i64)> = Vec::new();

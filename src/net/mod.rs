@@ -48,6 +48,7 @@ use crate::workload::dist::{standard_normal, unit_closed0, unit_open0};
 use rand::Rng;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
+use std::rc::Rc;
 
 /// kube-proxy settings (`cluster.kubeProxy`).
 #[derive(Debug, Clone, PartialEq)]
@@ -194,7 +195,7 @@ struct Client {
     /// Requests sent so far (ipvs round-robin position in per-request mode).
     sent: u64,
     /// Routes of the last interval, with the versions they were built from.
-    routes: Option<((u64, u64, u64), Routes)>,
+    routes: Option<((u64, u64, u64), Rc<Routes>)>,
     /// Whose figures its requests count in.
     dest: Dest,
 }
@@ -249,6 +250,9 @@ pub struct DataPlane {
     groups: BTreeMap<Option<u32>, (u64, u64)>,
     /// Bumped when a Service's entry of the shared view changes.
     svc_versions: BTreeMap<ObjKey, u64>,
+    /// Pods that traffic may reach (endpoints in any view of a Service with
+    /// clients): only their kubelets' events can change what requests meet.
+    watched: BTreeSet<ObjKey>,
     dirty: BTreeSet<ObjKey>,
     /// Some node hears the API again: thaw it at the next sync.
     thaw_pending: bool,
@@ -285,6 +289,7 @@ impl DataPlane {
             version: 0,
             groups: BTreeMap::new(),
             svc_versions: BTreeMap::new(),
+            watched: BTreeSet::new(),
             dirty: BTreeSet::new(),
             thaw_pending: false,
             last_sync: None,
@@ -371,6 +376,7 @@ impl DataPlane {
                 c.spec.service = ObjKey::new(&ingress.namespace, to);
             }
         }
+        self.recompute_watched();
         loaded
     }
 
@@ -443,6 +449,7 @@ impl DataPlane {
             self.version += 1;
         }
         self.count_groups();
+        self.recompute_watched();
         // remember who hears again: they thaw at the next sync
         if resync {
             self.thaw_pending = true;
@@ -507,6 +514,27 @@ impl DataPlane {
             }
             self.count_groups();
         }
+        self.recompute_watched();
+    }
+
+    /// See [`DataPlane::watched`].
+    fn recompute_watched(&mut self) {
+        let services: BTreeSet<&ObjKey> = self.clients.iter().map(|c| &c.spec.service).collect();
+        let mut watched = BTreeSet::new();
+        let views = std::iter::once(&self.view).chain(self.frozen.values().map(|f| &f.0));
+        for v in views {
+            for s in &services {
+                if let Some(sv) = v.get(*s) {
+                    watched.extend(sv.eps.iter().map(|(p, _)| p.clone()));
+                }
+            }
+        }
+        self.watched = watched;
+    }
+
+    /// Whether what happens to `pod` can change what requests meet.
+    pub fn watches(&self, pod: &ObjKey) -> bool {
+        self.watched.contains(pod)
     }
 }
 
@@ -593,7 +621,7 @@ impl DataPlane {
 
     /// Where client `ci`'s requests go now, reusing the last routes while
     /// nothing they depend on changed.
-    fn routes(&mut self, ci: usize, groups: &BTreeMap<Option<u32>, (u64, u64)>) -> Routes {
+    fn routes(&mut self, ci: usize, groups: &BTreeMap<Option<u32>, (u64, u64)>) -> Rc<Routes> {
         let svc = self.clients[ci].spec.service.clone();
         let key = (
             self.version,
@@ -606,7 +634,11 @@ impl DataPlane {
             }
         }
         let affinity = self.affinity_shares(ci);
-        let r = Routes::build(self.route_shares(ci, groups, affinity.as_ref()));
+        let r = Rc::new(Routes::build(self.route_shares(
+            ci,
+            groups,
+            affinity.as_ref(),
+        )));
         self.clients[ci].routes = Some((key, r.clone()));
         r
     }
@@ -818,7 +850,8 @@ impl DataPlane {
         let from = self.last_flush;
         let groups = std::mem::take(&mut self.groups);
         // 1. how many requests each client sends, and where
-        let mut plans: Vec<Option<(SimTime, u64, Routes)>> = Vec::with_capacity(self.clients.len());
+        let mut plans: Vec<Option<(SimTime, u64, Rc<Routes>)>> =
+            Vec::with_capacity(self.clients.len());
         for ci in 0..self.clients.len() {
             let c = &self.clients[ci];
             let begin = from.max(SimTime::ZERO + c.spec.start);
@@ -972,7 +1005,7 @@ impl DataPlane {
     /// time order, through the pods' queues.
     fn per_request(
         &mut self,
-        plans: Vec<(usize, SimTime, u64, Routes)>,
+        plans: Vec<(usize, SimTime, u64, Rc<Routes>)>,
         now: SimTime,
         serves: Serves,
     ) -> Vec<(usize, Outcome)> {

@@ -112,6 +112,26 @@ pub enum KubeletEvent {
     Heartbeat { epoch: u32 },
 }
 
+impl KubeletEvent {
+    /// The pod the event is about (none for a heartbeat).
+    pub fn pod(&self) -> Option<&ObjKey> {
+        match self {
+            KubeletEvent::ImagesPulled { pod, .. }
+            | KubeletEvent::ContainersStarted { pod, .. }
+            | KubeletEvent::ContainersStopped { pod, .. }
+            | KubeletEvent::ContainersCompleted { pod, .. }
+            | KubeletEvent::ContainerExited { pod, .. }
+            | KubeletEvent::Restart { pod, .. }
+            | KubeletEvent::ProbeReady { pod, .. }
+            | KubeletEvent::RetryPull { pod, .. }
+            | KubeletEvent::RetryMount { pod, .. }
+            | KubeletEvent::RetryConfig { pod, .. }
+            | KubeletEvent::VolumeSync { pod, .. } => Some(pod),
+            KubeletEvent::Heartbeat { .. } => None,
+        }
+    }
+}
+
 /// Why a container run ends.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ExitKind {

@@ -8,6 +8,10 @@
 //! estimated for the layout), so neither building nor drawing needs system
 //! fonts.
 
+pub mod charts;
+pub mod html;
+pub mod run;
+
 use crate::compare::{Comparison, Metric, Stats};
 use crate::output::write_atomic;
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};

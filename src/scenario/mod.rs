@@ -335,6 +335,13 @@ pub fn load_text(path: &Path, text: &str) -> Result<Scenario, LoadError> {
         max_events: limits.max_events,
         ..Default::default()
     };
+    if let Some(d) = raw.metrics.interval {
+        if d == SimDuration::ZERO {
+            errors.push(loc.at_value("metrics.interval", "interval must be longer than 0"));
+        } else {
+            settings.sample_interval = d;
+        }
+    }
     let c = &raw.cluster;
     if let Some(d) = c.api_server.watch_delay {
         settings.watch_delay = d;
@@ -706,13 +713,13 @@ pub fn load_text(path: &Path, text: &str) -> Result<Scenario, LoadError> {
         next.insert(pool.clone(), from + *count);
     }
 
-    let (generators, trace_entries) = raw
+    let (generators, trace_entries, trace_hook) = raw
         .workload
-        .map(|w| (w.generators, w.traces))
+        .map(|w| (w.generators, w.traces, w.trace))
         .unwrap_or_default();
     let spec = crate::workload::WorkloadSpec {
         generators: generators.clone(),
-        traces: Vec::new(),
+        ..Default::default()
     };
     let mut traces = Vec::new();
     for (i, t) in trace_entries.iter().enumerate() {
@@ -737,6 +744,7 @@ pub fn load_text(path: &Path, text: &str) -> Result<Scenario, LoadError> {
                 name: t.name.clone(),
                 file,
                 namespace: t.namespace.clone().unwrap_or_else(|| "default".into()),
+                ..Default::default()
             }),
             Err((0, m)) => {
                 errors.push(loc.at_value(&format!("{p}.file"), format!("{}: {m}", file.display())))
@@ -755,6 +763,20 @@ pub fn load_text(path: &Path, text: &str) -> Result<Scenario, LoadError> {
         }
     }
     check_objects(&loaded.objects, &timeline, &loc, &mut errors);
+    if let Some(h) = &trace_hook {
+        trace_hook_load(
+            h,
+            base,
+            &loc,
+            &limits,
+            &raw.cluster.node_pools,
+            &mut traces,
+            &mut loaded,
+            &mut timeline,
+            &mut errors,
+            path,
+        );
+    }
     // traffic goes to Services the scenario defines
     for (i, c) in settings.traffic.iter().enumerate() {
         let (kind, key, what) = match &c.destination {
@@ -883,6 +905,113 @@ pub fn load_text(path: &Path, text: &str) -> Result<Scenario, LoadError> {
         chaos,
         limits,
     })
+}
+
+/// `workload.trace`: the converted pods join `traces`; with no
+/// `cluster.nodePools`, the trace's machines become the nodes (in service at
+/// the window start) and later machine joins and removals timeline entries.
+#[allow(clippy::too_many_arguments)]
+fn trace_hook_load(
+    h: &crate::workload::traces::TraceHook,
+    base: &Path,
+    loc: &Loc,
+    limits: &Limits,
+    pools: &[schema::NodePool],
+    traces: &mut Vec<crate::workload::trace::TraceSpec>,
+    loaded: &mut Loaded,
+    timeline: &mut Vec<TimedAction>,
+    errors: &mut Vec<Diagnostic>,
+    path: &Path,
+) {
+    use crate::workload::traces::{self, HookError, MachineChange};
+    let hooked = match traces::load_hook(h, base, limits.max_replicas as u64) {
+        Ok(x) => x,
+        Err(HookError::Field(f, m)) => {
+            errors.push(loc.at_value(&format!("workload.trace.{f}"), m));
+            return;
+        }
+        Err(HookError::File(e)) if e.line == 0 => {
+            errors.push(loc.at_value("workload.trace.path", e.to_string()));
+            return;
+        }
+        Err(HookError::File(e)) => {
+            errors.push(Diagnostic {
+                file: e.file,
+                pos: Some(crate::manifest::yamlpos::Pos {
+                    line: e.line,
+                    col: 1,
+                }),
+                path: String::new(),
+                message: e.message,
+            });
+            return;
+        }
+    };
+    if traces.iter().any(|t| t.name == hooked.spec.name) {
+        errors.push(loc.at_value(
+            "workload.trace.name",
+            format!("{:?} is already the name of a trace", hooked.spec.name),
+        ));
+    }
+    if hooked.skipped.total() > 0 {
+        loaded.warnings.push(format!(
+            "workload.trace ({}): {}",
+            hooked.spec.file.display(),
+            hooked.skipped.describe()
+        ));
+    }
+    let machines = hooked.initial.len() + hooked.changes.len();
+    if machines > 0 && !pools.is_empty() {
+        loaded.warnings.push(format!(
+            "workload.trace: the trace's {machines} machine events are ignored: the scenario has cluster.nodePools"
+        ));
+    } else if machines > 0 {
+        let adds = hooked.initial.len() as u64
+            + hooked
+                .changes
+                .iter()
+                .filter(|c| matches!(c.change, MachineChange::Add { .. }))
+                .count() as u64;
+        if adds > limits.max_nodes {
+            errors.push(loc.at_value(
+                "workload.trace.path",
+                format!(
+                    "the trace adds {adds} machines: more than {} nodes (limits.maxNodes); narrow the window or raise the limit",
+                    limits.max_nodes
+                ),
+            ));
+            return;
+        }
+        let at = loc.pos.nearest("workload.trace");
+        let origin = format!("{}:{}:{}", path.display(), at.line, at.col);
+        for (n, c, m) in &hooked.initial {
+            loaded.objects.push((
+                AnyObject::Node(traces::machine_node(n, *c, *m)),
+                Origin {
+                    file: path.to_path_buf(),
+                    line: at.line,
+                    col: at.col,
+                    namespace_pos: None,
+                },
+            ));
+        }
+        for c in &hooked.changes {
+            let action = match c.change {
+                MachineChange::Add { cpu_millis, memory } => Action::NodeAdd {
+                    pool: "trace".into(),
+                    count: 1,
+                    nodes: vec![traces::machine_node(&c.node, cpu_millis, memory)],
+                },
+                MachineChange::Remove => Action::NodeRemove(c.node.clone()),
+            };
+            timeline.push(TimedAction {
+                at: SimDuration::from_millis(c.at_ms),
+                action,
+                origin: origin.clone(),
+            });
+        }
+    }
+    traces.push(hooked.spec);
 }
 
 /// A scenario `behaviors:` entry, checked.

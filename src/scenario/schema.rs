@@ -40,6 +40,17 @@ pub struct ScenarioFile {
     /// Clients sending requests to Services.
     #[serde(default)]
     pub traffic: Vec<TrafficEntry>,
+    /// Metrics sampling (`metrics.csv`, utilization figures).
+    #[serde(default)]
+    pub metrics: MetricsSpec,
+}
+
+/// `metrics:`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct MetricsSpec {
+    /// Virtual time between samples (default 1m).
+    pub interval: Option<SimDuration>,
 }
 
 /// One `traffic:` client.

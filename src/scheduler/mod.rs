@@ -180,11 +180,18 @@ impl Scheduler {
         let name = &change.key.name;
         match ctx.api.get::<Node>(&change.key) {
             Some(n) => {
+                // The index changes only when the node appears or changes zone, not on
+                // every status update (heartbeats).
+                let mut reindex = true;
                 let idx = match self.node_index.get(name) {
                     Some(&i) => {
                         if self.nodes[i].present {
                             self.count_images(i, false);
-                            self.index.remove_node(&self.nodes[i]);
+                            reindex = self.nodes[i].labels.get(plugins::LABEL_ZONE)
+                                != n.meta.labels.get(plugins::LABEL_ZONE);
+                            if reindex {
+                                self.index.remove_node(&self.nodes[i]);
+                            }
                         } else {
                             self.present_nodes += 1;
                         }
@@ -199,7 +206,9 @@ impl Scheduler {
                     }
                 };
                 self.count_images(idx, true);
-                self.index.add_node(&self.nodes[idx]);
+                if reindex {
+                    self.index.add_node(&self.nodes[idx]);
+                }
                 // NodeAdd / NodeUpdate may make parked pods schedulable.
                 self.move_all(ctx);
             }

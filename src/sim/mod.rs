@@ -89,6 +89,7 @@ fn changes_routing(ev: &Event) -> bool {
             | Event::NodeLifecycle(_)
             | Event::Arrival
             | Event::Bootstrap
+            | Event::Sample
             | Event::Kubelet(_, KubeletEvent::Heartbeat { .. })
     )
 }
@@ -518,11 +519,24 @@ impl Simulation {
         }
     }
 
+    /// Whether the clients' requests up to now must be counted before `ev`:
+    /// it may change routing, or whether a pod that traffic reaches answers.
+    fn traffic_moment(&self, ev: &Event) -> bool {
+        match ev {
+            Event::Kubelet(_, e) => e.pod().is_some_and(|p| self.dataplane.watches(p)),
+            Event::Watch(Target::Kubelet(_), c) => {
+                c.kind == Kind::Pod && self.dataplane.watches(&c.key)
+            }
+            Event::Fault(Fault::PodExit(_, pod, _)) => self.dataplane.watches(pod),
+            other => changes_routing(other),
+        }
+    }
+
     fn process_next(&mut self, describe: bool) -> String {
         let Some((at, ev)) = self.queue.pop() else {
             return String::new();
         };
-        if self.dataplane.has_traffic() && changes_routing(&ev) {
+        if self.dataplane.has_traffic() && self.traffic_moment(&ev) {
             // requests up to now went by the state before this event
             self.now = at;
             self.flush_traffic();
@@ -996,6 +1010,10 @@ impl Simulation {
     }
     pub fn sampler(&self) -> &Sampler {
         &self.sampler
+    }
+    /// Keep the detailed metrics time series (`metrics.csv`); sampling only reads.
+    pub fn keep_timeseries(&mut self) {
+        self.sampler.keep_series();
     }
     /// Availability and fault figures so far.
     pub fn recovery(&self) -> &crate::metrics::recovery::Recovery {

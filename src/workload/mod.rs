@@ -57,6 +57,7 @@
 pub mod detmath;
 pub mod dist;
 pub mod trace;
+pub mod traces;
 
 use crate::sim::rng::{stream, SimRng};
 use crate::sim::time::{SimDuration, SimTime};
@@ -92,6 +93,9 @@ pub struct WorkloadSpec {
     /// Pods replayed from trace files (see [`trace`]).
     #[serde(default)]
     pub traces: Vec<TraceEntry>,
+    /// A production trace (see [`traces`]): `{format, path, window, sample, timeScale}`.
+    #[serde(default)]
+    pub trace: Option<traces::TraceHook>,
 }
 
 /// One `workload.traces` entry as written.

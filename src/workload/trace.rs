@@ -14,21 +14,30 @@
 //! rounded to the millisecond); an empty `duration` runs until deleted. `cpu`
 //! and `memory` are Kubernetes quantities. `priority` (default 0) and `labels`
 //! (`k=v;k=v`) are optional. Arrivals must not go back in time.
+//!
+//! The same file may be gzip-compressed. `workload.trace` (format `kubesim`)
+//! reads it too, with a window, a sample and a time scale applied as it
+//! streams; the other formats of `workload.trace` are converted at load time
+//! (see [`super::traces`]) and replayed from their converted records.
 
 use super::Arrival;
 use crate::api::quantity::{parse_cpu_millis, parse_value};
 use crate::sim::time::{SimDuration, SimTime};
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
-/// One `workload.traces` entry, checked.
-#[derive(Debug, Clone, PartialEq)]
+/// One `workload.traces` entry (or the `workload.trace` hook), checked.
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct TraceSpec {
     /// Pod names are `<name>-<line index:05>`.
     pub name: String,
     pub file: PathBuf,
     pub namespace: String,
+    /// Window, sample and time scale for a streamed kubesim trace (None: all of it).
+    pub options: Option<super::traces::Options>,
+    /// Pods converted at load time from a production trace: replayed instead of `file`.
+    pub tasks: Option<std::sync::Arc<Vec<super::traces::Task>>>,
 }
 
 fn time_of(s: &str) -> Result<SimDuration, String> {
@@ -53,7 +62,7 @@ type Line = (
 );
 
 /// Parse one data line (the caller adds the line number to messages).
-fn parse_line(line: &str, last: SimTime) -> Result<Line, String> {
+pub(crate) fn parse_line(line: &str, last: SimTime) -> Result<Line, String> {
     let f: Vec<&str> = line.split(',').map(str::trim).collect();
     if f.len() < 4 {
         return Err(format!(
@@ -105,7 +114,7 @@ fn parse_line(line: &str, last: SimTime) -> Result<Line, String> {
     Ok((at, cpu, mem, dur, prio, labels))
 }
 
-fn is_data(line: &str) -> bool {
+pub(crate) fn is_data(line: &str) -> bool {
     let t = line.trim();
     !t.is_empty() && !t.starts_with('#') && !t.starts_with("arrival")
 }
@@ -113,10 +122,10 @@ fn is_data(line: &str) -> bool {
 /// Read the whole trace once to check it, without keeping it: the first
 /// problem as (1-based line, message), and the number of pods.
 pub fn check(path: &Path, max_pods: u64) -> Result<u64, (usize, String)> {
-    let f = std::fs::File::open(path).map_err(|e| (0, format!("cannot read the trace: {e}")))?;
+    let f = super::traces::open(path).map_err(|e| (0, e.message))?;
     let mut last = SimTime::ZERO;
     let mut n = 0u64;
-    for (i, line) in BufReader::new(f).lines().enumerate() {
+    for (i, line) in f.lines().enumerate() {
         let line = line.map_err(|e| (i + 1, format!("cannot read the trace: {e}")))?;
         if !is_data(&line) {
             continue;
@@ -137,20 +146,40 @@ pub fn check(path: &Path, max_pods: u64) -> Result<u64, (usize, String)> {
 /// The trace's pods in order, read as they are needed.
 pub struct TraceReader {
     spec: TraceSpec,
-    lines: Option<std::io::Lines<BufReader<std::fs::File>>>,
+    lines: Option<std::io::Lines<Box<dyn BufRead + Send>>>,
     last: SimTime,
     index: u64,
+    /// Next converted task (when `spec.tasks` is set).
+    next_task: usize,
 }
 
 impl TraceReader {
     pub fn new(spec: &TraceSpec) -> Self {
         TraceReader {
-            lines: std::fs::File::open(&spec.file)
-                .ok()
-                .map(|f| BufReader::new(f).lines()),
+            lines: if spec.tasks.is_some() {
+                None
+            } else {
+                super::traces::open(&spec.file).ok().map(BufRead::lines)
+            },
             spec: spec.clone(),
             last: SimTime::ZERO,
             index: 0,
+            next_task: 0,
+        }
+    }
+
+    fn arrival(&self, index: u64, time: SimTime, cpu: i64, mem: i64) -> Arrival {
+        Arrival {
+            time,
+            name: format!("{}-{index:05}", self.spec.name),
+            namespace: self.spec.namespace.clone(),
+            cpu_millis: cpu,
+            memory: mem,
+            run_for: None,
+            priority: 0,
+            labels: BTreeMap::new(),
+            image: "registry.k8s.io/pause:3.10".into(),
+            index,
         }
     }
 }
@@ -158,6 +187,19 @@ impl TraceReader {
 impl Iterator for TraceReader {
     type Item = Arrival;
     fn next(&mut self) -> Option<Arrival> {
+        if let Some(tasks) = &self.spec.tasks {
+            let t = *tasks.get(self.next_task)?;
+            self.next_task += 1;
+            let mut a = self.arrival(
+                t.index,
+                SimTime::from_millis(t.time_ms),
+                t.cpu_millis,
+                t.memory,
+            );
+            a.run_for = t.run_ms.map(SimDuration::from_millis);
+            a.priority = t.priority;
+            return Some(a);
+        }
         loop {
             let line = self.lines.as_mut()?.next()?.ok()?;
             if !is_data(&line) {
@@ -168,18 +210,31 @@ impl Iterator for TraceReader {
             self.last = at;
             let index = self.index;
             self.index += 1;
-            return Some(Arrival {
-                time: at,
-                name: format!("{}-{index:05}", self.spec.name),
-                namespace: self.spec.namespace.clone(),
-                cpu_millis: cpu,
-                memory: mem,
-                run_for: dur,
-                priority: prio,
-                labels,
-                image: "registry.k8s.io/pause:3.10".into(),
-                index,
-            });
+            let (time, run_for) = match &self.spec.options {
+                None => (at, dur),
+                Some(o) => {
+                    if o.window.end_ms.is_some_and(|e| at.as_millis() >= e) {
+                        // sorted: nothing later is in the window
+                        self.lines = None;
+                        return None;
+                    }
+                    let Some(t) = o.place(at.as_millis()) else {
+                        continue;
+                    };
+                    if !o.keep(&index.to_string()) {
+                        continue;
+                    }
+                    (
+                        SimTime::from_millis(t),
+                        dur.map(|d| SimDuration::from_millis(o.scale(d.as_millis()))),
+                    )
+                }
+            };
+            let mut a = self.arrival(index, time, cpu, mem);
+            a.run_for = run_for;
+            a.priority = prio;
+            a.labels = labels;
+            return Some(a);
         }
     }
 }
