@@ -7,31 +7,11 @@ mod common;
 use common::TempDir;
 use kubesim::api::storage::{ClaimPhase, PvPhase};
 use kubesim::api::{ObjKey, PersistentVolume, PersistentVolumeClaim, Pod, PodPhase};
-use kubesim::metrics::recorder::Record;
 use kubesim::metrics::{EventType, Recorder};
 use kubesim::sim::time::SimTime;
 use kubesim::{scenario, Simulation};
 
-fn load(test: &str, yaml: &str) -> (TempDir, scenario::Scenario) {
-    let dir = TempDir::new(test);
-    let path = dir.write("scenario.yaml", yaml);
-    let sc = scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
-    (dir, sc)
-}
-
-fn run(test: &str, yaml: &str) -> (Simulation, Vec<Record>) {
-    let (_dir, sc) = load(test, yaml);
-    let mut sim = Simulation::new(&sc, Recorder::in_memory());
-    sim.run();
-    let recs = sim.recorder().records().to_vec();
-    (sim, recs)
-}
-
-fn of<'a>(recs: &'a [Record], reason: &str, object: &str) -> Vec<&'a Record> {
-    recs.iter()
-        .filter(|r| r.reason == reason && r.object == object)
-        .collect()
-}
+use common::{load_scenario as load, of, run_scenario as run};
 
 fn pod<'a>(sim: &'a Simulation, name: &str) -> Option<&'a Pod> {
     sim.api().get::<Pod>(&ObjKey::new("default", name))

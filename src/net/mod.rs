@@ -713,10 +713,38 @@ impl DataPlane {
             }
             return acc;
         }
+        let lb = self.view.get(svc).is_some_and(|sv| sv.lb);
+        let local = self.view.get(svc).is_some_and(|sv| sv.local);
         match spec.origin {
-            Origin::Inside => {
+            Origin::LoadBalancer if !lb => add(Target::Refused, 1.0),
+            Origin::LoadBalancer if local => {
+                // the health check passes on nodes with a local endpoint
+                let mut targets = 0;
+                for g in groups.keys() {
+                    if let Some(sv) = self.view_of(*g).get(svc) {
+                        targets += self.spread_local(&mut |_, _| {}, sv, *g, 0.0).0;
+                    }
+                }
+                if targets == 0 {
+                    add(Target::Refused, 1.0);
+                } else {
+                    for g in groups.keys() {
+                        if let Some(sv) = self.view_of(*g).get(svc) {
+                            self.spread_local(&mut add, sv, *g, 1.0 / targets as f64);
+                        }
+                    }
+                }
+            }
+            // clients on the nodes that are up, or a balancer passing every
+            // node that is up: each node's share through its own rules
+            Origin::Inside | Origin::LoadBalancer => {
                 if alive_total == 0 {
-                    add(Target::Dropped, 1.0);
+                    let nobody = if spec.origin == Origin::Inside {
+                        Target::Dropped
+                    } else {
+                        Target::Refused
+                    };
+                    add(nobody, 1.0);
                 }
                 for (g, (alive, _)) in groups {
                     if *alive == 0 {
@@ -753,45 +781,6 @@ impl DataPlane {
                             }
                         }
                         Some(sv) => spread(&mut add, sv, g.is_none(), w),
-                    }
-                }
-            }
-            Origin::LoadBalancer => {
-                let lb = self.view.get(svc).is_some_and(|sv| sv.lb);
-                if !lb {
-                    add(Target::Refused, 1.0);
-                    return acc;
-                }
-                let local = self.view.get(svc).is_some_and(|sv| sv.local);
-                if local {
-                    // the health check passes on nodes with a local endpoint
-                    let mut targets = 0;
-                    for g in groups.keys() {
-                        if let Some(sv) = self.view_of(*g).get(svc) {
-                            targets += self.spread_local(&mut |_, _| {}, sv, *g, 0.0).0;
-                        }
-                    }
-                    if targets == 0 {
-                        add(Target::Refused, 1.0);
-                    } else {
-                        for g in groups.keys() {
-                            if let Some(sv) = self.view_of(*g).get(svc) {
-                                self.spread_local(&mut add, sv, *g, 1.0 / targets as f64);
-                            }
-                        }
-                    }
-                } else if alive_total == 0 {
-                    add(Target::Refused, 1.0);
-                } else {
-                    for (g, (alive, _)) in groups {
-                        if *alive == 0 {
-                            continue;
-                        }
-                        let w = *alive as f64 / alive_total as f64;
-                        match self.view_of(*g).get(svc).filter(|sv| !sv.eps.is_empty()) {
-                            None => add(Target::Refused, w),
-                            Some(sv) => spread(&mut add, sv, g.is_none(), w),
-                        }
                     }
                 }
             }

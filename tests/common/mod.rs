@@ -218,3 +218,34 @@ pub fn read_events(path: &Path) -> Vec<serde_json::Value> {
 pub fn json_at<'a>(v: &'a serde_json::Value, dotted: &str) -> Option<&'a serde_json::Value> {
     dotted.split('.').try_fold(v, |v, k| v.get(k))
 }
+
+/// Load a scenario given as text (kept in a temp folder named after the test).
+pub fn load_scenario(test: &str, yaml: &str) -> (TempDir, kubesim::scenario::Scenario) {
+    let dir = TempDir::new(test);
+    let path = dir.write("scenario.yaml", yaml);
+    let sc = kubesim::scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    (dir, sc)
+}
+
+/// Run a scenario given as text to its end; the simulation and its records.
+pub fn run_scenario(
+    test: &str,
+    yaml: &str,
+) -> (kubesim::Simulation, Vec<kubesim::metrics::recorder::Record>) {
+    let (_dir, sc) = load_scenario(test, yaml);
+    let mut sim = kubesim::Simulation::new(&sc, kubesim::metrics::Recorder::in_memory());
+    sim.run();
+    let recs = sim.recorder().records().to_vec();
+    (sim, recs)
+}
+
+/// The records with this reason about this object.
+pub fn of<'a>(
+    recs: &'a [kubesim::metrics::recorder::Record],
+    reason: &str,
+    object: &str,
+) -> Vec<&'a kubesim::metrics::recorder::Record> {
+    recs.iter()
+        .filter(|r| r.reason == reason && r.object == object)
+        .collect()
+}
