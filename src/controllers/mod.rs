@@ -9,6 +9,7 @@ pub mod endpoints;
 pub mod gc;
 pub mod job;
 pub mod node_lifecycle;
+pub mod pod_gc;
 pub mod replicaset;
 pub mod volume;
 pub mod workqueue;

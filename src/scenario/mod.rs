@@ -444,6 +444,10 @@ pub fn load_text(path: &Path, text: &str) -> Result<Scenario, LoadError> {
             Err(d) => errors.push(d),
         }
     }
+    if let Some(t) = c.controller_manager.terminated_pod_gc_threshold {
+        // upstream: a value of 0 or less disables the sweep
+        settings.terminated_pod_gc_threshold = if t == 0 { usize::MAX } else { t as usize };
+    }
     if let Some(d) = c.controller_manager.sync_delay {
         settings.controller_sync_delay = d;
     }

@@ -403,6 +403,8 @@ pub struct ControllerManagerSpec {
     pub large_cluster_size_threshold: Option<u32>,
     /// `--unhealthy-zone-threshold` (default 0.55).
     pub unhealthy_zone_threshold: Option<f64>,
+    /// `--terminated-pod-gc-threshold` (default 12500; 0 keeps every finished pod).
+    pub terminated_pod_gc_threshold: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -164,6 +164,8 @@ pub struct Settings {
     pub watch_delay: SimDuration,
     /// `--service-cluster-ip-range`.
     pub service_cidr: crate::api::service::ServiceCidr,
+    /// `--terminated-pod-gc-threshold`.
+    pub terminated_pod_gc_threshold: usize,
     /// Notification → controller sync.
     pub controller_sync_delay: SimDuration,
     pub scheduler: crate::scheduler::SchedulerSettings,
@@ -196,6 +198,7 @@ impl Default for Settings {
         Settings {
             watch_delay: SimDuration::from_millis(50),
             service_cidr: Default::default(),
+            terminated_pod_gc_threshold: crate::controllers::pod_gc::DEFAULT_THRESHOLD,
             controller_sync_delay: SimDuration::ZERO,
             scheduler: Default::default(),
             profiles: vec![(DEFAULT_SCHEDULER.to_string(), "default".to_string())],
@@ -238,6 +241,7 @@ pub struct Simulation {
     dataplane: crate::net::DataPlane,
     cloud: crate::net::cloud::CloudController,
     node_lifecycle: NodeLifecycleController,
+    pod_gc: crate::controllers::pod_gc::PodGc,
     kubelets: Vec<Kubelet>,
     kubelet_index: BTreeMap<String, u32>,
     kubectl: Kubectl,
@@ -305,6 +309,7 @@ impl Simulation {
             volume_view: None,
             dataplane: crate::net::DataPlane::new(s.kube_proxy.clone(), &s.traffic, seed),
             cloud: crate::net::cloud::CloudController::new(s.load_balancer_delay),
+            pod_gc: crate::controllers::pod_gc::PodGc::new(s.terminated_pod_gc_threshold),
             node_lifecycle: NodeLifecycleController::new(
                 s.node_monitor_grace_period,
                 s.eviction.clone(),
@@ -590,6 +595,7 @@ impl Simulation {
                     .get::<Node>(&crate::api::ObjKey::cluster(k.node.clone()))
                     .is_some_and(|n| n.status.ready == crate::api::node::ConditionStatus::True)
         }) || self.node_lifecycle.has_pending_work(&self.api, self.now)
+            || self.pod_gc.has_work()
     }
 
     fn dispatch(&mut self, ev: Event) {
@@ -729,7 +735,13 @@ impl Simulation {
             | Event::IngressSync => {
                 unreachable!("handled above")
             }
-            Event::NodeLifecycle(e) => self.node_lifecycle.on_event(&mut ctx, &e),
+            Event::NodeLifecycle(e) => {
+                self.node_lifecycle.on_event(&mut ctx, &e);
+                if e == NodeLifecycleEvent::Monitor {
+                    // the pod GC runs in the same controller manager
+                    self.pod_gc.sweep(ctx.api, ctx.rec, ctx.now);
+                }
+            }
             Event::Watch(target, change) => match target {
                 Target::Scheduler => self.scheduler.on_watch(&mut ctx, &change),
                 Target::Controller(ControllerId::ReplicaSet) => {
@@ -805,6 +817,9 @@ impl Simulation {
         let at = self.now + self.settings.watch_delay;
         for c in changes {
             self.recovery.observe(&self.api, &c, self.now);
+            if c.kind == Kind::Pod {
+                self.pod_gc.observe(&self.api, &c.key);
+            }
             let send = |q: &mut EventQueue<Event>, t: Target, c: &Change| {
                 q.push(at, Event::Watch(t, c.clone()))
             };
