@@ -119,26 +119,40 @@ fn immutable_error(kind: &str, name: &str, fields: &[&str]) -> ApiError {
     ApiError::Invalid(format!("{kind} {name:?} is invalid: {body}"))
 }
 
+/// The fields an update of an immutable object may not change: `immutable`
+/// itself, then each `(name, changed)` given.
+fn check_immutable(
+    kind: &str,
+    name: &str,
+    new_immutable: bool,
+    fields: &[(&'static str, bool)],
+) -> Result<(), ApiError> {
+    let bad: Vec<&str> = std::iter::once(("immutable", !new_immutable))
+        .chain(fields.iter().copied())
+        .filter(|(_, changed)| *changed)
+        .map(|(f, _)| f)
+        .collect();
+    if bad.is_empty() {
+        Ok(())
+    } else {
+        Err(immutable_error(kind, name, &bad))
+    }
+}
+
 /// `ValidateConfigMapUpdate`: an immutable ConfigMap keeps its data and stays immutable.
 pub fn validate_configmap_update(old: &ConfigMap, new: &ConfigMap) -> Result<(), ApiError> {
     if !old.immutable {
         return Ok(());
     }
-    let mut bad = Vec::new();
-    if !new.immutable {
-        bad.push("immutable");
-    }
-    if old.data != new.data {
-        bad.push("data");
-    }
-    if old.binary_data != new.binary_data {
-        bad.push("binaryData");
-    }
-    if bad.is_empty() {
-        Ok(())
-    } else {
-        Err(immutable_error("ConfigMap", &old.meta.name, &bad))
-    }
+    check_immutable(
+        "ConfigMap",
+        &old.meta.name,
+        new.immutable,
+        &[
+            ("data", old.data != new.data),
+            ("binaryData", old.binary_data != new.binary_data),
+        ],
+    )
 }
 
 /// `ValidateSecretUpdate`: the type never changes; an immutable Secret keeps its data.
@@ -152,18 +166,12 @@ pub fn validate_secret_update(old: &Secret, new: &Secret) -> Result<(), ApiError
     if !old.immutable {
         return Ok(());
     }
-    let mut bad = Vec::new();
-    if !new.immutable {
-        bad.push("immutable");
-    }
-    if old.data != new.data {
-        bad.push("data");
-    }
-    if bad.is_empty() {
-        Ok(())
-    } else {
-        Err(immutable_error("Secret", &old.meta.name, &bad))
-    }
+    check_immutable(
+        "Secret",
+        &old.meta.name,
+        new.immutable,
+        &[("data", old.data != new.data)],
+    )
 }
 
 #[cfg(test)]

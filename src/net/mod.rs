@@ -472,33 +472,25 @@ impl DataPlane {
         self.sync_at = None;
         self.last_sync = Some(now);
         for key in std::mem::take(&mut self.dirty) {
-            let before = self.view.get(&key).cloned();
-            match api.get::<Service>(&key) {
-                None => {
-                    self.view.remove(&key);
-                }
-                Some(s) => {
-                    let key = key.clone();
-                    let eps = s
-                        .status
-                        .endpoints
-                        .iter()
-                        .filter(|e| e.ready)
-                        .map(|e| (e.pod.clone(), e.node.clone()))
-                        .collect();
-                    self.view.insert(
-                        key,
-                        ServiceView {
-                            eps,
-                            local: s.traffic_local,
-                            affinity: s.session_affinity,
-                            lb: s.status.load_balancer_ip.is_some(),
-                        },
-                    );
-                }
-            }
-            if self.view.get(&key) != before.as_ref() {
+            let entry = api.get::<Service>(&key).map(|s| ServiceView {
+                eps: s
+                    .status
+                    .endpoints
+                    .iter()
+                    .filter(|e| e.ready)
+                    .map(|e| (e.pod.clone(), e.node.clone()))
+                    .collect(),
+                local: s.traffic_local,
+                affinity: s.session_affinity,
+                lb: s.status.load_balancer_ip.is_some(),
+            });
+            // routes built on this Service's entry are rebuilt only if it changed
+            if self.view.get(&key) != entry.as_ref() {
                 *self.svc_versions.entry(key.clone()).or_default() += 1;
+                match entry {
+                    Some(e) => self.view.insert(key, e),
+                    None => self.view.remove(&key),
+                };
             }
         }
         if std::mem::take(&mut self.thaw_pending) {
