@@ -519,6 +519,25 @@ static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBoo
 
 /// Simulate to the end, checking invariants if asked; stops early on Ctrl-C.
 /// Returns why it stopped early, if it did.
+/// `metrics.csv`: the samples streamed to `spill` merged with the end-of-run
+/// `rows`; the spill file is removed.
+fn write_metrics(
+    dest: &Path,
+    spill: &Path,
+    sink: &kubesim::metrics::timeseries::CsvSink,
+    rows: &[kubesim::metrics::timeseries::Row],
+) -> std::io::Result<()> {
+    use std::io::Write as _;
+    sink.finish()?;
+    let streamed = std::io::BufReader::new(std::fs::File::open(spill)?);
+    let (file, mut w) = AtomicFile::create(dest)?;
+    kubesim::metrics::timeseries::write_merged(streamed, rows, &mut w)?;
+    w.flush()?;
+    drop(w);
+    file.commit()?;
+    std::fs::remove_file(spill)
+}
+
 fn drive(
     sim: &mut Simulation,
     checker: Option<&mut kubesim::invariants::Checker>,
@@ -642,8 +661,16 @@ fn run(path: &Path, o: RunOpts) -> Result<ExitCode> {
                 )
             };
             let mut sim = Simulation::new(&sc, rec);
-            // the detailed time series for metrics.csv (sampling only reads)
-            sim.keep_timeseries();
+            // the detailed time series for metrics.csv (sampling only reads),
+            // streamed to a spill file so that memory stays flat
+            let metrics_path = dir.join("metrics.csv");
+            let spill_path = dir.join("metrics.csv.spill");
+            let spill = std::fs::File::create(&spill_path)
+                .with_context(|| format!("cannot write {}", spill_path.display()))?;
+            let sink = kubesim::metrics::timeseries::CsvSink::new(Box::new(
+                std::io::BufWriter::with_capacity(1 << 16, spill),
+            ));
+            sim.stream_timeseries(sink.clone());
             let mut tracker = perfetto.then(kubesim::export::perfetto::PodTracker::new);
             let mut progress = kubesim::progress::RunProgress::new(sc.until, quiet);
             stopped = drive(&mut sim, checker.as_mut(), tracker.as_mut(), &mut progress);
@@ -674,10 +701,9 @@ fn run(path: &Path, o: RunOpts) -> Result<ExitCode> {
                 write_atomic(&p, csv.as_bytes())
                     .with_context(|| format!("cannot write {}", p.display()))?;
             }
-            let p = dir.join("metrics.csv");
             let rows = kubesim::metrics::timeseries::run_rows(&sim);
-            write_atomic(&p, kubesim::metrics::timeseries::to_csv(&rows).as_bytes())
-                .with_context(|| format!("cannot write {}", p.display()))?;
+            write_metrics(&metrics_path, &spill_path, &sink, &rows)
+                .with_context(|| format!("cannot write {}", metrics_path.display()))?;
             let pods = tracker.map(|t| t.finish(sim.now().as_millis()));
             let title = format!("kubesim {} (seed {})", sim.name(), sim.seed());
             drop(sim);

@@ -96,7 +96,12 @@ pub struct Admission {
     /// Pod admission (Priority, DefaultTolerationSeconds): pod specs already resolved, keyed by the address of the
     /// template's spec (kept alive here, so an address is never reused). Pods stamped
     /// from one template then share one resolved spec instead of one copy each.
+    /// Only shared specs are cached (a pod with a spec of its own, such as a
+    /// trace's, is resolved in place), and templates nobody else holds any more
+    /// are dropped as the cache grows, so a long run does not accumulate specs.
     resolved: BTreeMap<usize, (Arc<PodSpec>, Arc<PodSpec>)>,
+    /// Cache size after the last prune of `resolved`.
+    resolved_kept: usize,
     /// The next service IP to try (offset in the service CIDR).
     next_ip: u32,
     /// `--service-cluster-ip-range`.
@@ -182,7 +187,9 @@ fn admit_pod(pod: &mut Pod, adm: &mut Admission, store: &Store) -> Result<(), Ap
         pod.spec = resolved.clone();
         return Ok(());
     }
-    let original = pod.spec.clone();
+    // a spec only this pod holds: no template to share the result with
+    let shared = Arc::strong_count(&pod.spec) > 1;
+    let original = shared.then(|| pod.spec.clone());
     let spec = Arc::make_mut(&mut pod.spec);
     if let Some((value, never, default_name)) = priority {
         spec.priority = value;
@@ -205,7 +212,15 @@ fn admit_pod(pod: &mut Pod, adm: &mut Admission, store: &Store) -> Result<(), Ap
             });
         }
     }
-    adm.resolved.insert(addr, (original, pod.spec.clone()));
+    if let Some(original) = original {
+        if adm.resolved.len() >= 2 * adm.resolved_kept + 64 {
+            // the cache alone holds these templates: their address can never
+            // come back while the entry lives, and no pod will ask again
+            adm.resolved.retain(|_, (o, _)| Arc::strong_count(o) > 1);
+            adm.resolved_kept = adm.resolved.len();
+        }
+        adm.resolved.insert(addr, (original, pod.spec.clone()));
+    }
     Ok(())
 }
 
@@ -905,13 +920,17 @@ impl ApiServer {
     /// flood the event queue for nothing; the node-lifecycle controller polls
     /// instead, every `node-monitor-period`, as upstream's does.
     pub fn heartbeat(&mut self, node: &str) -> Result<(), ApiError> {
+        self.heartbeat_key(&ObjKey::cluster(node))
+    }
+
+    /// [`ApiServer::heartbeat`] by the Node's key (the kubelet keeps it).
+    pub fn heartbeat_key(&mut self, key: &ObjKey) -> Result<(), ApiError> {
         let rv = self.resource_version + 1;
         let now = self.now;
-        let key = ObjKey::cluster(node);
         let n = self
             .store
             .nodes
-            .get_mut(&key)
+            .get_mut(key)
             .ok_or_else(|| ApiError::NotFound {
                 kind: Kind::Node,
                 key: key.clone(),
@@ -998,6 +1017,41 @@ mod tests {
         assert_eq!(n.status.last_heartbeat, SimTime::from_millis(10_000));
         assert_eq!(n.meta.resource_version, api.resource_version());
         assert!(api.heartbeat("nope").is_err());
+    }
+
+    #[test]
+    fn admission_caches_only_shared_templates_and_drops_dead_ones() {
+        let mut api = ApiServer::new();
+        // pods with specs of their own (a trace's) leave nothing behind
+        for i in 0..200 {
+            api.create(pod("default", &format!("own-{i}"))).unwrap();
+        }
+        assert_eq!(api.admission.resolved.len(), 0);
+        let p = api.get::<Pod>(&ObjKey::new("default", "own-7")).unwrap();
+        assert_eq!(p.spec.tolerations.len(), 2, "still admitted");
+        // templates: cached while alive, pruned once only the cache holds them
+        let live = Arc::new(PodSpec::default());
+        for i in 0..100 {
+            let mut p = pod("default", &format!("t-{i}"));
+            if i == 0 {
+                p.spec = live.clone();
+            } else {
+                p.spec = Arc::new(PodSpec::default());
+                let _template = p.spec.clone(); // held only until this pod is created
+                api.create(p).unwrap();
+                continue;
+            }
+            api.create(p).unwrap();
+        }
+        assert!(
+            api.admission.resolved.len() < 70,
+            "dead templates pruned: {}",
+            api.admission.resolved.len()
+        );
+        assert!(api
+            .admission
+            .resolved
+            .contains_key(&(Arc::as_ptr(&live) as usize)));
     }
 
     #[test]

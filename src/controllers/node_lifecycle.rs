@@ -146,15 +146,21 @@ pub struct NodeLifecycleController {
 
 /// The zone a node belongs to (upstream `GetZoneKey`: region and zone; "" without).
 fn zone_key(n: &Node) -> String {
-    let zone = n
-        .meta
-        .labels
-        .get(ZONE_LABEL)
-        .map(String::as_str)
-        .unwrap_or("");
-    match n.meta.labels.get(REGION_LABEL) {
-        Some(r) if !r.is_empty() => format!("{r}/{zone}"),
-        _ => zone.to_string(),
+    let (region, zone) = zone_labels(n);
+    zone_name(region, zone)
+}
+
+/// The node's (region, zone) labels, empty when absent.
+fn zone_labels(n: &Node) -> (&str, &str) {
+    let get = |k: &str| n.meta.labels.get(k).map_or("", String::as_str);
+    (get(REGION_LABEL), get(ZONE_LABEL))
+}
+
+fn zone_name(region: &str, zone: &str) -> String {
+    if region.is_empty() {
+        zone.to_string()
+    } else {
+        format!("{region}/{zone}")
     }
 }
 
@@ -271,25 +277,28 @@ impl NodeLifecycleController {
 
     fn monitor(&mut self, ctx: &mut Ctx) {
         let now = ctx.now;
-        let nodes: Vec<(ObjKey, ConditionStatus, SimTime, bool)> = ctx
+        // Only nodes whose state changes are collected: on a healthy cluster
+        // this pass allocates nothing (it runs every 5 s over every node).
+        let grace = self.grace;
+        let nodes: Vec<(ObjKey, ConditionStatus, bool)> = ctx
             .api
             .list::<Node>()
-            .map(|n| {
-                let lost_taint = n
-                    .taints
-                    .iter()
-                    .any(|t| t.key == TAINT_UNREACHABLE || t.key == TAINT_NOT_READY);
-                (
-                    n.meta.key(),
-                    n.status.ready,
-                    n.status.last_heartbeat,
-                    lost_taint,
-                )
+            .filter_map(|n| {
+                let stale = now.since(n.status.last_heartbeat) > grace;
+                let ready = n.status.ready;
+                let acts = if stale {
+                    ready == ConditionStatus::True
+                } else {
+                    ready != ConditionStatus::True
+                        || n.taints
+                            .iter()
+                            .any(|t| t.key == TAINT_UNREACHABLE || t.key == TAINT_NOT_READY)
+                };
+                acts.then(|| (n.meta.key(), ready, stale))
             })
             .collect();
-        for (key, ready, hb, lost_taint) in nodes {
+        for (key, ready, stale) in nodes {
             let name = key.name.clone();
-            let stale = now.since(hb) > self.grace;
             if stale && ready == ConditionStatus::True {
                 let _ = ctx
                     .api
@@ -326,7 +335,7 @@ impl NodeLifecycleController {
                         p.status.ready_since = None;
                     });
                 }
-            } else if !stale && (ready != ConditionStatus::True || lost_taint) {
+            } else if !stale {
                 // heard from again (the kubelet may have posted Ready itself):
                 // Ready, and the taints of a lost node go
                 if ready != ConditionStatus::True {
@@ -396,11 +405,11 @@ impl NodeLifecycleController {
     /// set each zone's taint rate, queue not-Ready nodes still without their
     /// NoExecute taint, and enter or leave master disruption mode.
     fn handle_disruption(&mut self, ctx: &mut Ctx) {
-        let mut counts: BTreeMap<String, (u32, u32)> = BTreeMap::new();
+        // counted by the borrowed zone labels first: no allocation per node
+        let mut by_labels: BTreeMap<(&str, &str), (u32, u32)> = BTreeMap::new();
         let mut untainted: Vec<(String, String)> = Vec::new();
         for n in ctx.api.list::<Node>() {
-            let zone = zone_key(n);
-            let c = counts.entry(zone.clone()).or_default();
+            let c = by_labels.entry(zone_labels(n)).or_default();
             if n.status.ready == ConditionStatus::True {
                 c.0 += 1;
             } else {
@@ -410,9 +419,15 @@ impl NodeLifecycleController {
                         && (t.key == TAINT_UNREACHABLE || t.key == TAINT_NOT_READY)
                 });
                 if !tainted {
-                    untainted.push((zone, n.meta.name.clone()));
+                    untainted.push((zone_key(n), n.meta.name.clone()));
                 }
             }
+        }
+        let mut counts: BTreeMap<String, (u32, u32)> = BTreeMap::new();
+        for ((region, zone), (r, nr)) in by_labels {
+            let c = counts.entry(zone_name(region, zone)).or_default();
+            c.0 += r;
+            c.1 += nr;
         }
         self.zones.retain(|z, _| counts.contains_key(z));
         let all_full = !counts.is_empty()

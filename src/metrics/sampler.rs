@@ -1,7 +1,7 @@
 //! Periodic samples of cluster allocation, for utilization and fragmentation
 //! figures. Sampling only reads the store, so it never changes what happens.
 
-use crate::api::{ApiServer, Node, Pod};
+use crate::api::{ApiServer, Node, Pod, PodPhase};
 use crate::sim::time::{SimDuration, SimTime};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -21,6 +21,52 @@ pub struct Sample {
     /// (0 when nothing is pending).
     pub fragmentation: f64,
 }
+
+/// One pass over the pods, shared by [`Sampler`] and the detailed time series
+/// (both sample at the same moments).
+#[derive(Debug, Default)]
+pub struct Usage<'a> {
+    /// Pods per phase: Pending, Running, Succeeded, Failed, Unknown.
+    pub phases: [u64; 5],
+    /// Node → (CPU millis, memory bytes, pods) requested by its unfinished pods.
+    pub used: BTreeMap<&'a str, (i64, i64, i64)>,
+    /// (CPU millis, memory bytes) of each unfinished, unbound pod not being deleted.
+    pub pending: Vec<(i64, i64)>,
+}
+
+impl<'a> Usage<'a> {
+    pub fn of(api: &'a ApiServer) -> Self {
+        let mut u = Usage::default();
+        for p in api.list::<Pod>() {
+            let phase = p.status.phase;
+            u.phases[PHASES.iter().position(|&x| x == phase).unwrap_or(4)] += 1;
+            if phase.is_terminal() {
+                continue;
+            }
+            let r = p.spec.requests();
+            match p.node_name.as_deref() {
+                Some(n) => {
+                    let e = u.used.entry(n).or_default();
+                    e.0 += r.cpu_millis;
+                    e.1 += r.memory;
+                    e.2 += 1;
+                }
+                None if !p.is_terminating() => u.pending.push((r.cpu_millis, r.memory)),
+                None => {}
+            }
+        }
+        u
+    }
+}
+
+/// The order of [`Usage::phases`].
+pub const PHASES: [PodPhase; 5] = [
+    PodPhase::Pending,
+    PodPhase::Running,
+    PodPhase::Succeeded,
+    PodPhase::Failed,
+    PodPhase::Unknown,
+];
 
 #[derive(Debug, Clone)]
 pub struct Sampler {
@@ -47,29 +93,22 @@ impl Sampler {
         }
     }
 
-    pub fn sample(&mut self, api: &ApiServer, now: SimTime) {
+    /// Keep the detailed time series, streaming finished samples to `sink`.
+    pub fn stream_series(&mut self, sink: super::timeseries::CsvSink) {
+        self.keep_series();
         if let Some(ts) = self.series.as_mut() {
-            ts.sample(api, now);
+            ts.stream_to(sink);
         }
-        // node → (cpu, mem, pods) requested
-        let mut used: BTreeMap<&str, (i64, i64, i64)> = BTreeMap::new();
-        let mut pending: Vec<(i64, i64)> = Vec::new();
-        for p in api.list::<Pod>() {
-            if p.status.phase.is_terminal() {
-                continue;
-            }
-            let r = p.spec.requests();
-            match p.node_name.as_deref() {
-                Some(n) => {
-                    let e = used.entry(n).or_default();
-                    e.0 += r.cpu_millis;
-                    e.1 += r.memory;
-                    e.2 += 1;
-                }
-                None if !p.is_terminating() => pending.push((r.cpu_millis, r.memory)),
-                None => {}
-            }
+    }
+
+    pub fn sample(&mut self, api: &ApiServer, now: SimTime) {
+        let usage = Usage::of(api);
+        if let Some(ts) = self.series.as_mut() {
+            ts.sample_usage(api, now, &usage);
         }
+        let used = &usage.used;
+        let pending_pods = usage.pending.len() as u64;
+        let mut pending = usage.pending.clone();
         pending.sort_unstable();
         pending.dedup();
         let (mut nodes, mut nodes_used) = (0u64, 0u64);
@@ -104,7 +143,7 @@ impl Sampler {
             nodes_used,
             cpu_allocation_used: share(cpu_req, cpu_cap),
             memory_allocation_used: share(mem_req, mem_cap),
-            pending: pending.len() as u64,
+            pending: pending_pods,
             fragmentation: share(free_stuck, free_total),
         });
     }

@@ -5,10 +5,19 @@
 //!
 //! `metrics.csv` is in long ("tidy") form, one value per row:
 //! `time_ms,metric,object,value`, sorted by time, metric and object.
+//!
+//! A long run on a big cluster samples millions of rows (1,000 nodes × 4
+//! metrics × one sample a minute), so `run --out` streams each finished
+//! sample to a [`CsvSink`] instead of keeping it ([`Timeseries::stream_to`]),
+//! and [`write_merged`] adds the rows known only at the end (Services'
+//! per-minute traffic, scheduling latencies) in order. Memory then stays flat
+//! however long the run.
 
-use crate::api::{ApiServer, Deployment, Node, Pod, ReplicaSet};
+use super::sampler::{Usage, PHASES};
+use crate::api::{ApiServer, Deployment, Node, ReplicaSet};
 use crate::sim::time::SimTime;
-use std::collections::BTreeMap;
+use std::io::{self, BufRead, Write};
+use std::sync::{Arc, Mutex};
 
 /// One row of `metrics.csv`.
 #[derive(Debug, Clone, PartialEq)]
@@ -94,11 +103,63 @@ pub const METRICS: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// Where [`Timeseries::stream_to`] writes finished samples: CSV rows without
+/// the header, each sample sorted. Shared so that a cloned series (the
+/// summary's end-of-run copy) can tell it apart and leave it alone.
+#[derive(Clone)]
+pub struct CsvSink {
+    out: Arc<Mutex<Box<dyn Write + Send>>>,
+    /// The first write error, reported by [`CsvSink::finish`].
+    error: Arc<Mutex<Option<io::Error>>>,
+}
+
+impl std::fmt::Debug for CsvSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CsvSink")
+    }
+}
+
+impl CsvSink {
+    pub fn new(out: Box<dyn Write + Send>) -> Self {
+        CsvSink {
+            out: Arc::new(Mutex::new(out)),
+            error: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    fn write_rows(&self, rows: &[Row]) {
+        let mut err = self.error.lock().unwrap_or_else(|e| e.into_inner());
+        if err.is_some() {
+            return;
+        }
+        let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
+        let mut line = String::new();
+        for r in rows {
+            line.clear();
+            push_csv_row(&mut line, r);
+            if let Err(e) = out.write_all(line.as_bytes()) {
+                *err = Some(e);
+                return;
+            }
+        }
+    }
+
+    /// Flush, and report the first write error if there was one.
+    pub fn finish(&self) -> io::Result<()> {
+        if let Some(e) = self.error.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            return Err(e);
+        }
+        self.out.lock().unwrap_or_else(|e| e.into_inner()).flush()
+    }
+}
+
 /// The cluster's samples so far.
 #[derive(Debug, Clone, Default)]
 pub struct Timeseries {
     rows: Vec<Row>,
     last_ms: Option<u64>,
+    /// Finished samples go here instead of into `rows` (see the module docs).
+    sink: Option<CsvSink>,
 }
 
 impl Timeseries {
@@ -115,6 +176,11 @@ impl Timeseries {
         &self.rows
     }
 
+    /// From now on write each finished sample to `sink` and keep nothing.
+    pub fn stream_to(&mut self, sink: CsvSink) {
+        self.sink = Some(sink);
+    }
+
     fn push(&mut self, t: u64, metric: &str, object: &str, value: f64) {
         self.rows.push(Row {
             time_ms: t,
@@ -126,44 +192,21 @@ impl Timeseries {
 
     /// Take a sample of the cluster at `now` (reads only).
     pub fn sample(&mut self, api: &ApiServer, now: SimTime) {
+        self.sample_usage(api, now, &Usage::of(api));
+    }
+
+    /// [`Timeseries::sample`] with the pass over the pods already made.
+    pub fn sample_usage(&mut self, api: &ApiServer, now: SimTime, usage: &Usage) {
         let t = now.as_millis();
         if self.last_ms == Some(t) {
             return;
         }
         self.last_ms = Some(t);
-        let mut phases: BTreeMap<&'static str, u64> = [
-            ("Pending", 0),
-            ("Running", 0),
-            ("Succeeded", 0),
-            ("Failed", 0),
-            ("Unknown", 0),
-        ]
-        .into_iter()
-        .collect();
-        let mut pending = 0u64;
-        // node → (cpu, mem, pods) requested
-        let mut used: BTreeMap<&str, (i64, i64, i64)> = BTreeMap::new();
-        for p in api.list::<Pod>() {
-            *phases.entry(p.status.phase.as_str()).or_default() += 1;
-            if p.status.phase.is_terminal() {
-                continue;
-            }
-            match p.node_name.as_deref() {
-                Some(n) => {
-                    let r = p.spec.requests();
-                    let e = used.entry(n).or_default();
-                    e.0 += r.cpu_millis;
-                    e.1 += r.memory;
-                    e.2 += 1;
-                }
-                None if !p.is_terminating() => pending += 1,
-                None => {}
-            }
+        for (phase, n) in PHASES.iter().zip(usage.phases) {
+            self.push(t, "pods_by_phase", phase.as_str(), n as f64);
         }
-        for (phase, n) in phases {
-            self.push(t, "pods_by_phase", phase, n as f64);
-        }
-        self.push(t, "pending_queue", "", pending as f64);
+        self.push(t, "pending_queue", "", usage.pending.len() as f64);
+        let used = &usage.used;
         let share = |a: i64, b: i64| if b > 0 { a as f64 / b as f64 } else { 0.0 };
         for n in api.list::<Node>() {
             let a = &n.status.allocatable;
@@ -201,6 +244,11 @@ impl Timeseries {
                 rs.status.available_replicas as f64,
             );
         }
+        if let Some(sink) = &self.sink {
+            sort_rows(&mut self.rows);
+            sink.write_rows(&self.rows);
+            self.rows.clear();
+        }
     }
 }
 
@@ -208,6 +256,8 @@ impl Timeseries {
 /// run, the Services' per-minute traffic and the scheduling latencies.
 pub fn run_rows(sim: &crate::Simulation) -> Vec<Row> {
     let mut ts = sim.sampler().series.clone().unwrap_or_default();
+    // the end-of-run sample joins the rows returned here, not the stream
+    ts.sink = None;
     ts.sample(sim.api(), sim.now());
     let mut rows = ts.rows;
     let end = sim.now().as_millis();
@@ -243,11 +293,7 @@ pub fn run_rows(sim: &crate::Simulation) -> Vec<Row> {
             );
         }
     }
-    let mut hist: BTreeMap<u64, u64> = BTreeMap::new();
-    for l in &sim.scheduler().stats.latencies_ms {
-        *hist.entry(*l).or_default() += 1;
-    }
-    for (l, n) in hist {
+    for (&l, &n) in &sim.scheduler().stats.latencies_ms {
         rows.push(Row {
             time_ms: end,
             metric: "scheduling_latency_pods".into(),
@@ -287,19 +333,70 @@ fn field(s: &str) -> String {
     }
 }
 
+/// The header line of `metrics.csv`.
+pub const CSV_HEADER: &str = "time_ms,metric,object,value\n";
+
+fn push_csv_row(out: &mut String, r: &Row) {
+    use std::fmt::Write as _;
+    let _ = writeln!(
+        out,
+        "{},{},{},{}",
+        r.time_ms,
+        field(&r.metric),
+        field(&r.object),
+        format_value(r.value)
+    );
+}
+
 /// `metrics.csv` text.
 pub fn to_csv(rows: &[Row]) -> String {
-    let mut out = String::from("time_ms,metric,object,value\n");
+    let mut out = String::from(CSV_HEADER);
     for r in rows {
-        out.push_str(&format!(
-            "{},{},{},{}\n",
-            r.time_ms,
-            field(&r.metric),
-            field(&r.object),
-            format_value(r.value)
-        ));
+        push_csv_row(&mut out, r);
     }
     out
+}
+
+/// Write `metrics.csv`: the header, then the rows a [`CsvSink`] streamed
+/// (`streamed`, sorted) merged in order with `rest` (sorted, from
+/// [`run_rows`]). The output is exactly `to_csv` of all the rows sorted.
+pub fn write_merged(streamed: impl BufRead, rest: &[Row], out: &mut impl Write) -> io::Result<()> {
+    out.write_all(CSV_HEADER.as_bytes())?;
+    let mut rest = rest.iter().peekable();
+    let mut line_buf = String::new();
+    for (i, line) in streamed.lines().enumerate() {
+        let line = line?;
+        let f = split_csv(&line);
+        let bad = || {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("streamed metrics row {}: {line:?}", i + 1),
+            )
+        };
+        if f.len() != 4 {
+            return Err(bad());
+        }
+        let time_ms: u64 = f[0].parse().map_err(|_| bad())?;
+        let value: f64 = f[3].parse().map_err(|_| bad())?;
+        while let Some(r) = rest.next_if(|r| {
+            (r.time_ms, r.metric.as_str(), r.object.as_str())
+                .cmp(&(time_ms, f[1].as_str(), f[2].as_str()))
+                .then(r.value.total_cmp(&value))
+                .is_lt()
+        }) {
+            line_buf.clear();
+            push_csv_row(&mut line_buf, r);
+            out.write_all(line_buf.as_bytes())?;
+        }
+        out.write_all(line.as_bytes())?;
+        out.write_all(b"\n")?;
+    }
+    for r in rest {
+        line_buf.clear();
+        push_csv_row(&mut line_buf, r);
+        out.write_all(line_buf.as_bytes())?;
+    }
+    Ok(())
 }
 
 /// Parse `metrics.csv` text (as [`to_csv`] writes it).
@@ -369,5 +466,55 @@ mod tests {
         assert!(text.contains("0.125\n"));
         assert_eq!(parse_csv(&text).unwrap(), rows);
         assert_eq!(format_value(1.0 / 3.0), "0.333333");
+    }
+
+    fn row(t: u64, metric: &str, object: &str, value: f64) -> Row {
+        Row {
+            time_ms: t,
+            metric: metric.into(),
+            object: object.into(),
+            value,
+        }
+    }
+
+    #[test]
+    fn streamed_rows_merged_with_the_rest_equal_the_whole_csv() {
+        let streamed = vec![
+            row(60_000, "node_pods", "n1", 2.0),
+            row(60_000, "pods_by_phase", "Running", 2.0),
+            row(120_000, "node_pods", "n\"1,", 0.5),
+            row(120_000, "pods_by_phase", "Running", 1.0),
+        ];
+        let rest = vec![
+            row(60_000, "service_requests_per_s", "default/web", 1.5),
+            row(120_000, "node_pods", "a", 1.0),
+            row(120_000, "scheduling_latency_pods", "3", 2.0),
+            row(180_000, "pods_by_phase", "Running", 0.0),
+        ];
+        let body = to_csv(&streamed)[CSV_HEADER.len()..].to_string();
+        let mut out = Vec::new();
+        write_merged(body.as_bytes(), &rest, &mut out).unwrap();
+        let mut all: Vec<Row> = streamed.iter().chain(&rest).cloned().collect();
+        sort_rows(&mut all);
+        assert_eq!(String::from_utf8(out).unwrap(), to_csv(&all));
+        // and a sink writes exactly the streamed body
+        let buf = Arc::new(Mutex::new(Vec::new()));
+        struct Shared(Arc<Mutex<Vec<u8>>>);
+        impl Write for Shared {
+            fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let sink = CsvSink::new(Box::new(Shared(buf.clone())));
+        sink.write_rows(&streamed);
+        sink.finish().unwrap();
+        assert_eq!(
+            String::from_utf8(buf.lock().unwrap().clone()).unwrap(),
+            body
+        );
     }
 }

@@ -224,6 +224,8 @@ impl PodRun {
 
 pub struct Kubelet {
     pub node: String,
+    /// The Node's key, kept to post heartbeats without building it each time.
+    node_key: ObjKey,
     /// The component name: `kubelet/<node>`.
     pub component: String,
     index: u32,
@@ -257,6 +259,7 @@ impl Kubelet {
         Kubelet {
             rng: crate::sim::rng::stream(settings.seed, &format!("kubelet/{node}")),
             node: node.to_string(),
+            node_key: ObjKey::cluster(node),
             component: format!("kubelet/{node}"),
             index,
             settings,
@@ -288,7 +291,7 @@ impl Kubelet {
         let back = reachable && !self.reachable;
         self.reachable = reachable;
         if back && !self.down {
-            let _ = ctx.api.heartbeat(&self.node);
+            let _ = ctx.api.heartbeat_key(&self.node_key);
             self.post_node_ready(ctx);
             // the status manager re-posts what it knows: pods the node-lifecycle
             // controller marked not ready while the node was silent are Ready again
@@ -342,7 +345,7 @@ impl Kubelet {
     pub fn start_heartbeats(&mut self, ctx: &mut Ctx) {
         self.epoch += 1;
         if self.reachable {
-            let _ = ctx.api.heartbeat(&self.node);
+            let _ = ctx.api.heartbeat_key(&self.node_key);
         }
         ctx.after_background(
             HEARTBEAT_INTERVAL,
@@ -1215,7 +1218,7 @@ impl Kubelet {
                     return;
                 }
                 if self.reachable {
-                    let _ = ctx.api.heartbeat(&self.node);
+                    let _ = ctx.api.heartbeat_key(&self.node_key);
                 }
                 ctx.after_background(
                     HEARTBEAT_INTERVAL,

@@ -65,8 +65,9 @@ pub struct SchedulerStats {
     pub failed: u64,
     /// Pods evicted by preemption.
     pub preemptions: u64,
-    /// Queue entry → bind, per bound pod, in milliseconds.
-    pub latencies_ms: Vec<u64>,
+    /// Queue entry → bind in milliseconds → bound pods: a histogram, so that
+    /// memory does not grow with the pods of a long trace.
+    pub latencies_ms: std::collections::BTreeMap<u64, u64>,
 }
 
 /// kube-scheduler's default profile: the upstream filter plugins in upstream order
@@ -413,9 +414,11 @@ impl Scheduler {
                 match ctx.api.bind(&key, &node_name) {
                     Ok(()) => {
                         self.stats.bound += 1;
-                        self.stats
+                        *self
+                            .stats
                             .latencies_ms
-                            .push(ctx.now.since(first_seen).as_millis());
+                            .entry(ctx.now.since(first_seen).as_millis())
+                            .or_default() += 1;
                         // assume: count the pod now, before the watch confirms it
                         self.index.add_pod(&self.nodes[chosen], &summary);
                         self.nodes[chosen].add_pod(summary);

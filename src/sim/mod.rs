@@ -1030,6 +1030,11 @@ impl Simulation {
     pub fn keep_timeseries(&mut self) {
         self.sampler.keep_series();
     }
+    /// Keep the detailed metrics time series, streaming each finished sample
+    /// to `sink` (see [`crate::metrics::timeseries`]).
+    pub fn stream_timeseries(&mut self, sink: crate::metrics::timeseries::CsvSink) {
+        self.sampler.stream_series(sink);
+    }
     /// Availability and fault figures so far.
     pub fn recovery(&self) -> &crate::metrics::recovery::Recovery {
         &self.recovery
