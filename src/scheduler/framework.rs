@@ -7,7 +7,7 @@
 //! evaluation code serves the scheduler and `kubesim explain-schedule`.
 
 use crate::api::pod::PodRequests;
-use crate::api::selector::Labels;
+use crate::api::selector::{LabelSelector, Labels};
 use crate::api::taint::{Taint, Toleration};
 use crate::api::{Node, ObjKey, Pod, PodSpec, Uid};
 use std::any::Any;
@@ -39,6 +39,26 @@ impl PodSummary {
     }
 }
 
+/// Pods of one namespace with the same labels, on one node.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LabelGroup {
+    pub namespace: String,
+    pub labels: Labels,
+    pub count: u32,
+    /// [`crate::api::selector::labels_bloom`] of `labels`.
+    pub bloom: u64,
+}
+
+impl LabelGroup {
+    /// Whether `sel` selects this group's pods for a pod in `ns`; `required` is
+    /// `sel`'s [`LabelSelector::required_bloom`](crate::api::selector::LabelSelector::required_bloom).
+    pub fn selected_by(&self, ns: &str, sel: Option<&LabelSelector>, required: u64) -> bool {
+        self.bloom & required == required
+            && self.namespace == ns
+            && sel.is_some_and(|s| s.matches(&self.labels))
+    }
+}
+
 /// The scheduler's view of a node: what is allocatable and what is already there.
 #[derive(Debug, Clone, Default)]
 pub struct NodeInfo {
@@ -62,7 +82,7 @@ pub struct NodeInfo {
     pub pods: Vec<PodSummary>,
     /// The same pods grouped by (namespace, labels), with counts: pods stamped from one
     /// template share labels, so counting selector matches walks a few groups, not every pod.
-    pub label_groups: Vec<(String, Labels, u32)>,
+    pub label_groups: Vec<LabelGroup>,
     /// Pods here with any pod (anti-)affinity term, and with required anti-affinity,
     /// so InterPodAffinity can skip nodes that have none.
     pub pods_with_affinity: u32,
@@ -109,10 +129,15 @@ impl NodeInfo {
         match self
             .label_groups
             .iter_mut()
-            .find(|(n, l, _)| n == ns && *l == p.labels)
+            .find(|g| g.namespace == *ns && g.labels == p.labels)
         {
-            Some(g) => g.2 += 1,
-            None => self.label_groups.push((ns.clone(), p.labels.clone(), 1)),
+            Some(g) => g.count += 1,
+            None => self.label_groups.push(LabelGroup {
+                namespace: ns.clone(),
+                labels: p.labels.clone(),
+                count: 1,
+                bloom: crate::api::selector::labels_bloom(&p.labels),
+            }),
         }
         let (any, anti) = affinity_flags(&p.spec);
         self.pods_with_affinity += u32::from(any);
@@ -136,10 +161,10 @@ impl NodeInfo {
         if let Some(gi) = self
             .label_groups
             .iter()
-            .position(|(n, l, _)| *n == p.key.namespace && *l == p.labels)
+            .position(|g| g.namespace == p.key.namespace && g.labels == p.labels)
         {
-            self.label_groups[gi].2 -= 1;
-            if self.label_groups[gi].2 == 0 {
+            self.label_groups[gi].count -= 1;
+            if self.label_groups[gi].count == 0 {
                 self.label_groups.swap_remove(gi);
             }
         }
@@ -172,8 +197,9 @@ pub struct ClusterIndex {
     /// Pods with a required anti-affinity term.
     pub pods_with_required_anti_affinity: u64,
     /// Zone (`topology.kubernetes.io/zone` value, "" for nodes without the label) →
-    /// (namespace, labels) → pods: PodTopologySpread's zone counts without a scan.
-    pub zone_groups: BTreeMap<String, BTreeMap<(String, Labels), u32>>,
+    /// (namespace, labels) → (pods, [`crate::api::selector::labels_bloom`] of the
+    /// labels): PodTopologySpread's zone counts without a scan.
+    pub zone_groups: BTreeMap<String, BTreeMap<(String, Labels), (u32, u64)>>,
 }
 
 fn zone_of(node: &NodeInfo) -> &str {
@@ -192,13 +218,14 @@ impl ClusterIndex {
         ix
     }
 
-    fn bump_group(&mut self, zone: &str, ns: &str, labels: &Labels, by: i64) {
+    fn bump_group(&mut self, zone: &str, ns: &str, labels: &Labels, bloom: u64, by: i64) {
         let groups = match self.zone_groups.get_mut(zone) {
             Some(g) => g,
             None => self.zone_groups.entry(zone.to_string()).or_default(),
         };
         let key = (ns.to_string(), labels.clone());
-        let c = groups.entry(key.clone()).or_default();
+        let (c, b) = groups.entry(key.clone()).or_default();
+        *b = bloom;
         *c = (*c as i64 + by) as u32;
         if *c == 0 {
             groups.remove(&key);
@@ -228,8 +255,14 @@ impl ClusterIndex {
             + sign * node.pods_with_required_anti_affinity as i64)
             as u64;
         let zone = zone_of(node);
-        for (ns, labels, c) in &node.label_groups {
-            self.bump_group(zone, ns, labels, sign * *c as i64);
+        for g in &node.label_groups {
+            self.bump_group(
+                zone,
+                &g.namespace,
+                &g.labels,
+                g.bloom,
+                sign * g.count as i64,
+            );
         }
     }
 
@@ -251,7 +284,8 @@ impl ClusterIndex {
         self.pods_with_affinity = (self.pods_with_affinity as i64 + sign * any as i64) as u64;
         self.pods_with_required_anti_affinity =
             (self.pods_with_required_anti_affinity as i64 + sign * anti as i64) as u64;
-        self.bump_group(zone_of(node), &p.key.namespace, &p.labels, sign);
+        let bloom = crate::api::selector::labels_bloom(&p.labels);
+        self.bump_group(zone_of(node), &p.key.namespace, &p.labels, bloom, sign);
     }
 }
 
@@ -669,7 +703,7 @@ mod tests {
             assert_eq!(ix, ClusterIndex::build(&nodes));
         }
         assert_eq!(ix.pods_with_required_anti_affinity, 2);
-        assert_eq!(ix.zone_groups[""].values().sum::<u32>(), 1);
+        assert_eq!(ix.zone_groups[""].values().map(|v| v.0).sum::<u32>(), 1);
         // a pod leaves
         let key = nodes[0].pods[0].key.clone();
         let gone = nodes[0].remove_pod(&key).unwrap();

@@ -43,6 +43,8 @@ struct Constraint {
     topology_key: String,
     /// `None` selects nothing.
     selector: Option<LabelSelector>,
+    /// The selector's `required_bloom`: a fast first test of each pod group.
+    required: u64,
     min_domains: i64,
     node_affinity_honor: bool,
     node_taints_honor: bool,
@@ -59,8 +61,8 @@ impl Constraint {
     fn count_on(&self, node: &NodeInfo, ns: &str) -> i64 {
         node.label_groups
             .iter()
-            .filter(|(n, labels, _)| n == ns && self.matches_pod(labels))
-            .map(|(_, _, c)| *c as i64)
+            .filter(|g| g.selected_by(ns, self.selector.as_ref(), self.required))
+            .map(|g| g.count as i64)
             .sum()
     }
 
@@ -182,6 +184,7 @@ impl PodTopologySpread {
                     selector = Some(d.clone());
                 }
                 Constraint {
+                    required: selector.as_ref().map_or(0, LabelSelector::required_bloom),
                     max_skew: c.max_skew as i64,
                     is_hostname: c.topology_key == LABEL_HOSTNAME,
                     topology_key: c.topology_key.clone(),
@@ -438,8 +441,12 @@ impl ScorePlugin for PodTopologySpread {
                         if let Some(groups) = snap.index.zone_groups.get(value.as_str()) {
                             *cnt += groups
                                 .iter()
-                                .filter(|((ns, l), _)| ns == pod.namespace && c.matches_pod(l))
-                                .map(|(_, n)| *n as i64)
+                                .filter(|((ns, l), (_, bloom))| {
+                                    bloom & c.required == c.required
+                                        && ns == pod.namespace
+                                        && c.matches_pod(l)
+                                })
+                                .map(|(_, (n, _))| *n as i64)
                                 .sum::<i64>();
                         }
                     }
