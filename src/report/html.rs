@@ -6,7 +6,7 @@
 //! figures (`summary.json`'s `wall_ms` is left out), maps in sorted order.
 
 use super::charts::{self, HeatRow, Line, LineChart};
-use super::run::RunData;
+use super::run::{Marker, RunData};
 use crate::output::write_atomic;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -39,10 +39,25 @@ fn file_safe(s: &str) -> String {
         .collect()
 }
 
+/// At most this many markers are labelled with what happened; more are
+/// numbered, and the table of timeline actions and faults gives each number.
+pub const MAX_NAMED_MARKERS: usize = 12;
+
+/// The markers as the charts label them.
+fn chart_markers(d: &RunData) -> Vec<Marker> {
+    let mut markers = d.markers();
+    if markers.len() > MAX_NAMED_MARKERS {
+        for (i, m) in markers.iter_mut().enumerate() {
+            m.label = (i + 1).to_string();
+        }
+    }
+    markers
+}
+
 /// Every chart that applies to the run.
 pub fn charts(d: &RunData) -> Vec<Chart> {
     let end = d.end_ms();
-    let markers = d.markers();
+    let markers = chart_markers(d);
     let mut out = Vec::new();
 
     let phases = d.series("pods_by_phase");
@@ -92,7 +107,8 @@ pub fn charts(d: &RunData) -> Vec<Chart> {
                 lines: vec![Line {
                     name: "pending pods".into(),
                     points: p,
-                    colour: charts::line_colour(3),
+                    // not vermillion: that is the fault markers' colour
+                    colour: charts::line_colour(0),
                     dashed: false,
                 }],
                 end_ms: end,
@@ -518,20 +534,23 @@ pub fn tables(d: &RunData) -> Vec<Table> {
         }
     }
     if !d.actions.is_empty() {
+        let markers = d.markers();
+        let numbered = markers.len() > MAX_NAMED_MARKERS;
+        let mut header: Vec<String> = ["time", "component", "reason", "object", "message"]
+            .iter()
+            .map(|h| h.to_string())
+            .collect();
+        if numbered {
+            header.insert(0, "marker".into());
+        }
         out.push(Table {
             title: "Timeline actions and faults".into(),
-            header: vec![
-                "time".into(),
-                "component".into(),
-                "reason".into(),
-                "object".into(),
-                "message".into(),
-            ],
+            header,
             rows: d
                 .actions
                 .iter()
                 .map(|e| {
-                    vec![
+                    let mut row = vec![
                         crate::sim::time::human(crate::sim::time::SimDuration::from_millis(
                             e.time_ms,
                         )),
@@ -539,7 +558,12 @@ pub fn tables(d: &RunData) -> Vec<Table> {
                         e.reason.clone(),
                         e.object.clone(),
                         e.message.clone(),
-                    ]
+                    ];
+                    if numbered {
+                        let i = markers.iter().position(|m| m.time_ms == e.time_ms);
+                        row.insert(0, i.map_or(String::new(), |i| (i + 1).to_string()));
+                    }
+                    row
                 })
                 .collect(),
         });
@@ -584,19 +608,39 @@ fn md_cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
+/// The notes under a run report's headline.
+fn notes(d: &RunData) -> Vec<String> {
+    let mut notes = Vec::new();
+    if !d.has_events {
+        notes.push("No event log: faults and timeline actions are not marked.".to_string());
+    }
+    let markers = d.markers().len();
+    if markers > MAX_NAMED_MARKERS {
+        notes.push(format!("Thin vertical lines on the time charts mark faults (purple) and timeline actions (grey). There are {markers}, so each is labelled with a number: the first column of the table \"Timeline actions and faults\" says what happened there."));
+    } else if markers > 0 {
+        notes.push("Thin vertical lines on the time charts mark faults (purple) and timeline actions (grey), each labelled at the top with what happened.".to_string());
+    }
+    notes
+}
+
 /// `report.md`: the headline, the charts (as the SVG files beside it), the tables.
 pub fn markdown(d: &RunData, charts: &[Chart], tables: &[Table]) -> String {
-    let mut out = format!(
-        "# kubesim run report: {}\n\n{}\n\n",
-        d.scenario,
-        headline(d)
-    );
-    if !d.has_events {
-        out.push_str("(No event log: faults and timeline actions are not marked.)\n\n");
-    }
-    let markers = d.markers();
-    if !markers.is_empty() {
-        out.push_str("Dashed vertical lines on the time charts mark faults (orange) and timeline actions (grey).\n\n");
+    let title = format!("kubesim run report: {}", d.scenario);
+    markdown_page(&title, &headline(d), &notes(d), charts, tables)
+}
+
+/// A Markdown report: a title, a headline, notes, the charts (as the SVG
+/// files beside it) and the tables.
+pub fn markdown_page(
+    title: &str,
+    headline: &str,
+    notes: &[String],
+    charts: &[Chart],
+    tables: &[Table],
+) -> String {
+    let mut out = format!("# {title}\n\n{headline}\n\n");
+    for n in notes {
+        out.push_str(&format!("{n}\n\n"));
     }
     out.push_str("## Charts\n\n");
     for c in charts {
@@ -650,24 +694,32 @@ fn is_number(s: &str) -> bool {
 
 /// `report.html`: one self-contained page.
 pub fn html(d: &RunData, charts: &[Chart], tables: &[Table]) -> String {
+    let title = format!("kubesim run report: {}", d.scenario);
+    html_page(&title, &headline(d), &notes(d), charts, tables)
+}
+
+/// A self-contained HTML report: a title, a headline, notes, the charts
+/// inline as SVG and the tables; no script, nothing fetched.
+pub fn html_page(
+    title: &str,
+    headline: &str,
+    notes: &[String],
+    charts: &[Chart],
+    tables: &[Table],
+) -> String {
     let mut out =
         String::from("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     out.push_str(&format!(
-        "<title>kubesim report: {}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n",
-        esc(&d.scenario)
+        "<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n",
+        esc(title)
     ));
     out.push_str(&format!(
-        "<h1>kubesim run report: {}</h1>\n<p>{}</p>\n",
-        esc(&d.scenario),
-        esc(&headline(d))
+        "<h1>{}</h1>\n<p>{}</p>\n",
+        esc(title),
+        esc(headline)
     ));
-    if !d.has_events {
-        out.push_str(
-            "<p class=\"note\">No event log: faults and timeline actions are not marked.</p>\n",
-        );
-    }
-    if !d.markers().is_empty() {
-        out.push_str("<p class=\"note\">Dashed vertical lines on the time charts mark faults (orange) and timeline actions (grey).</p>\n");
+    for n in notes {
+        out.push_str(&format!("<p class=\"note\">{}</p>\n", esc(n)));
     }
     out.push_str("<nav>");
     for (i, c) in charts.iter().enumerate() {
