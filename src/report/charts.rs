@@ -52,14 +52,15 @@ fn minutes(ms: u64) -> f64 {
     ms as f64 / 60_000.0
 }
 
-/// A number for an axis tick: no more decimals than needed.
+/// A number for an axis tick: no more decimals than needed, thousands
+/// grouped from five digits (100,000 rather than 100000).
 fn tick(v: f64) -> String {
     let s = format!("{v:.3}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
     if s == "-0" {
         "0".into()
     } else {
-        s.to_string()
+        super::group_thousands(s)
     }
 }
 

@@ -366,12 +366,39 @@ fn per_minute(pts: &[(u64, f64)]) -> Vec<(u64, f64)> {
         .collect()
 }
 
-/// The heat map's rows: a node each, or buckets of nodes in name order.
+/// A name as text and numbers, so that node-2 sorts before node-10.
+fn natural_key(name: &str) -> Vec<(String, u64)> {
+    let mut out = Vec::new();
+    let mut text = String::new();
+    let mut digits = String::new();
+    for ch in name.chars() {
+        if ch.is_ascii_digit() {
+            digits.push(ch);
+        } else {
+            if !digits.is_empty() {
+                out.push((
+                    std::mem::take(&mut text),
+                    digits.parse().unwrap_or(u64::MAX),
+                ));
+                digits.clear();
+            }
+            text.push(ch);
+        }
+    }
+    out.push((text, digits.parse().unwrap_or(0)));
+    out
+}
+
+/// The heat map's rows: a node each, or buckets of nodes in name order
+/// (numbers by value: node-2 before node-10).
 fn heat_rows(d: &RunData) -> Vec<HeatRow> {
     let cpu = d.series("node_cpu_allocated");
     let ready = d.series("node_ready");
-    let nodes: Vec<HeatRow> = cpu
-        .iter()
+    let mut names: Vec<&String> = cpu.keys().collect();
+    names.sort_by_key(|n| natural_key(n));
+    let nodes: Vec<HeatRow> = names
+        .into_iter()
+        .map(|n| (n, &cpu[n]))
         .map(|(n, pts)| {
             let r: BTreeMap<u64, f64> = ready
                 .get(n)
@@ -781,4 +808,19 @@ pub fn write_report(d: &RunData, dir: &Path) -> std::io::Result<Vec<PathBuf>> {
         written.push(p);
     }
     Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn node_names_sort_by_their_numbers() {
+        let mut v = vec!["node-10", "node-2", "node-1", "a-0", "node-2b", "node-02x"];
+        v.sort_by_key(|n| natural_key(n));
+        assert_eq!(
+            v,
+            vec!["a-0", "node-1", "node-2", "node-2b", "node-02x", "node-10"]
+        );
+    }
 }

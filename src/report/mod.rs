@@ -350,7 +350,7 @@ fn axis_number(v: f64, span: f64) -> String {
 }
 
 /// "1234567.5" → "1,234,567.5"; four-digit numbers stay as they are.
-fn group_thousands(s: &str) -> String {
+pub(crate) fn group_thousands(s: &str) -> String {
     let (sign, rest) = match s.strip_prefix('-') {
         Some(r) => ("-", r),
         None => ("", s),
