@@ -46,6 +46,8 @@ pub struct LineChart<'a> {
     pub markers: &'a [Marker],
     /// Values hold until the next sample (steps) rather than change linearly.
     pub steps: bool,
+    /// The values are counts (pods, replicas): whole-number ticks only.
+    pub counts: bool,
 }
 
 fn minutes(ms: u64) -> f64 {
@@ -310,7 +312,19 @@ fn draw_line_chart(c: &LineChart, out: &mut String) -> DrawResult<()> {
         .y_label_area_size(80)
         .build_cartesian_2d(start..end, y0..y1)?;
     let x_fmt = |v: &f64| tick(*v);
-    let y_fmt = |v: &f64| tick(*v);
+    // counts: no label between whole numbers, and no more ticks than numbers
+    let y_fmt = |v: &f64| {
+        if c.counts && v.fract().abs() > 1e-9 {
+            String::new()
+        } else {
+            tick(*v)
+        }
+    };
+    let y_labels = if c.counts {
+        ((y1 - y0).floor() as usize + 1).clamp(2, 8)
+    } else {
+        8
+    };
     chart
         .configure_mesh()
         .x_desc(format!("virtual time ({unit_name})"))
@@ -318,7 +332,7 @@ fn draw_line_chart(c: &LineChart, out: &mut String) -> DrawResult<()> {
         .x_label_formatter(&x_fmt)
         .y_label_formatter(&y_fmt)
         .x_labels(12)
-        .y_labels(8)
+        .y_labels(y_labels)
         .axis_desc_style((FONT, 15).into_font().color(&INK))
         .label_style((FONT, 13).into_font().color(&INK))
         .max_light_lines(0)

@@ -90,6 +90,7 @@ pub fn charts(d: &RunData) -> Vec<Chart> {
                 y_range: None,
                 markers: &markers,
                 steps: false,
+                counts: true,
             }),
         });
     }
@@ -116,6 +117,7 @@ pub fn charts(d: &RunData) -> Vec<Chart> {
                 y_range: None,
                 markers: &markers,
                 steps: false,
+                counts: true,
             }),
         });
     }
@@ -172,6 +174,7 @@ pub fn charts(d: &RunData) -> Vec<Chart> {
                 y_range: None,
                 markers: &markers,
                 steps: from_events,
+                counts: true,
             }),
         });
     }
@@ -210,6 +213,7 @@ pub fn charts(d: &RunData) -> Vec<Chart> {
                 y_range: Some((lo, 1.0 + (1.0 - lo) * 0.04)),
                 markers: &markers,
                 steps: false,
+                counts: false,
             }),
         });
     }
@@ -238,6 +242,7 @@ pub fn charts(d: &RunData) -> Vec<Chart> {
                 y_range: None,
                 markers: &markers,
                 steps: false,
+                counts: false,
             }),
         });
     }
