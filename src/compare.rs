@@ -8,6 +8,7 @@
 
 use crate::metrics::{Recorder, Summary};
 use crate::output::write_atomic;
+use crate::progress::GridProgress;
 use crate::scenario::Scenario;
 use crate::scheduler::policies::Registry;
 use crate::Simulation;
@@ -124,6 +125,38 @@ pub struct RunResult {
     pub policy: String,
     pub seed: u64,
     pub figures: BTreeMap<&'static str, f64>,
+    /// The run's scheduling latencies as a histogram: (latency ms, pods bound
+    /// after that long), ascending. For the report's CDFs, which pool every
+    /// seed; not in `comparison.json` (a shard's `runs.jsonl` carries it, so a
+    /// merge draws the same CDFs).
+    #[serde(skip)]
+    pub latency_ms: Vec<(u64, u64)>,
+}
+
+/// Per-pod latencies (any order) as an ascending (ms, pods) histogram.
+pub fn latency_histogram(latencies_ms: &[u64]) -> Vec<(u64, u64)> {
+    let mut h: BTreeMap<u64, u64> = BTreeMap::new();
+    for l in latencies_ms {
+        *h.entry(*l).or_default() += 1;
+    }
+    h.into_iter().collect()
+}
+
+/// Every policy's scheduling latencies over all its seeds (one histogram,
+/// as if the runs were one), in policy order.
+pub fn pooled_latency(c: &Comparison) -> Vec<(String, Vec<(u64, u64)>)> {
+    c.policies
+        .iter()
+        .map(|p| {
+            let mut h: BTreeMap<u64, u64> = BTreeMap::new();
+            for r in c.runs.iter().filter(|r| &r.policy == p) {
+                for &(ms, n) in &r.latency_ms {
+                    *h.entry(ms).or_default() += n;
+                }
+            }
+            (p.clone(), h.into_iter().collect())
+        })
+        .collect()
 }
 
 /// Mean and 95% confidence interval (Student's t) of a sample.
@@ -190,17 +223,24 @@ pub struct GridPoint<'a> {
 
 /// Run one grid point to the end and take its figures.
 pub fn run_point(p: &GridPoint, registry: &Registry) -> Result<RunResult, String> {
+    run_point_counted(p, registry).map(|(r, _)| r)
+}
+
+/// [`run_point`], and the number of events the run processed.
+fn run_point_counted(p: &GridPoint, registry: &Registry) -> Result<(RunResult, u64), String> {
     let mut sc = p.scenario.clone();
     sc.seed = p.seed;
     sc.settings.profiles[0].1 = p.policy.to_string();
     let mut sim =
         Simulation::with_registry(&sc, Recorder::discard(), registry).map_err(|e| e.to_string())?;
     sim.run();
-    Ok(RunResult {
+    let result = RunResult {
         policy: p.policy.to_string(),
         seed: p.seed,
         figures: figures(&sim.summary()),
-    })
+        latency_ms: latency_histogram(&sim.scheduler().stats.latencies_ms),
+    };
+    Ok((result, sim.events_processed()))
 }
 
 /// Run grid points on a pool of `threads` (None: every core); the results come
@@ -210,16 +250,38 @@ pub fn run_points(
     registry: &Registry,
     threads: Option<usize>,
 ) -> Result<Vec<RunResult>, String> {
+    run_points_with_progress(
+        points,
+        registry,
+        threads,
+        &GridProgress::hidden(points.len()),
+    )
+}
+
+/// [`run_points`], counting every finished run on `progress` (which only
+/// displays; the results are the same).
+pub fn run_points_with_progress(
+    points: &[GridPoint],
+    registry: &Registry,
+    threads: Option<usize>,
+    progress: &GridProgress,
+) -> Result<Vec<RunResult>, String> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.unwrap_or(0))
         .build()
         .map_err(|e| e.to_string())?;
-    pool.install(|| {
+    let out = pool.install(|| {
         points
             .par_iter()
-            .map(|p| run_point(p, registry))
-            .collect::<Result<Vec<_>, _>>()
-    })
+            .map(|p| {
+                let (r, events) = run_point_counted(p, registry)?;
+                progress.run_done(events);
+                Ok(r)
+            })
+            .collect::<Result<Vec<_>, String>>()
+    });
+    progress.finish();
+    out
 }
 
 /// Run every policy × seed and aggregate. `threads` = None uses every core.
@@ -297,10 +359,12 @@ pub fn aggregate(
     }
 }
 
-/// The files `compare --out DIR` writes: `comparison.json`, `comparison.csv`
-/// and one `compare-<metric>.svg` per metric with a value (see
-/// [`crate::report::compare_charts`]). Returns the charts written, in metric
-/// order. `dir` must exist.
+/// The files `compare --out DIR` writes: `comparison.json`, `comparison.csv`,
+/// one `compare-<metric>.svg` per metric with a value (see
+/// [`crate::report::compare_charts`]), `compare-latency-cdf.svg` (the
+/// policies' scheduling-latency CDFs) and the report, `report.md` and
+/// `report.html` (see [`crate::report::compare`]). Returns the files written
+/// after the two tables, charts first. `dir` must exist.
 pub fn write_outputs(c: &Comparison, dir: &Path) -> Result<Vec<PathBuf>, String> {
     let json = dir.join("comparison.json");
     let bytes = serde_json::to_vec_pretty(c).map_err(|e| e.to_string())?;
@@ -308,8 +372,14 @@ pub fn write_outputs(c: &Comparison, dir: &Path) -> Result<Vec<PathBuf>, String>
     let csv_path = dir.join("comparison.csv");
     write_atomic(&csv_path, csv(c).as_bytes())
         .map_err(|e| format!("cannot write {}: {e}", csv_path.display()))?;
-    crate::report::compare_charts(c, dir)
-        .map_err(|e| format!("cannot write charts into {}: {e}", dir.display()))
+    let mut written = Vec::new();
+    for (name, text) in crate::report::compare::files(c) {
+        let p = dir.join(name);
+        write_atomic(&p, text.as_bytes())
+            .map_err(|e| format!("cannot write {}: {e}", p.display()))?;
+        written.push(p);
+    }
+    Ok(written)
 }
 
 fn fmt_stat(s: &Stats, unit: &str) -> String {

@@ -125,6 +125,9 @@ enum Command {
         /// shard.json into --out, for `kubesim merge`.
         #[arg(long, value_name = "K/N", requires = "out")]
         shard: Option<kubesim::sweep::Shard>,
+        /// Print nothing but errors (no tables, no progress bar).
+        #[arg(long, short)]
+        quiet: bool,
     },
     /// Run a scenario over a grid of parameter values × policies × seeds declared in a
     /// sweep file; with --out, write sweep.json and sweep.csv.
@@ -144,6 +147,9 @@ enum Command {
         /// shard K when i % N == K-1), for `kubesim merge`.
         #[arg(long, value_name = "K/N", requires = "out")]
         shard: Option<kubesim::sweep::Shard>,
+        /// Print nothing but errors (no tables, no progress bar).
+        #[arg(long, short)]
+        quiet: bool,
     },
     /// Combine the output folders of every shard of a `compare` or `sweep` into exactly
     /// the output of one unsharded run.
@@ -337,6 +343,7 @@ fn main() -> ExitCode {
             until,
             out,
             shard,
+            quiet,
         } => {
             let seeds: Vec<u64> = seed_list.unwrap_or_else(|| (1..=seeds).collect());
             compare_cmd(
@@ -345,8 +352,11 @@ fn main() -> ExitCode {
                 &seeds,
                 threads,
                 until,
-                out.as_deref(),
-                shard,
+                GridOut {
+                    dir: out.as_deref(),
+                    shard,
+                    quiet,
+                },
             )
         }
         Command::Sweep {
@@ -355,7 +365,17 @@ fn main() -> ExitCode {
             until,
             out,
             shard,
-        } => sweep_cmd(&sweep, threads, until, out.as_deref(), shard),
+            quiet,
+        } => sweep_cmd(
+            &sweep,
+            threads,
+            until,
+            GridOut {
+                dir: out.as_deref(),
+                shard,
+                quiet,
+            },
+        ),
         Command::Merge { dirs, out } => merge_cmd(&dirs, out.as_deref()),
         Command::Trace {
             scenario,
@@ -998,14 +1018,20 @@ fn get_cmd(
     }
 }
 
+/// Where a grid's results go and how much is said on the way.
+struct GridOut<'a> {
+    dir: Option<&'a Path>,
+    shard: Option<kubesim::sweep::Shard>,
+    quiet: bool,
+}
+
 fn compare_cmd(
     path: &Path,
     policies: &[String],
     seeds: &[u64],
     threads: Option<usize>,
     until: Option<SimDuration>,
-    out: Option<&Path>,
-    shard: Option<kubesim::sweep::Shard>,
+    out: GridOut,
 ) -> Result<ExitCode> {
     for p in policies {
         if let Err(code) = check_policy(p) {
@@ -1023,29 +1049,29 @@ fn compare_cmd(
     let Some(mut sc) = load_scenario(path) else {
         return Ok(ExitCode::FAILURE);
     };
-    print_warnings(&sc.warnings);
+    if !out.quiet {
+        print_warnings(&sc.warnings);
+    }
     if let Some(u) = until {
         sc.until = u;
     }
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let plan = kubesim::sweep::Plan::for_compare(sc, &text, policies, seeds, until);
-    run_grid(&plan, threads, out, shard)
+    run_grid(&plan, threads, out)
 }
 
 /// Run a grid (whole, or one shard of it) and print and write its outputs.
-fn run_grid(
-    plan: &kubesim::sweep::Plan,
-    threads: Option<usize>,
-    out: Option<&Path>,
-    shard: Option<kubesim::sweep::Shard>,
-) -> Result<ExitCode> {
+fn run_grid(plan: &kubesim::sweep::Plan, threads: Option<usize>, o: GridOut) -> Result<ExitCode> {
+    let GridOut {
+        dir: out,
+        shard,
+        quiet,
+    } = o;
     let registry = Registry::builtin();
-    let runs = match plan.run(
-        shard.unwrap_or(kubesim::sweep::Shard::WHOLE),
-        &registry,
-        threads,
-    ) {
+    let whole = shard.unwrap_or(kubesim::sweep::Shard::WHOLE);
+    let progress = kubesim::progress::GridProgress::new(whole.len_of(plan.desc.len()), quiet);
+    let runs = match plan.run_with_progress(whole, &registry, threads, &progress) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
@@ -1057,6 +1083,9 @@ fn run_grid(
             .with_context(|| format!("cannot create output folder {}", dir.display()))?;
         let files = kubesim::sweep::write_shard(dir, &plan.desc, shard, &runs)
             .map_err(anyhow::Error::msg)?;
+        if quiet {
+            return Ok(ExitCode::SUCCESS);
+        }
         println!(
             "shard {shard} of {} (grid {}): ran {} of {} runs",
             plan.desc.summary(),
@@ -1071,16 +1100,25 @@ fn run_grid(
         return Ok(ExitCode::SUCCESS);
     }
     let outcome = kubesim::sweep::outcome(&plan.desc, runs).map_err(anyhow::Error::msg)?;
-    write_outcome(&outcome, out)
+    write_outcome(&outcome, out, quiet)
 }
 
-/// Print a grid's tables and, with a folder, write its files.
-fn write_outcome(outcome: &kubesim::sweep::Outcome, out: Option<&Path>) -> Result<ExitCode> {
-    print!("{}", outcome.table());
+/// Print a grid's tables (unless `quiet`) and, with a folder, write its files.
+fn write_outcome(
+    outcome: &kubesim::sweep::Outcome,
+    out: Option<&Path>,
+    quiet: bool,
+) -> Result<ExitCode> {
+    if !quiet {
+        print!("{}", outcome.table());
+    }
     if let Some(dir) = out {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create output folder {}", dir.display()))?;
         let files = outcome.write(dir).map_err(anyhow::Error::msg)?;
+        if quiet {
+            return Ok(ExitCode::SUCCESS);
+        }
         match outcome {
             kubesim::sweep::Outcome::Compare(_) => {
                 println!(
@@ -1106,8 +1144,7 @@ fn sweep_cmd(
     path: &Path,
     threads: Option<usize>,
     until: Option<SimDuration>,
-    out: Option<&Path>,
-    shard: Option<kubesim::sweep::Shard>,
+    out: GridOut,
 ) -> Result<ExitCode> {
     if threads == Some(0) {
         eprintln!("error: --threads must be at least 1");
@@ -1129,9 +1166,11 @@ fn sweep_cmd(
             .filter(|w| seen.insert(w.as_str()))
             .cloned()
             .collect();
-        print_warnings(&fresh);
+        if !out.quiet {
+            print_warnings(&fresh);
+        }
     }
-    run_grid(&plan, threads, out, shard)
+    run_grid(&plan, threads, out)
 }
 
 fn merge_cmd(dirs: &[PathBuf], out: Option<&Path>) -> Result<ExitCode> {
@@ -1143,7 +1182,7 @@ fn merge_cmd(dirs: &[PathBuf], out: Option<&Path>) -> Result<ExitCode> {
         }
     };
     let outcome = kubesim::sweep::outcome(&grid, runs).map_err(anyhow::Error::msg)?;
-    write_outcome(&outcome, out)
+    write_outcome(&outcome, out, false)
 }
 
 /// A scenario has a top-level `name` and no `apiVersion`; everything else is a manifest.

@@ -1,20 +1,25 @@
 //! Run reports: `metrics.csv` from `kubesim run --out`, `kubesim report` from a
-//! run folder and from a scenario, and the committed reports in `reports/`.
+//! run folder and from a scenario, and the committed reports in `reports/`:
+//! one per shipped scenario, regenerated here and compared byte for byte.
+
+mod common;
 
 use kubesim::report::{html, run::RunData};
 use kubesim::scenario;
+use kubesim::scheduler::policies::Registry;
+use kubesim::sweep::{self, Plan, Shard};
+use rayon::prelude::*;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The shipped scenarios with a committed report in `reports/NAME/`
-/// (regenerate with the commands in reports/README.md).
-const REPORTED: &[&str] = &[
-    "node-crash",
-    "rolling-update",
-    "rollout-traffic",
-    "zone-outage",
-];
+/// Shipped scenarios whose report is a `kubesim compare` report: (scenario,
+/// `--schedulers`, `--seeds`). reports/regenerate.sh runs the same command.
+const COMPARED: &[(&str, &str, u64)] = &[(
+    "compare-binpacking",
+    "least-allocated,most-allocated,default",
+    10,
+)];
 
 fn temp(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("kubesim-{name}-{}", std::process::id()));
@@ -36,40 +41,142 @@ fn kubesim(args: &[&str]) -> std::process::Output {
     out
 }
 
+fn file_names(dir: &Path) -> BTreeSet<String> {
+    std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// What differs between the files a report should have and `reports/NAME/`.
+fn differences(name: &str, files: &[(String, Vec<u8>)]) -> Vec<String> {
+    let dir = Path::new("reports").join(name);
+    let want: BTreeSet<String> = files.iter().map(|f| f.0.clone()).collect();
+    let have = file_names(&dir);
+    if want != have {
+        return vec![format!(
+            "{}: files {have:?}, expected {want:?}",
+            dir.display()
+        )];
+    }
+    files
+        .iter()
+        .filter(|(file, bytes)| std::fs::read(dir.join(file)).unwrap_or_default() != *bytes)
+        .map(|(file, _)| format!("{}/{file} differs", dir.display()))
+        .collect()
+}
+
+/// The files `kubesim compare SCENARIO --schedulers P --seeds N --out DIR`
+/// writes, made through the library the same way.
+fn compare_files(name: &str, policies: &str, seeds: u64) -> Vec<(String, Vec<u8>)> {
+    let path = PathBuf::from(format!("scenarios/{name}.yaml"));
+    let sc = scenario::load(&path).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let policies: Vec<String> = policies.split(',').map(str::to_string).collect();
+    let seeds: Vec<u64> = (1..=seeds).collect();
+    let plan = Plan::for_compare(sc, &text, &policies, &seeds, None);
+    let runs = plan.run(Shard::WHOLE, &Registry::builtin(), None).unwrap();
+    let outcome = sweep::outcome(&plan.desc, runs).unwrap();
+    let dir = temp(&format!("compare-report-{name}"));
+    let written = outcome.write(&dir).unwrap();
+    let files = written
+        .iter()
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(p).unwrap(),
+            )
+        })
+        .collect();
+    std::fs::remove_dir_all(&dir).unwrap();
+    files
+}
+
+/// Every shipped scenario has its report in `reports/NAME/`, exactly as the
+/// code produces it now (runs are deterministic), and `reports/` holds
+/// nothing else but its README and the script that regenerates it.
 #[test]
 fn committed_reports_are_up_to_date() {
-    let mut stale = Vec::new();
-    for name in REPORTED {
-        let sc = scenario::load(Path::new(&format!("scenarios/{name}.yaml"))).unwrap();
-        let files = html::files(&RunData::from_scenario(&sc));
-        let dir = Path::new("reports").join(name);
-        let want: BTreeSet<String> = files.iter().map(|f| f.0.clone()).collect();
-        let have: BTreeSet<String> = std::fs::read_dir(&dir)
-            .map(|rd| {
-                rd.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                    .collect()
-            })
-            .unwrap_or_default();
-        if want != have {
-            stale.push(format!(
-                "{}: files {have:?}, expected {want:?}",
-                dir.display()
-            ));
-            continue;
-        }
-        for (file, text) in &files {
-            let committed = std::fs::read_to_string(dir.join(file)).unwrap_or_default();
-            if &committed != text {
-                stale.push(format!("{}/{file} differs", dir.display()));
-            }
-        }
+    let names: Vec<String> = common::shipped_scenarios()
+        .iter()
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
+    let mut stale: Vec<String> = names
+        .par_iter()
+        .flat_map_iter(|name| {
+            let files = match COMPARED.iter().find(|c| c.0 == name) {
+                Some((_, policies, seeds)) => compare_files(name, policies, *seeds),
+                None => {
+                    let sc = scenario::load(Path::new(&format!("scenarios/{name}.yaml"))).unwrap();
+                    html::files(&RunData::from_scenario(&sc))
+                        .into_iter()
+                        .map(|(f, t)| (f, t.into_bytes()))
+                        .collect()
+                }
+            };
+            differences(name, &files)
+        })
+        .collect();
+    let mut expected: BTreeSet<String> = names.iter().cloned().collect();
+    expected.insert("README.md".into());
+    expected.insert("regenerate.sh".into());
+    let extra: Vec<String> = file_names(Path::new("reports"))
+        .difference(&expected)
+        .cloned()
+        .collect();
+    if !extra.is_empty() {
+        stale.push(format!(
+            "reports/ has {extra:?}, which no shipped scenario makes"
+        ));
     }
     assert!(
         stale.is_empty(),
-        "reports/ is stale; regenerate it with the commands in reports/README.md \
-         (kubesim report scenarios/NAME.yaml --out reports/NAME):\n{}",
+        "reports/ is stale; regenerate it with reports/regenerate.sh \
+         (see reports/README.md):\n{}",
         stale.join("\n")
     );
+}
+
+#[test]
+fn the_regeneration_script_runs_the_compared_scenarios_as_the_test_does() {
+    let script = std::fs::read_to_string("reports/regenerate.sh").unwrap();
+    for (name, policies, seeds) in COMPARED {
+        let cmd = format!(
+            "compare scenarios/{name}.yaml --schedulers {policies} --seeds {seeds} --out reports/{name}"
+        );
+        assert!(
+            script.contains(&cmd),
+            "reports/regenerate.sh runs `kubesim {cmd}`"
+        );
+    }
+    assert!(script.contains("report \"$f\" --out \"reports/$name\""));
+}
+
+/// Committed reports stay small enough for a repository: no report folder
+/// over 1.5 MB, and every HTML page under 1 MB.
+#[test]
+fn committed_reports_are_small() {
+    let mut total = 0u64;
+    for entry in std::fs::read_dir("reports").unwrap() {
+        let dir = entry.unwrap().path();
+        if !dir.is_dir() {
+            continue;
+        }
+        let mut size = 0;
+        for f in std::fs::read_dir(&dir).unwrap() {
+            let f = f.unwrap();
+            let len = f.metadata().unwrap().len();
+            if f.file_name() == "report.html" {
+                assert!(len < 1_000_000, "{}: {len} bytes", f.path().display());
+            }
+            size += len;
+        }
+        assert!(size < 1_500_000, "{}: {size} bytes", dir.display());
+        total += size;
+    }
+    eprintln!("reports/: {total} bytes");
 }
 
 #[test]

@@ -46,20 +46,23 @@ pub struct LineChart<'a> {
     pub markers: &'a [Marker],
     /// Values hold until the next sample (steps) rather than change linearly.
     pub steps: bool,
+    /// The values are counts (pods, replicas): whole-number ticks only.
+    pub counts: bool,
 }
 
 fn minutes(ms: u64) -> f64 {
     ms as f64 / 60_000.0
 }
 
-/// A number for an axis tick: no more decimals than needed.
+/// A number for an axis tick: no more decimals than needed, thousands
+/// grouped from five digits (100,000 rather than 100000).
 fn tick(v: f64) -> String {
     let s = format!("{v:.3}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
     if s == "-0" {
         "0".into()
     } else {
-        s.to_string()
+        super::group_thousands(s)
     }
 }
 
@@ -77,7 +80,15 @@ fn title_and_legend(
             .color(&INK)
             .pos(Pos::new(HPos::Center, VPos::Top)),
     ))?;
-    // one row (or more) of swatches under the title, left to right
+    legend_at(root, legend)
+}
+
+/// One row (or more) of swatches, left to right, from 44 px below the top of
+/// `root`.
+fn legend_at(
+    root: &DrawingArea<SVGBackend, plotters::coord::Shift>,
+    legend: &[(String, RGBColor, bool)],
+) -> DrawResult<()> {
     let (mut x, mut y) = (90, 44);
     for (name, colour, dashed) in legend {
         let w = 30 + 8 * name.chars().count() as i32 + 18;
@@ -123,8 +134,44 @@ fn legend_rows(legend: &[(String, RGBColor, bool)]) -> i32 {
     rows
 }
 
-/// Draw the markers over a chart's plotting area: a dashed vertical line each,
-/// labelled at the top, labels staggered so they do not overlap.
+/// Fault markers: reddish purple, not vermillion, which the heat map uses for
+/// not-Ready nodes. Lines in the palette colour, labels a darker shade of it
+/// (the palette colour itself is too light for small text on white).
+const FAULT_LINE: RGBColor = OKABE_ITO[6];
+const FAULT_TEXT: RGBColor = RGBColor(0x8E, 0x3B, 0x6E);
+const ACTION_LINE: RGBColor = RGBColor(0x55, 0x55, 0x55);
+
+/// Where each marker's label goes: (line x, row, text x, anchor). A label
+/// starts right of its line, or ends left of it near the right edge, in the
+/// first row where it overlaps no other label.
+fn layout_markers(markers: &[Marker], px: impl Fn(f64) -> i32) -> Vec<(i32, usize, i32, HPos)> {
+    let right_edge = WIDTH as i32 - 20;
+    let mut rows: Vec<Vec<(i32, i32)>> = Vec::new();
+    let mut out = Vec::new();
+    for m in markers {
+        let x = px(minutes(m.time_ms));
+        let width = 7 * m.label.chars().count() as i32 + 4;
+        let (tx, anchor, a, b) = if x + 4 + width > right_edge {
+            (x - 4, HPos::Right, x - 4 - width, x)
+        } else {
+            (x + 4, HPos::Left, x, x + 4 + width)
+        };
+        let free = |row: &Vec<(i32, i32)>| row.iter().all(|&(c, d)| b + 4 <= c || d + 4 <= a);
+        let row = match rows.iter().position(free) {
+            Some(r) => r,
+            None => {
+                rows.push(Vec::new());
+                rows.len() - 1
+            }
+        };
+        rows[row].push((a, b));
+        out.push((x, row, tx, anchor));
+    }
+    out
+}
+
+/// Draw the markers over a chart's plotting area: a thin vertical line each,
+/// labelled at the top, labels stacked so they do not overlap.
 fn draw_markers<DB: DrawingBackend>(
     root: &DrawingArea<DB, plotters::coord::Shift>,
     px: impl Fn(f64) -> i32,
@@ -132,37 +179,31 @@ fn draw_markers<DB: DrawingBackend>(
     bottom: i32,
     markers: &[Marker],
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-    let mut row_end: Vec<i32> = Vec::new();
-    for m in markers {
-        let x = px(minutes(m.time_ms));
-        let colour = if m.warning {
-            OKABE_ITO[5]
-        } else {
-            RGBColor(0x55, 0x55, 0x55)
-        };
-        root.draw(&DashedPathElement::new(
+    let layout = layout_markers(markers, px);
+    // every line first, so that no line crosses a label
+    for (m, &(x, ..)) in markers.iter().zip(&layout) {
+        // solid and thin: a dashed line is one SVG element per dash, and a
+        // day of chaos has hundreds of markers
+        let colour = if m.warning { FAULT_LINE } else { ACTION_LINE };
+        root.draw(&PathElement::new(
             vec![(x, top), (x, bottom)],
-            6,
-            4,
-            colour.stroke_width(2),
+            colour.stroke_width(1),
         ))?;
-        let width = 7 * m.label.chars().count() as i32 + 8;
-        let right_edge = WIDTH as i32 - 20;
-        let row = match row_end.iter().position(|&end| end < x) {
-            Some(r) => r,
-            None => {
-                row_end.push(i32::MIN);
-                row_end.len() - 1
-            }
-        };
-        // near the right edge the label goes left of its line
-        let (tx, anchor, end) = if x + width > right_edge {
-            (x - 4, HPos::Right, x + 4)
-        } else {
-            (x + 4, HPos::Left, x + width)
-        };
-        row_end[row] = end;
+    }
+    for (m, &(_, row, tx, anchor)) in markers.iter().zip(&layout) {
+        let colour = if m.warning { FAULT_TEXT } else { ACTION_LINE };
         let y = top + 4 + 16 * row as i32;
+        // a white box behind the text keeps it readable over lines and data
+        let w = 7 * m.label.chars().count() as i32 + 4;
+        let x0 = if matches!(anchor, HPos::Right) {
+            tx - w
+        } else {
+            tx - 2
+        };
+        root.draw(&Rectangle::new(
+            [(x0, y - 1), (x0 + w + 2, y + 15)],
+            WHITE.filled(),
+        ))?;
         root.draw(&Text::new(
             m.label.clone(),
             (tx, y),
@@ -177,21 +218,41 @@ fn draw_markers<DB: DrawingBackend>(
 
 /// Rows of marker labels `markers` needs (as [`draw_markers`] stacks them).
 fn marker_rows(markers: &[Marker], px: impl Fn(f64) -> i32) -> usize {
-    let mut row_end: Vec<i32> = Vec::new();
-    for m in markers {
-        let x = px(minutes(m.time_ms));
-        let width = 7 * m.label.chars().count() as i32 + 8;
-        let end = if x + width > WIDTH as i32 - 20 {
-            x + 4
-        } else {
-            x + width
-        };
-        match row_end.iter().position(|&e| e < x) {
-            Some(r) => row_end[r] = end,
-            None => row_end.push(end),
+    layout_markers(markers, px)
+        .iter()
+        .map(|l| l.1 + 1)
+        .max()
+        .unwrap_or(0)
+}
+
+/// The time axis' unit for a span: (ms per unit, its name). Seconds up to 5
+/// minutes, minutes up to 5 hours, then hours.
+fn time_unit(span_ms: u64) -> (f64, &'static str) {
+    if span_ms <= 300_000 {
+        (1000.0, "s")
+    } else if span_ms <= 5 * 3_600_000 {
+        (60_000.0, "min")
+    } else {
+        (3_600_000.0, "h")
+    }
+}
+
+/// Drop the points inside a horizontal run (same value as both neighbours):
+/// the line looks the same, and a day of per-minute samples that rarely
+/// change stays a small file.
+fn without_flat_interior(pts: Vec<(f64, f64)>) -> Vec<(f64, f64)> {
+    if pts.len() < 3 {
+        return pts;
+    }
+    let mut out = Vec::with_capacity(pts.len());
+    out.push(pts[0]);
+    for w in pts.windows(3) {
+        if !(w[0].1 == w[1].1 && w[1].1 == w[2].1) {
+            out.push(w[1]);
         }
     }
-    row_end.len()
+    out.push(pts[pts.len() - 1]);
+    out
 }
 
 /// A line chart as SVG text.
@@ -212,15 +273,13 @@ fn draw_line_chart(c: &LineChart, out: &mut String) -> DrawResult<()> {
     let root = SVGBackend::with_string(out, (WIDTH, height)).into_drawing_area();
     root.fill(&WHITE)?;
     title_and_legend(&root, &c.title, &legend)?;
-    // seconds for a short window, minutes otherwise
+    // seconds for a short window, minutes or hours for longer ones; x is
+    // virtual time in that unit, so that ticks fall on round times
     let span_ms = c.end_ms.saturating_sub(c.start_ms).max(1);
-    let (unit, unit_name) = if span_ms <= 300_000 {
-        (1000.0, "s")
-    } else {
-        (60_000.0, "min")
-    };
-    let x_of = |ms: u64| (ms as f64 - c.start_ms as f64) / unit;
-    let end = x_of(c.end_ms);
+    let (unit, unit_name) = time_unit(span_ms);
+    let x_of = |ms: u64| ms as f64 / unit;
+    let start = x_of(c.start_ms);
+    let end = x_of(c.end_ms).max(start + 1e-9);
     let shown: Vec<Marker> = c
         .markers
         .iter()
@@ -240,7 +299,7 @@ fn draw_line_chart(c: &LineChart, out: &mut String) -> DrawResult<()> {
     });
     // room above the data for the marker labels
     let plot_w = (WIDTH - 90 - 30) as f64;
-    let approx_px = |x: f64| 90 + (x / end * plot_w) as i32;
+    let approx_px = |x: f64| 90 + ((x - start) / (end - start) * plot_w) as i32;
     let rows = marker_rows(&shown, approx_px);
     if rows > 0 {
         let plot_h = (height as f64) - 70.0 - extra as f64 - 60.0;
@@ -251,9 +310,21 @@ fn draw_line_chart(c: &LineChart, out: &mut String) -> DrawResult<()> {
     let mut chart = ChartBuilder::on(&area)
         .x_label_area_size(50)
         .y_label_area_size(80)
-        .build_cartesian_2d(0f64..end, y0..y1)?;
-    let x_fmt = |v: &f64| tick(*v + c.start_ms as f64 / unit);
-    let y_fmt = |v: &f64| tick(*v);
+        .build_cartesian_2d(start..end, y0..y1)?;
+    let x_fmt = |v: &f64| tick(*v);
+    // counts: no label between whole numbers, and no more ticks than numbers
+    let y_fmt = |v: &f64| {
+        if c.counts && v.fract().abs() > 1e-9 {
+            String::new()
+        } else {
+            tick(*v)
+        }
+    };
+    let y_labels = if c.counts {
+        ((y1 - y0).floor() as usize + 1).clamp(2, 8)
+    } else {
+        8
+    };
     chart
         .configure_mesh()
         .x_desc(format!("virtual time ({unit_name})"))
@@ -261,7 +332,7 @@ fn draw_line_chart(c: &LineChart, out: &mut String) -> DrawResult<()> {
         .x_label_formatter(&x_fmt)
         .y_label_formatter(&y_fmt)
         .x_labels(12)
-        .y_labels(8)
+        .y_labels(y_labels)
         .axis_desc_style((FONT, 15).into_font().color(&INK))
         .label_style((FONT, 13).into_font().color(&INK))
         .max_light_lines(0)
@@ -277,11 +348,11 @@ fn draw_line_chart(c: &LineChart, out: &mut String) -> DrawResult<()> {
             pts.push((x_of(t), v));
         }
         // before the window: only the value in effect at its start
-        let before = pts.iter().rposition(|p| p.0 < 0.0);
+        let before = pts.iter().rposition(|p| p.0 < start);
         if let Some(b) = before {
             let v = pts[b].1;
             pts.drain(..=b);
-            pts.insert(0, (0.0, v));
+            pts.insert(0, (start, v));
         }
         // after the window: the value in effect at its end
         if let Some(k) = pts.iter().position(|p| p.0 > end) {
@@ -293,6 +364,7 @@ fn draw_line_chart(c: &LineChart, out: &mut String) -> DrawResult<()> {
                 pts.clear();
             }
         }
+        let pts = without_flat_interior(pts);
         let style = l.colour.stroke_width(if l.dashed { 2 } else { 3 });
         if l.dashed {
             chart.draw_series(std::iter::once(DashedPathElement::new(pts, 8, 5, style)))?;
@@ -304,7 +376,7 @@ fn draw_line_chart(c: &LineChart, out: &mut String) -> DrawResult<()> {
     }
     let (xr, yr) = chart.plotting_area().get_pixel_range();
     let (left, right) = (xr.start, xr.end);
-    let px = |x: f64| left + ((x / end) * (right - left) as f64).round() as i32;
+    let px = |x: f64| left + ((x - start) / (end - start) * (right - left) as f64).round() as i32;
     draw_markers(&root, px, yr.start, yr.end, &shown)?;
     root.present()?;
     Ok(())
@@ -312,84 +384,249 @@ fn draw_line_chart(c: &LineChart, out: &mut String) -> DrawResult<()> {
 
 /// The CDF of scheduling latency from a histogram (latency ms → pods).
 pub fn cdf_chart(title: &str, hist: &[(u64, f64)]) -> String {
+    let total: f64 = hist.iter().map(|h| h.1).sum();
+    cdf_chart_of(
+        title,
+        &format!("{} pods bound", total as u64),
+        &[CdfLine {
+            name: String::new(),
+            hist: hist.to_vec(),
+            colour: line_colour(0),
+            dashed: false,
+        }],
+    )
+}
+
+/// One distribution of a CDF chart.
+pub struct CdfLine {
+    /// Its legend entry (none when empty).
+    pub name: String,
+    /// (latency ms, pods), ascending.
+    pub hist: Vec<(u64, f64)>,
+    pub colour: RGBColor,
+    pub dashed: bool,
+}
+
+/// Overlaid CDFs of scheduling latency, one line per distribution, with a
+/// subtitle under the title. The x axis is logarithmic when the latencies
+/// span two decades or more above 1 s.
+pub fn cdf_chart_of(title: &str, subtitle: &str, lines: &[CdfLine]) -> String {
     let mut out = String::new();
-    draw_cdf(title, hist, &mut out).expect("drawing into a string cannot fail");
+    draw_cdf(title, subtitle, lines, &mut out).expect("drawing into a string cannot fail");
     out
 }
 
-fn draw_cdf(title: &str, hist: &[(u64, f64)], out: &mut String) -> DrawResult<()> {
+/// A CDF's corner points: a vertical step at every latency.
+fn cdf_points(hist: &[(u64, f64)], log: bool, floor: f64) -> Vec<(f64, f64)> {
     let total: f64 = hist.iter().map(|h| h.1).sum();
-    let root = SVGBackend::with_string(out, (WIDTH, 420)).into_drawing_area();
-    root.fill(&WHITE)?;
-    title_and_legend(&root, title, &[])?;
-    let max = hist.iter().map(|h| h.0).max().unwrap_or(1).max(1) as f64;
-    let min = hist.iter().map(|h| h.0).min().unwrap_or(0) as f64;
-    let log = max >= 1000.0 && max / min.max(1.0) >= 100.0;
     let mut pts = vec![];
     let mut acc = 0.0;
-    let floor = 1.0;
     for &(l, n) in hist {
         let x = (l as f64).max(if log { floor } else { 0.0 });
         pts.push((x, acc / total));
         acc += n;
         pts.push((x, acc / total));
     }
-    let area = root.margin(58, 8, 10, 30);
-    let fmt_y = |v: &f64| tick(*v);
-    let colour = line_colour(0);
-    if log {
-        let mut chart = ChartBuilder::on(&area)
-            .x_label_area_size(50)
-            .y_label_area_size(80)
-            .build_cartesian_2d((floor..max * 1.2).log_scale(), 0f64..1.02)?;
-        let fmt_x = |v: &f64| tick(*v);
-        chart
-            .configure_mesh()
-            .x_desc("scheduling latency: queue entry → bind (ms, log scale)")
-            .y_desc("share of bound pods (0–1)")
-            .x_label_formatter(&fmt_x)
-            .y_label_formatter(&fmt_y)
-            .axis_desc_style((FONT, 15).into_font().color(&INK))
-            .label_style((FONT, 13).into_font().color(&INK))
-            .max_light_lines(0)
-            .bold_line_style(MESH)
-            .axis_style(INK)
-            .draw()?;
-        chart.draw_series(std::iter::once(PathElement::new(
-            pts,
-            colour.stroke_width(3),
-        )))?;
-    } else {
-        let mut chart = ChartBuilder::on(&area)
-            .x_label_area_size(50)
-            .y_label_area_size(80)
-            .build_cartesian_2d(0f64..max * 1.05, 0f64..1.02)?;
-        let fmt_x = |v: &f64| tick(*v);
-        chart
-            .configure_mesh()
-            .x_desc("scheduling latency: queue entry → bind (ms)")
-            .y_desc("share of bound pods (0–1)")
-            .x_label_formatter(&fmt_x)
-            .y_label_formatter(&fmt_y)
-            .axis_desc_style((FONT, 15).into_font().color(&INK))
-            .label_style((FONT, 13).into_font().color(&INK))
-            .max_light_lines(0)
-            .bold_line_style(MESH)
-            .axis_style(INK)
-            .draw()?;
-        chart.draw_series(std::iter::once(PathElement::new(
-            pts,
-            colour.stroke_width(3),
-        )))?;
-    }
+    pts
+}
+
+fn draw_cdf(title: &str, subtitle: &str, lines: &[CdfLine], out: &mut String) -> DrawResult<()> {
+    let legend: Vec<(String, RGBColor, bool)> = lines
+        .iter()
+        .filter(|l| !l.name.is_empty())
+        .map(|l| (l.name.clone(), l.colour, l.dashed))
+        .collect();
+    // the subtitle takes the first row under the title; the legend follows
+    let extra = 20 * legend_rows(&legend);
+    let height = 420 + extra as u32;
+    let root = SVGBackend::with_string(out, (WIDTH, height)).into_drawing_area();
+    root.fill(&WHITE)?;
+    title_and_legend(&root, title, &[])?;
     root.draw(&Text::new(
-        format!("{} pods bound", total as u64),
+        subtitle.to_string(),
         (WIDTH as i32 / 2, 36),
         (FONT, 14)
             .into_font()
             .color(&GREY)
             .pos(Pos::new(HPos::Center, VPos::Top)),
     ))?;
+    if !legend.is_empty() {
+        let below = root.margin(20, 0, 0, 0);
+        legend_at(&below, &legend)?;
+    }
+    let all = || lines.iter().flat_map(|l| l.hist.iter());
+    let max = all().map(|h| h.0).max().unwrap_or(1).max(1) as f64;
+    let min = all().map(|h| h.0).min().unwrap_or(0) as f64;
+    let log = max >= 1000.0 && max / min.max(1.0) >= 100.0;
+    let floor = 1.0;
+    let area = root.margin(58 + extra, 8, 10, 30);
+    let fmt_y = |v: &f64| tick(*v);
+    let fmt_x = |v: &f64| tick(*v);
+    let desc = if log {
+        "scheduling latency: queue entry → bind (ms, log scale)"
+    } else {
+        "scheduling latency: queue entry → bind (ms)"
+    };
+    macro_rules! body {
+        ($chart:expr) => {{
+            let mut chart = $chart;
+            chart
+                .configure_mesh()
+                .x_desc(desc)
+                .y_desc("share of bound pods (0–1)")
+                .x_label_formatter(&fmt_x)
+                .y_label_formatter(&fmt_y)
+                .axis_desc_style((FONT, 15).into_font().color(&INK))
+                .label_style((FONT, 13).into_font().color(&INK))
+                .max_light_lines(0)
+                .bold_line_style(MESH)
+                .axis_style(INK)
+                .draw()?;
+            for l in lines.iter().filter(|l| !l.hist.is_empty()) {
+                let pts = cdf_points(&l.hist, log, floor);
+                let style = l.colour.stroke_width(3);
+                if l.dashed {
+                    chart.draw_series(std::iter::once(DashedPathElement::new(pts, 9, 5, style)))?;
+                } else {
+                    chart.draw_series(std::iter::once(PathElement::new(pts, style)))?;
+                }
+            }
+        }};
+    }
+    if log {
+        body!(ChartBuilder::on(&area)
+            .x_label_area_size(50)
+            .y_label_area_size(80)
+            .build_cartesian_2d((floor..max * 1.2).log_scale(), 0f64..1.02)?);
+    } else {
+        body!(ChartBuilder::on(&area)
+            .x_label_area_size(50)
+            .y_label_area_size(80)
+            .build_cartesian_2d(0f64..max * 1.05, 0f64..1.02)?);
+    }
+    root.present()?;
+    Ok(())
+}
+
+/// The tail of scheduling latency: per distribution, the share of pods that
+/// waited longer than x, both axes logarithmic — where policies differ when
+/// almost every pod is bound at once and the CDFs overlap at the left edge.
+/// `None` when no pod waited longer than the shortest latency.
+pub fn ccdf_chart_of(title: &str, subtitle: &str, lines: &[CdfLine]) -> Option<String> {
+    let curves: Vec<Vec<(f64, f64)>> = lines.iter().map(|l| ccdf_points(&l.hist)).collect();
+    let lowest = curves
+        .iter()
+        .flatten()
+        .map(|p| p.1)
+        .filter(|y| *y > 0.0)
+        .fold(1f64, f64::min);
+    let longest = curves.iter().flatten().map(|p| p.0).fold(1f64, f64::max);
+    if curves.iter().all(|c| c.len() < 2) || longest <= 1.0 {
+        return None;
+    }
+    let mut out = String::new();
+    draw_ccdf(title, subtitle, lines, &curves, (lowest, longest), &mut out)
+        .expect("drawing into a string cannot fail");
+    Some(out)
+}
+
+/// (latency, share of pods with a longer latency), a step at every latency,
+/// ending at the last latency with a share above zero. Latencies under 1 ms
+/// are drawn at 1 ms (the log axis' left edge).
+fn ccdf_points(hist: &[(u64, f64)]) -> Vec<(f64, f64)> {
+    let total: f64 = hist.iter().map(|h| h.1).sum();
+    let mut pts = Vec::new();
+    let mut left = total;
+    for &(l, n) in hist {
+        let x = (l as f64).max(1.0);
+        if left <= 0.0 {
+            break;
+        }
+        pts.push((x, left / total));
+        left -= n;
+        if left > 0.0 {
+            pts.push((x, left / total));
+        }
+    }
+    pts
+}
+
+fn draw_ccdf(
+    title: &str,
+    subtitle: &str,
+    lines: &[CdfLine],
+    curves: &[Vec<(f64, f64)>],
+    (lowest, longest): (f64, f64),
+    out: &mut String,
+) -> DrawResult<()> {
+    let legend: Vec<(String, RGBColor, bool)> = lines
+        .iter()
+        .filter(|l| !l.name.is_empty())
+        .map(|l| (l.name.clone(), l.colour, l.dashed))
+        .collect();
+    let extra = 20 * legend_rows(&legend);
+    let height = 420 + extra as u32;
+    let root = SVGBackend::with_string(out, (WIDTH, height)).into_drawing_area();
+    root.fill(&WHITE)?;
+    title_and_legend(&root, title, &[])?;
+    root.draw(&Text::new(
+        subtitle.to_string(),
+        (WIDTH as i32 / 2, 36),
+        (FONT, 14)
+            .into_font()
+            .color(&GREY)
+            .pos(Pos::new(HPos::Center, VPos::Top)),
+    ))?;
+    if !legend.is_empty() {
+        legend_at(&root.margin(20, 0, 0, 0), &legend)?;
+    }
+    // whole decades, so that the log axes get labelled ticks
+    let y0 = 10f64.powf(lowest.log10().floor()).min(0.1);
+    let x1 = 10f64.powf(longest.log10().ceil()).max(10.0);
+    let area = root.margin(58 + extra, 8, 10, 30);
+    let mut chart = ChartBuilder::on(&area)
+        .x_label_area_size(50)
+        .y_label_area_size(80)
+        .build_cartesian_2d((1f64..x1).log_scale(), (y0..1.0).log_scale())?;
+    let fmt = |v: &f64| {
+        if *v >= 1.0 {
+            tick(*v)
+        } else {
+            format!("{v:e}").replace("e-", "e−")
+        }
+    };
+    chart
+        .configure_mesh()
+        .x_desc("scheduling latency: queue entry → bind (ms, log scale)")
+        .y_desc("share of bound pods that waited longer (log scale)")
+        .x_label_formatter(&fmt)
+        .y_label_formatter(&fmt)
+        .axis_desc_style((FONT, 15).into_font().color(&INK))
+        .label_style((FONT, 13).into_font().color(&INK))
+        .max_light_lines(0)
+        .bold_line_style(MESH)
+        .axis_style(INK)
+        .draw()?;
+    for (l, pts) in lines.iter().zip(curves) {
+        let style = l.colour.stroke_width(3);
+        match pts.len() {
+            0 => {}
+            1 => {
+                chart.draw_series(std::iter::once(Circle::new(pts[0], 4, l.colour.filled())))?;
+            }
+            _ if l.dashed => {
+                chart.draw_series(std::iter::once(DashedPathElement::new(
+                    pts.clone(),
+                    9,
+                    5,
+                    style,
+                )))?;
+            }
+            _ => {
+                chart.draw_series(std::iter::once(PathElement::new(pts.clone(), style)))?;
+            }
+        }
+    }
     root.present()?;
     Ok(())
 }
@@ -438,6 +675,39 @@ pub fn ramp(v: f64) -> RGBColor {
 
 const NOT_READY: RGBColor = RGBColor(0xD5, 0x5E, 0x00);
 
+/// The most time columns a heat-map row is drawn with (about 5 px each): longer
+/// runs average neighbouring samples, so a day-long run stays a small file.
+pub const MAX_HEAT_COLUMNS: usize = 150;
+/// Shares are drawn in steps of 1/this (4%: finer than the eye tells apart on
+/// the ramp), so that equal neighbours merge into one rectangle.
+const HEAT_STEPS: f64 = 25.0;
+
+/// A heat-map row as rectangles: (from ms, to ms, colour). Sample `(t, v, ready)`
+/// covers the time since the previous sample. At most `max_cols` columns:
+/// consecutive samples are averaged in equal groups (not Ready if any node of
+/// any sample of the group was not); then neighbours of the same colour merge.
+pub fn heat_segments(cells: &[(u64, f64, bool)], max_cols: usize) -> Vec<(u64, u64, RGBColor)> {
+    let per = cells.len().div_ceil(max_cols.max(1)).max(1);
+    let mut out: Vec<(u64, u64, RGBColor)> = Vec::new();
+    let mut prev = 0u64;
+    for group in cells.chunks(per) {
+        let t = group[group.len() - 1].0;
+        let mean = group.iter().map(|c| c.1).sum::<f64>() / group.len() as f64;
+        let ready = group.iter().all(|c| c.2);
+        let colour = if ready {
+            ramp((mean * HEAT_STEPS).round() / HEAT_STEPS)
+        } else {
+            NOT_READY
+        };
+        match out.last_mut() {
+            Some(last) if last.2 == colour && last.1 == prev => last.1 = t,
+            _ => out.push((prev, t, colour)),
+        }
+        prev = t;
+    }
+    out
+}
+
 /// Nodes × time, colour = share of allocatable CPU requested.
 pub fn heatmap(title: &str, rows: &[HeatRow], end_ms: u64, markers: &[Marker]) -> String {
     let mut out = String::new();
@@ -463,9 +733,22 @@ fn draw_heatmap(
         * 8
         + 20;
     let rows_px = n as u32 * row_h;
+    // time in the axis' unit; markers moved to it (as [`minutes`] reads them)
+    let (unit, unit_name) = time_unit(end_ms);
+    let xu = |ms: u64| ms as f64 / unit;
+    let end = xu(end_ms).max(1000.0 / unit);
+    let markers: Vec<Marker> = markers
+        .iter()
+        .map(|m| Marker {
+            time_ms: (xu(m.time_ms) * 60_000.0) as u64,
+            ..m.clone()
+        })
+        .collect();
+    let markers = &markers[..];
     let top_pad = 16
         * marker_rows(markers, |x| {
-            90 + (x / minutes(end_ms) * (WIDTH - 200) as f64) as i32
+            // the plotting area: margin 10 and the labels on the left, 30 on the right
+            label_w as i32 + 10 + (x / end * (WIDTH - label_w - 40) as f64) as i32
         }) as u32;
     let height = 70 + top_pad + rows_px + 60 + 50;
     let root = SVGBackend::with_string(out, (WIDTH, height)).into_drawing_area();
@@ -514,7 +797,6 @@ fn draw_heatmap(
             .color(&INK)
             .pos(Pos::new(HPos::Left, VPos::Center)),
     ))?;
-    let end = minutes(end_ms).max(1.0 / 60.0);
     let area = root.margin(70 + top_pad, 8, 10, 30);
     let every = (n / 40).max(1);
     let mut chart = ChartBuilder::on(&area)
@@ -536,7 +818,7 @@ fn draw_heatmap(
         .configure_mesh()
         .disable_y_mesh()
         .disable_x_mesh()
-        .x_desc("virtual time (min)")
+        .x_desc(format!("virtual time ({unit_name})"))
         .x_labels(12)
         .y_labels(n)
         .x_label_formatter(&x_fmt)
@@ -547,14 +829,11 @@ fn draw_heatmap(
         .draw()?;
     for (i, r) in rows.iter().rev().enumerate() {
         let y = i as f64;
-        let mut prev = 0u64;
-        for &(t, v, ready) in &r.cells {
-            let colour = if ready { ramp(v) } else { NOT_READY };
+        for (from, to, colour) in heat_segments(&r.cells, MAX_HEAT_COLUMNS) {
             chart.draw_series(std::iter::once(Rectangle::new(
-                [(minutes(prev), y - 0.5), (minutes(t), y + 0.5)],
+                [(xu(from), y - 0.5), (xu(to), y + 0.5)],
                 colour.filled(),
             )))?;
-            prev = t;
         }
     }
     let (xr, yr) = chart.plotting_area().get_pixel_range();
@@ -563,4 +842,77 @@ fn draw_heatmap(
     draw_markers(&root, px, yr.start - top_pad as i32, yr.end, markers)?;
     root.present()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn heat_segments_merge_equal_neighbours_and_average_long_rows() {
+        // 0–1 min 0.5, 1–2 min 0.5 (merged), 2–3 min not Ready, 3–4 min 1.0
+        let cells = [
+            (60_000, 0.5, true),
+            (120_000, 0.51, true),
+            (180_000, 0.2, false),
+            (240_000, 1.0, true),
+        ];
+        assert_eq!(
+            heat_segments(&cells, 100),
+            vec![
+                (0, 120_000, ramp(0.52)),
+                (120_000, 180_000, NOT_READY),
+                (180_000, 240_000, ramp(1.0)),
+            ]
+        );
+        // two columns: the means of (0.5, 0.51) and of (0.2 not Ready, 1.0)
+        assert_eq!(
+            heat_segments(&cells, 2),
+            vec![(0, 120_000, ramp(0.52)), (120_000, 240_000, NOT_READY)]
+        );
+        // a day of minutes in at most 150 columns
+        let day: Vec<(u64, f64, bool)> = (1..=1440)
+            .map(|m| (m * 60_000, (m % 7) as f64 / 7.0, true))
+            .collect();
+        let segs = heat_segments(&day, MAX_HEAT_COLUMNS);
+        assert!(segs.len() <= MAX_HEAT_COLUMNS, "{}", segs.len());
+        assert_eq!(segs.last().unwrap().1, 1440 * 60_000);
+        assert_eq!(segs[0].0, 0);
+    }
+
+    #[test]
+    fn the_tail_counts_the_pods_that_waited_longer() {
+        // 4 pods: 2 at 0 ms (drawn at 1 ms), 1 at 10 ms, 1 at 100 ms
+        let pts = ccdf_points(&[(0, 2.0), (10, 1.0), (100, 1.0)]);
+        assert_eq!(
+            pts,
+            vec![
+                (1.0, 1.0),
+                (1.0, 0.5),
+                (10.0, 0.5),
+                (10.0, 0.25),
+                (100.0, 0.25)
+            ]
+        );
+        let line = |hist: Vec<(u64, f64)>| CdfLine {
+            name: "p".into(),
+            hist,
+            colour: line_colour(0),
+            dashed: false,
+        };
+        // every pod bound at once: no tail to draw
+        assert!(ccdf_chart_of("t", "s", &[line(vec![(1, 5.0)])]).is_none());
+        let svg = ccdf_chart_of("t", "s", &[line(vec![(0, 2.0), (10, 1.0), (100, 1.0)])])
+            .expect("a tail");
+        assert!(svg.contains("waited longer (log scale)"));
+    }
+
+    #[test]
+    fn flat_runs_keep_only_their_ends() {
+        let pts = [(0.0, 1.0), (1.0, 1.0), (2.0, 1.0), (3.0, 2.0), (4.0, 2.0)];
+        assert_eq!(
+            without_flat_interior(pts.to_vec()),
+            vec![(0.0, 1.0), (2.0, 1.0), (3.0, 2.0), (4.0, 2.0)]
+        );
+    }
 }

@@ -6,7 +6,7 @@
 //! figures (`summary.json`'s `wall_ms` is left out), maps in sorted order.
 
 use super::charts::{self, HeatRow, Line, LineChart};
-use super::run::RunData;
+use super::run::{Marker, RunData};
 use crate::output::write_atomic;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -39,10 +39,25 @@ fn file_safe(s: &str) -> String {
         .collect()
 }
 
+/// At most this many markers are labelled with what happened; more are
+/// numbered, and the table of timeline actions and faults gives each number.
+pub const MAX_NAMED_MARKERS: usize = 12;
+
+/// The markers as the charts label them.
+fn chart_markers(d: &RunData) -> Vec<Marker> {
+    let mut markers = d.markers();
+    if markers.len() > MAX_NAMED_MARKERS {
+        for (i, m) in markers.iter_mut().enumerate() {
+            m.label = (i + 1).to_string();
+        }
+    }
+    markers
+}
+
 /// Every chart that applies to the run.
 pub fn charts(d: &RunData) -> Vec<Chart> {
     let end = d.end_ms();
-    let markers = d.markers();
+    let markers = chart_markers(d);
     let mut out = Vec::new();
 
     let phases = d.series("pods_by_phase");
@@ -75,6 +90,7 @@ pub fn charts(d: &RunData) -> Vec<Chart> {
                 y_range: None,
                 markers: &markers,
                 steps: false,
+                counts: true,
             }),
         });
     }
@@ -92,7 +108,8 @@ pub fn charts(d: &RunData) -> Vec<Chart> {
                 lines: vec![Line {
                     name: "pending pods".into(),
                     points: p,
-                    colour: charts::line_colour(3),
+                    // not vermillion: that is the fault markers' colour
+                    colour: charts::line_colour(0),
                     dashed: false,
                 }],
                 end_ms: end,
@@ -100,6 +117,7 @@ pub fn charts(d: &RunData) -> Vec<Chart> {
                 y_range: None,
                 markers: &markers,
                 steps: false,
+                counts: true,
             }),
         });
     }
@@ -156,6 +174,7 @@ pub fn charts(d: &RunData) -> Vec<Chart> {
                 y_range: None,
                 markers: &markers,
                 steps: from_events,
+                counts: true,
             }),
         });
     }
@@ -194,6 +213,7 @@ pub fn charts(d: &RunData) -> Vec<Chart> {
                 y_range: Some((lo, 1.0 + (1.0 - lo) * 0.04)),
                 markers: &markers,
                 steps: false,
+                counts: false,
             }),
         });
     }
@@ -222,6 +242,7 @@ pub fn charts(d: &RunData) -> Vec<Chart> {
                 y_range: None,
                 markers: &markers,
                 steps: false,
+                counts: false,
             }),
         });
     }
@@ -350,12 +371,39 @@ fn per_minute(pts: &[(u64, f64)]) -> Vec<(u64, f64)> {
         .collect()
 }
 
-/// The heat map's rows: a node each, or buckets of nodes in name order.
+/// A name as text and numbers, so that node-2 sorts before node-10.
+fn natural_key(name: &str) -> Vec<(String, u64)> {
+    let mut out = Vec::new();
+    let mut text = String::new();
+    let mut digits = String::new();
+    for ch in name.chars() {
+        if ch.is_ascii_digit() {
+            digits.push(ch);
+        } else {
+            if !digits.is_empty() {
+                out.push((
+                    std::mem::take(&mut text),
+                    digits.parse().unwrap_or(u64::MAX),
+                ));
+                digits.clear();
+            }
+            text.push(ch);
+        }
+    }
+    out.push((text, digits.parse().unwrap_or(0)));
+    out
+}
+
+/// The heat map's rows: a node each, or buckets of nodes in name order
+/// (numbers by value: node-2 before node-10).
 fn heat_rows(d: &RunData) -> Vec<HeatRow> {
     let cpu = d.series("node_cpu_allocated");
     let ready = d.series("node_ready");
-    let nodes: Vec<HeatRow> = cpu
-        .iter()
+    let mut names: Vec<&String> = cpu.keys().collect();
+    names.sort_by_key(|n| natural_key(n));
+    let nodes: Vec<HeatRow> = names
+        .into_iter()
+        .map(|n| (n, &cpu[n]))
         .map(|(n, pts)| {
             let r: BTreeMap<u64, f64> = ready
                 .get(n)
@@ -518,20 +566,23 @@ pub fn tables(d: &RunData) -> Vec<Table> {
         }
     }
     if !d.actions.is_empty() {
+        let markers = d.markers();
+        let numbered = markers.len() > MAX_NAMED_MARKERS;
+        let mut header: Vec<String> = ["time", "component", "reason", "object", "message"]
+            .iter()
+            .map(|h| h.to_string())
+            .collect();
+        if numbered {
+            header.insert(0, "marker".into());
+        }
         out.push(Table {
             title: "Timeline actions and faults".into(),
-            header: vec![
-                "time".into(),
-                "component".into(),
-                "reason".into(),
-                "object".into(),
-                "message".into(),
-            ],
+            header,
             rows: d
                 .actions
                 .iter()
                 .map(|e| {
-                    vec![
+                    let mut row = vec![
                         crate::sim::time::human(crate::sim::time::SimDuration::from_millis(
                             e.time_ms,
                         )),
@@ -539,7 +590,12 @@ pub fn tables(d: &RunData) -> Vec<Table> {
                         e.reason.clone(),
                         e.object.clone(),
                         e.message.clone(),
-                    ]
+                    ];
+                    if numbered {
+                        let i = markers.iter().position(|m| m.time_ms == e.time_ms);
+                        row.insert(0, i.map_or(String::new(), |i| (i + 1).to_string()));
+                    }
+                    row
                 })
                 .collect(),
         });
@@ -584,19 +640,39 @@ fn md_cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
+/// The notes under a run report's headline.
+fn notes(d: &RunData) -> Vec<String> {
+    let mut notes = Vec::new();
+    if !d.has_events {
+        notes.push("No event log: faults and timeline actions are not marked.".to_string());
+    }
+    let markers = d.markers().len();
+    if markers > MAX_NAMED_MARKERS {
+        notes.push(format!("Thin vertical lines on the time charts mark faults (purple) and timeline actions (grey). There are {markers}, so each is labelled with a number: the first column of the table \"Timeline actions and faults\" says what happened there."));
+    } else if markers > 0 {
+        notes.push("Thin vertical lines on the time charts mark faults (purple) and timeline actions (grey), each labelled at the top with what happened.".to_string());
+    }
+    notes
+}
+
 /// `report.md`: the headline, the charts (as the SVG files beside it), the tables.
 pub fn markdown(d: &RunData, charts: &[Chart], tables: &[Table]) -> String {
-    let mut out = format!(
-        "# kubesim run report: {}\n\n{}\n\n",
-        d.scenario,
-        headline(d)
-    );
-    if !d.has_events {
-        out.push_str("(No event log: faults and timeline actions are not marked.)\n\n");
-    }
-    let markers = d.markers();
-    if !markers.is_empty() {
-        out.push_str("Dashed vertical lines on the time charts mark faults (orange) and timeline actions (grey).\n\n");
+    let title = format!("kubesim run report: {}", d.scenario);
+    markdown_page(&title, &headline(d), &notes(d), charts, tables)
+}
+
+/// A Markdown report: a title, a headline, notes, the charts (as the SVG
+/// files beside it) and the tables.
+pub fn markdown_page(
+    title: &str,
+    headline: &str,
+    notes: &[String],
+    charts: &[Chart],
+    tables: &[Table],
+) -> String {
+    let mut out = format!("# {title}\n\n{headline}\n\n");
+    for n in notes {
+        out.push_str(&format!("{n}\n\n"));
     }
     out.push_str("## Charts\n\n");
     for c in charts {
@@ -650,24 +726,32 @@ fn is_number(s: &str) -> bool {
 
 /// `report.html`: one self-contained page.
 pub fn html(d: &RunData, charts: &[Chart], tables: &[Table]) -> String {
+    let title = format!("kubesim run report: {}", d.scenario);
+    html_page(&title, &headline(d), &notes(d), charts, tables)
+}
+
+/// A self-contained HTML report: a title, a headline, notes, the charts
+/// inline as SVG and the tables; no script, nothing fetched.
+pub fn html_page(
+    title: &str,
+    headline: &str,
+    notes: &[String],
+    charts: &[Chart],
+    tables: &[Table],
+) -> String {
     let mut out =
         String::from("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     out.push_str(&format!(
-        "<title>kubesim report: {}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n",
-        esc(&d.scenario)
+        "<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n",
+        esc(title)
     ));
     out.push_str(&format!(
-        "<h1>kubesim run report: {}</h1>\n<p>{}</p>\n",
-        esc(&d.scenario),
-        esc(&headline(d))
+        "<h1>{}</h1>\n<p>{}</p>\n",
+        esc(title),
+        esc(headline)
     ));
-    if !d.has_events {
-        out.push_str(
-            "<p class=\"note\">No event log: faults and timeline actions are not marked.</p>\n",
-        );
-    }
-    if !d.markers().is_empty() {
-        out.push_str("<p class=\"note\">Dashed vertical lines on the time charts mark faults (orange) and timeline actions (grey).</p>\n");
+    for n in notes {
+        out.push_str(&format!("<p class=\"note\">{}</p>\n", esc(n)));
     }
     out.push_str("<nav>");
     for (i, c) in charts.iter().enumerate() {
@@ -729,4 +813,19 @@ pub fn write_report(d: &RunData, dir: &Path) -> std::io::Result<Vec<PathBuf>> {
         written.push(p);
     }
     Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn node_names_sort_by_their_numbers() {
+        let mut v = vec!["node-10", "node-2", "node-1", "a-0", "node-2b", "node-02x"];
+        v.sort_by_key(|n| natural_key(n));
+        assert_eq!(
+            v,
+            vec!["a-0", "node-1", "node-2", "node-2b", "node-02x", "node-10"]
+        );
+    }
 }

@@ -1,4 +1,6 @@
-//! Charts of a [`Comparison`]: one SVG bar chart per metric.
+//! Reports: a run's ([`html`], from [`run::RunData`], charts in [`charts`]) and
+//! a comparison's ([`compare`]); here, the bar charts of a [`Comparison`], one
+//! SVG per metric.
 //!
 //! Each chart shows every policy's mean over the seeds as a bar, with the 95%
 //! confidence interval (Student's t, as in the table) as a whisker. Colours are
@@ -9,6 +11,7 @@
 //! fonts.
 
 pub mod charts;
+pub mod compare;
 pub mod html;
 pub mod run;
 
@@ -347,7 +350,7 @@ fn axis_number(v: f64, span: f64) -> String {
 }
 
 /// "1234567.5" → "1,234,567.5"; four-digit numbers stay as they are.
-fn group_thousands(s: &str) -> String {
+pub(crate) fn group_thousands(s: &str) -> String {
     let (sign, rest) = match s.strip_prefix('-') {
         Some(r) => ("-", r),
         None => ("", s),

@@ -274,6 +274,18 @@ impl Plan {
         registry: &Registry,
         threads: Option<usize>,
     ) -> Result<Vec<Run>, String> {
+        let progress = crate::progress::GridProgress::hidden(shard.len_of(self.desc.len()));
+        self.run_with_progress(shard, registry, threads, &progress)
+    }
+
+    /// [`Plan::run`], counting finished runs on `progress` (display only).
+    pub fn run_with_progress(
+        &self,
+        shard: Shard,
+        registry: &Registry,
+        threads: Option<usize>,
+        progress: &crate::progress::GridProgress,
+    ) -> Result<Vec<Run>, String> {
         let indices: Vec<usize> = (0..self.desc.len())
             .filter(|i| shard.contains(*i))
             .collect();
@@ -288,7 +300,7 @@ impl Plan {
                 }
             })
             .collect();
-        let results = compare::run_points(&points, registry, threads)?;
+        let results = compare::run_points_with_progress(&points, registry, threads, progress)?;
         Ok(indices
             .into_iter()
             .zip(results)

@@ -108,6 +108,10 @@ struct RunLine {
     seed: u64,
     /// metric → exact decimal text of the f64.
     figures: BTreeMap<String, String>,
+    /// The run's scheduling-latency histogram, (ms, pods) ascending, for the
+    /// compare report's CDFs (absent in shards written before it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    latency_ms: Vec<(u64, u64)>,
 }
 
 /// Write a shard's `runs.jsonl` and then its `shard.json` into `dir` (which must exist).
@@ -130,6 +134,7 @@ pub fn write_shard(
                 .iter()
                 .map(|(k, v)| (k.to_string(), format!("{v}")))
                 .collect(),
+            latency_ms: r.result.latency_ms.clone(),
         };
         text.push_str(&serde_json::to_string(&line).map_err(|e| e.to_string())?);
         text.push('\n');
@@ -362,6 +367,7 @@ fn read_runs(dir: &Path, grid: &GridDesc, shard: Shard) -> Result<Vec<Run>, Stri
                 policy: l.policy,
                 seed: l.seed,
                 figures,
+                latency_ms: l.latency_ms,
             },
         });
     }
