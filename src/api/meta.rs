@@ -34,10 +34,12 @@ pub enum Kind {
     PersistentVolumeClaim,
     Ingress,
     IngressClass,
+    PodDisruptionBudget,
+    HorizontalPodAutoscaler,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 15] = [
+    pub const ALL: [Kind; 17] = [
         Kind::Namespace,
         Kind::Node,
         Kind::Pod,
@@ -53,6 +55,8 @@ impl Kind {
         Kind::PersistentVolumeClaim,
         Kind::Ingress,
         Kind::IngressClass,
+        Kind::PodDisruptionBudget,
+        Kind::HorizontalPodAutoscaler,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -72,6 +76,8 @@ impl Kind {
             Kind::PersistentVolumeClaim => "PersistentVolumeClaim",
             Kind::Ingress => "Ingress",
             Kind::IngressClass => "IngressClass",
+            Kind::PodDisruptionBudget => "PodDisruptionBudget",
+            Kind::HorizontalPodAutoscaler => "HorizontalPodAutoscaler",
         }
     }
 
@@ -82,6 +88,8 @@ impl Kind {
             Kind::Job => "batch/v1",
             Kind::StorageClass => "storage.k8s.io/v1",
             Kind::Ingress | Kind::IngressClass => "networking.k8s.io/v1",
+            Kind::PodDisruptionBudget => "policy/v1",
+            Kind::HorizontalPodAutoscaler => "autoscaling/v2",
             _ => "v1",
         }
     }
@@ -119,6 +127,10 @@ impl Kind {
             }
             "ingress" | "ingresses" | "ing" => Kind::Ingress,
             "ingressclass" | "ingressclasses" => Kind::IngressClass,
+            "poddisruptionbudget" | "poddisruptionbudgets" | "pdb" => Kind::PodDisruptionBudget,
+            "horizontalpodautoscaler" | "horizontalpodautoscalers" | "hpa" => {
+                Kind::HorizontalPodAutoscaler
+            }
             _ => return None,
         })
     }

@@ -17,6 +17,7 @@ use super::service::{Namespace, Service};
 use super::storage::{PersistentVolume, PersistentVolumeClaim, StorageClass};
 use super::taint::{TaintEffect, Toleration, TolerationOperator};
 use super::workload::{Deployment, ReplicaSet};
+use super::{autoscaling::HorizontalPodAutoscaler, policy::PodDisruptionBudget};
 use crate::sim::time::SimTime;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -254,6 +255,16 @@ object_impl!(Ingress, Kind::Ingress, ingresses);
 object_impl!(IngressClass, Kind::IngressClass, ingress_classes);
 object_impl!(PersistentVolume, Kind::PersistentVolume, persistent_volumes);
 object_impl!(
+    PodDisruptionBudget,
+    Kind::PodDisruptionBudget,
+    pod_disruption_budgets
+);
+object_impl!(
+    HorizontalPodAutoscaler,
+    Kind::HorizontalPodAutoscaler,
+    horizontal_pod_autoscalers
+);
+object_impl!(
     PersistentVolumeClaim,
     Kind::PersistentVolumeClaim,
     persistent_volume_claims,
@@ -423,6 +434,8 @@ pub struct Store {
     pub persistent_volume_claims: BTreeMap<ObjKey, PersistentVolumeClaim>,
     pub ingresses: BTreeMap<ObjKey, Ingress>,
     pub ingress_classes: BTreeMap<ObjKey, IngressClass>,
+    pub pod_disruption_budgets: BTreeMap<ObjKey, PodDisruptionBudget>,
+    pub horizontal_pod_autoscalers: BTreeMap<ObjKey, HorizontalPodAutoscaler>,
 }
 
 /// Counters the summary reports.
@@ -595,6 +608,14 @@ impl ApiServer {
                 .map(|o| &o.meta),
             Kind::Ingress => self.store.ingresses.get(key).map(|o| &o.meta),
             Kind::IngressClass => self.store.ingress_classes.get(key).map(|o| &o.meta),
+            Kind::PodDisruptionBudget => {
+                self.store.pod_disruption_budgets.get(key).map(|o| &o.meta)
+            }
+            Kind::HorizontalPodAutoscaler => self
+                .store
+                .horizontal_pod_autoscalers
+                .get(key)
+                .map(|o| &o.meta),
         }
     }
 
@@ -827,6 +848,8 @@ impl ApiServer {
             Kind::PersistentVolumeClaim => self.delete::<PersistentVolumeClaim>(key),
             Kind::Ingress => self.delete::<Ingress>(key),
             Kind::IngressClass => self.delete::<IngressClass>(key),
+            Kind::PodDisruptionBudget => self.delete::<PodDisruptionBudget>(key),
+            Kind::HorizontalPodAutoscaler => self.delete::<HorizontalPodAutoscaler>(key),
         }
     }
 
@@ -893,6 +916,12 @@ impl ApiServer {
             }
             Kind::Ingress => self.update_status::<Ingress>(key, |o| f(&mut o.meta)),
             Kind::IngressClass => self.update_status::<IngressClass>(key, |o| f(&mut o.meta)),
+            Kind::PodDisruptionBudget => {
+                self.update_status::<PodDisruptionBudget>(key, |o| f(&mut o.meta))
+            }
+            Kind::HorizontalPodAutoscaler => {
+                self.update_status::<HorizontalPodAutoscaler>(key, |o| f(&mut o.meta))
+            }
         }
     }
 

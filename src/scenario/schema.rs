@@ -500,4 +500,7 @@ pub struct RawAction {
     /// `delete`: `background` (default), `foreground` or `orphan` (kubectl `--cascade`).
     #[serde(default)]
     pub cascade: Option<String>,
+    /// `drain`: give up after this long (kubectl `--timeout`; default: wait forever).
+    #[serde(default)]
+    pub timeout: Option<SimDuration>,
 }

@@ -77,6 +77,8 @@ pub enum Event {
     IngressSync,
     /// The cloud has provisioned this LoadBalancer Service's address.
     Cloud(crate::api::ObjKey),
+    /// `kubectl drain` of timeline action `i` retries its evictions.
+    Drain(usize),
 }
 
 /// Whether `ev` may change where requests go or whether pods answer them.
@@ -235,6 +237,7 @@ pub struct Simulation {
     gc: GarbageCollector,
     endpoints: crate::controllers::endpoints::EndpointsController,
     volumes: crate::controllers::volume::VolumeController,
+    disruption: crate::controllers::disruption::DisruptionController,
     /// What the scheduler's volume plugins see; `None` after a claim, volume or
     /// class changed (rebuilt before the next scheduling cycle).
     volume_view: Option<std::sync::Arc<crate::scheduler::plugins::volume_binding::VolumeView>>,
@@ -305,6 +308,9 @@ impl Simulation {
             volumes: crate::controllers::volume::VolumeController::new(
                 s.controller_sync_delay,
                 s.volumes.clone(),
+            ),
+            disruption: crate::controllers::disruption::DisruptionController::new(
+                s.controller_sync_delay,
             ),
             volume_view: None,
             dataplane: crate::net::DataPlane::new(s.kube_proxy.clone(), &s.traffic, seed),
@@ -678,6 +684,16 @@ impl Simulation {
                 self.kubectl.join(&mut ctx, i);
                 return;
             }
+            Event::Drain(i) => {
+                let mut ctx = Ctx {
+                    now: self.now,
+                    api: &mut self.api,
+                    rec: &mut self.rec,
+                    queue: &mut self.queue,
+                };
+                self.kubectl.drain_step(&mut ctx, i);
+                return;
+            }
             Event::Chaos(i) => {
                 let kubelets = &self.kubelets;
                 let index = &self.kubelet_index;
@@ -730,6 +746,7 @@ impl Simulation {
             | Event::Heal(_)
             | Event::Chaos(_)
             | Event::Join(_)
+            | Event::Drain(_)
             | Event::Cloud(_)
             | Event::ProxySync
             | Event::IngressSync => {
@@ -757,6 +774,9 @@ impl Simulation {
                 Target::Controller(ControllerId::Volume) => {
                     self.volumes.on_watch(&mut ctx, &change)
                 }
+                Target::Controller(ControllerId::Disruption) => {
+                    self.disruption.on_watch(&mut ctx, &change)
+                }
                 Target::CloudController => self.cloud.on_watch(&mut ctx, &change),
                 Target::KubeProxy if change.kind == Kind::Ingress => {
                     let t = self.dataplane.on_ingress_change(&change.key, self.now);
@@ -775,6 +795,7 @@ impl Simulation {
             Event::Sync(ControllerId::Job, key) => self.jobs.on_sync(&mut ctx, &key),
             Event::Sync(ControllerId::Endpoints, key) => self.endpoints.on_sync(&mut ctx, &key),
             Event::Sync(ControllerId::Volume, key) => self.volumes.on_sync(&mut ctx, &key),
+            Event::Sync(ControllerId::Disruption, key) => self.disruption.on_sync(&mut ctx, &key),
             Event::Scheduler(e) => {
                 let view = view.expect("built for scheduler events");
                 crate::scheduler::plugins::volume_binding::with_view(view, || {
@@ -823,6 +844,17 @@ impl Simulation {
             let send = |q: &mut EventQueue<Event>, t: Target, c: &Change| {
                 q.push(at, Event::Watch(t, c.clone()))
             };
+            // the disruption controller: budgets, and what they count
+            if c.kind == Kind::PodDisruptionBudget
+                || (matches!(c.kind, Kind::Pod | Kind::ReplicaSet | Kind::Deployment)
+                    && !self.api.store().pod_disruption_budgets.is_empty())
+            {
+                send(
+                    &mut self.queue,
+                    Target::Controller(ControllerId::Disruption),
+                    &c,
+                );
+            }
             match c.kind {
                 Kind::Pod => {
                     send(&mut self.queue, Target::Scheduler, &c);
@@ -924,7 +956,10 @@ impl Simulation {
                     send(&mut self.queue, Target::KubeProxy, &c);
                     send(&mut self.queue, Target::CloudController, &c);
                 }
-                Kind::PriorityClass | Kind::IngressClass => {}
+                Kind::PriorityClass
+                | Kind::IngressClass
+                | Kind::PodDisruptionBudget
+                | Kind::HorizontalPodAutoscaler => {}
                 // the ingress controller (part of the data plane)
                 Kind::Ingress => {
                     send(&mut self.queue, Target::KubeProxy, &c);
