@@ -5,6 +5,7 @@
 //! a bad scenario fails before anything runs or any output is written. Every
 //! error names the file, line and column.
 
+mod autoscaling;
 pub mod schema;
 pub mod timeline;
 
@@ -647,6 +648,7 @@ pub fn load_text(path: &Path, text: &str) -> Result<Scenario, LoadError> {
             Err(mut e) => errors.append(&mut e),
         }
     }
+    autoscaling::load(&raw, &loc, path, &mut settings, &mut loaded, &mut errors);
     for (i, m) in raw.manifests.iter().enumerate() {
         let target = base.join(m);
         if !target.exists() {

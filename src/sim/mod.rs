@@ -79,6 +79,8 @@ pub enum Event {
     Cloud(crate::api::ObjKey),
     /// `kubectl drain` of timeline action `i` retries its evictions.
     Drain(usize),
+    /// The metrics server, the HPA controller or the Cluster Autoscaler.
+    Autoscale(crate::autoscaler::AutoscaleEvent),
 }
 
 /// Whether `ev` may change where requests go or whether pods answer them.
@@ -193,6 +195,8 @@ pub struct Settings {
     pub max_events: u64,
     /// Provisioning and attach/detach latencies (`cluster.storage`).
     pub volumes: crate::controllers::volume::VolumeSettings,
+    /// Metrics pipeline, HPA controller flags, Cluster Autoscaler.
+    pub autoscaling: crate::autoscaler::Settings,
 }
 
 impl Default for Settings {
@@ -216,6 +220,7 @@ impl Default for Settings {
             traffic: Vec::new(),
             max_events: crate::scenario::MAX_EVENTS,
             volumes: Default::default(),
+            autoscaling: Default::default(),
         }
     }
 }
@@ -238,6 +243,10 @@ pub struct Simulation {
     endpoints: crate::controllers::endpoints::EndpointsController,
     volumes: crate::controllers::volume::VolumeController,
     disruption: crate::controllers::disruption::DisruptionController,
+    hpa: crate::controllers::hpa::HpaController,
+    cluster_autoscaler: Option<crate::autoscaler::cluster::ClusterAutoscaler>,
+    node_clock: crate::autoscaler::NodeClock,
+    metrics_server: crate::autoscaler::metrics::MetricsServer,
     /// What the scheduler's volume plugins see; `None` after a claim, volume or
     /// class changed (rebuilt before the next scheduling cycle).
     volume_view: Option<std::sync::Arc<crate::scheduler::plugins::volume_binding::VolumeView>>,
@@ -312,6 +321,17 @@ impl Simulation {
             disruption: crate::controllers::disruption::DisruptionController::new(
                 s.controller_sync_delay,
             ),
+            hpa: crate::controllers::hpa::HpaController::new(s.autoscaling.clone()),
+            cluster_autoscaler: s
+                .autoscaling
+                .cluster_autoscaler
+                .clone()
+                .map(|c| crate::autoscaler::cluster::ClusterAutoscaler::new(c, seed)),
+            node_clock: Default::default(),
+            metrics_server: crate::autoscaler::metrics::MetricsServer::new(
+                s.autoscaling.scrape_interval,
+                s.autoscaling.usage.clone(),
+            ),
             volume_view: None,
             dataplane: crate::net::DataPlane::new(s.kube_proxy.clone(), &s.traffic, seed),
             cloud: crate::net::cloud::CloudController::new(s.load_balancer_delay),
@@ -356,6 +376,12 @@ impl Simulation {
         );
         if let Some(t) = sim.arrivals.peek_time() {
             sim.queue.push(t, Event::Arrival);
+        }
+        if let Some(ca) = &sim.cluster_autoscaler {
+            sim.queue.push(
+                SimTime::ZERO + ca.settings.scan_interval,
+                Event::Autoscale(crate::autoscaler::AutoscaleEvent::Scan),
+            );
         }
         for (i, a) in scenario.timeline.iter().enumerate() {
             sim.queue.push(SimTime::ZERO + a.at, Event::Timeline(i));
@@ -694,6 +720,10 @@ impl Simulation {
                 self.kubectl.drain_step(&mut ctx, i);
                 return;
             }
+            Event::Autoscale(e) => {
+                self.autoscale(e);
+                return;
+            }
             Event::Chaos(i) => {
                 let kubelets = &self.kubelets;
                 let index = &self.kubelet_index;
@@ -747,6 +777,7 @@ impl Simulation {
             | Event::Chaos(_)
             | Event::Join(_)
             | Event::Drain(_)
+            | Event::Autoscale(_)
             | Event::Cloud(_)
             | Event::ProxySync
             | Event::IngressSync => {
@@ -838,6 +869,9 @@ impl Simulation {
         let at = self.now + self.settings.watch_delay;
         for c in changes {
             self.recovery.observe(&self.api, &c, self.now);
+            if c.kind == Kind::Node && c.op != Op::Modified {
+                self.node_clock.observe(&self.api, &c, self.now);
+            }
             if c.kind == Kind::Pod {
                 self.pod_gc.observe(&self.api, &c.key);
             }
@@ -956,10 +990,23 @@ impl Simulation {
                     send(&mut self.queue, Target::KubeProxy, &c);
                     send(&mut self.queue, Target::CloudController, &c);
                 }
-                Kind::PriorityClass
-                | Kind::IngressClass
-                | Kind::PodDisruptionBudget
-                | Kind::HorizontalPodAutoscaler => {}
+                Kind::PriorityClass | Kind::IngressClass | Kind::PodDisruptionBudget => {}
+                Kind::HorizontalPodAutoscaler => {
+                    // the HPA controller lists HPAs itself; a new one starts its loop
+                    let mut ctx = Ctx {
+                        now: self.now,
+                        api: &mut self.api,
+                        rec: &mut self.rec,
+                        queue: &mut self.queue,
+                    };
+                    if self.hpa.on_watch(&mut ctx, &c) && !self.metrics_server.running {
+                        self.metrics_server.running = true;
+                        self.queue.push(
+                            self.now + self.metrics_server.interval,
+                            Event::Autoscale(crate::autoscaler::AutoscaleEvent::Scrape),
+                        );
+                    }
+                }
                 // the ingress controller (part of the data plane)
                 Kind::Ingress => {
                     send(&mut self.queue, Target::KubeProxy, &c);
@@ -993,6 +1040,68 @@ impl Simulation {
         if nodes_moved {
             self.refresh_node_net();
         }
+    }
+
+    /// The metrics server's scrape, an HPA's sync, the Cluster Autoscaler.
+    fn autoscale(&mut self, e: crate::autoscaler::AutoscaleEvent) {
+        use crate::autoscaler::AutoscaleEvent as A;
+        match e {
+            A::Scrape => {
+                self.flush_traffic();
+                let dp = &self.dataplane;
+                self.metrics_server.scrape(
+                    &self.api,
+                    &|p| dp.served_by(p),
+                    &|s| dp.sent_to(s),
+                    self.now,
+                );
+                // the metrics server and the HPAs run for as long as the run
+                self.queue.push(
+                    self.now + self.metrics_server.interval,
+                    Event::Autoscale(A::Scrape),
+                );
+            }
+            A::Hpa(key) => {
+                let mut ctx = Ctx {
+                    now: self.now,
+                    api: &mut self.api,
+                    rec: &mut self.rec,
+                    queue: &mut self.queue,
+                };
+                self.hpa.sync(&mut ctx, &key, &self.metrics_server);
+            }
+            A::Scan | A::Join(..) => {
+                let Some(ca) = self.cluster_autoscaler.as_mut() else {
+                    return;
+                };
+                let mut ctx = Ctx {
+                    now: self.now,
+                    api: &mut self.api,
+                    rec: &mut self.rec,
+                    queue: &mut self.queue,
+                };
+                match e {
+                    A::Scan => ca.scan(&mut ctx),
+                    A::Join(g, names) => ca.join(&mut ctx, g, &names),
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// The Cluster Autoscaler, if the scenario has one.
+    pub fn cluster_autoscaler(&self) -> Option<&crate::autoscaler::cluster::ClusterAutoscaler> {
+        self.cluster_autoscaler.as_ref()
+    }
+
+    /// When each node joined and left, for node-hours and cost.
+    pub fn node_clock(&self) -> &crate::autoscaler::NodeClock {
+        &self.node_clock
+    }
+
+    /// The HPA controller (its rescales).
+    pub fn hpa(&self) -> &crate::controllers::hpa::HpaController {
+        &self.hpa
     }
 
     /// The claims, volumes and classes the scheduler's volume plugins see.
