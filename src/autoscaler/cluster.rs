@@ -218,7 +218,7 @@ fn pack<'a>(pods: &[&'a Pod], rooms: &mut [Room]) -> Vec<&'a Pod> {
 
 /// One group's answer to the pending pods.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Option_ {
+pub struct ScaleUpOption {
     pub group: usize,
     pub nodes: u32,
     pub pods: usize,
@@ -277,7 +277,7 @@ impl ClusterAutoscaler {
     }
 
     /// Pick among the options with the configured expander.
-    pub fn choose(&mut self, options: &[Option_]) -> usize {
+    pub fn choose(&mut self, options: &[ScaleUpOption]) -> usize {
         use rand::RngExt;
         let best: Vec<usize> = match self.settings.expander {
             Expander::Random => (0..options.len()).collect(),
@@ -297,7 +297,7 @@ impl ClusterAutoscaler {
                     .collect()
             }
             Expander::Priority => {
-                let pr = |o: &Option_| self.settings.groups[o.group].priority;
+                let pr = |o: &ScaleUpOption| self.settings.groups[o.group].priority;
                 let m = options.iter().map(pr).max().unwrap_or(0);
                 (0..options.len())
                     .filter(|&i| pr(&options[i]) == m)
@@ -419,7 +419,7 @@ impl ClusterAutoscaler {
                 .map(|r| (r.cpu as f64, r.mem as f64))
                 .fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
             let share = |free: f64, cap: f64| if cap > 0.0 { free / cap } else { 0.0 };
-            options.push(Option_ {
+            options.push(ScaleUpOption {
                 group: gi,
                 nodes: new_rooms.len() as u32,
                 pods: helped,

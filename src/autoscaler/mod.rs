@@ -59,19 +59,19 @@ impl Default for Settings {
     }
 }
 
+/// One registration of a node: its group, when it registered and when it went.
+type Span = (
+    Option<String>,
+    crate::sim::time::SimTime,
+    Option<crate::sim::time::SimTime>,
+);
+
 /// When each node registered and went away: node-hours and, through the node
 /// group's price, cost.
 #[derive(Debug, Clone, Default)]
 pub struct NodeClock {
-    /// node → (node group, registered at, deleted at)
-    spans: std::collections::BTreeMap<
-        String,
-        Vec<(
-            Option<String>,
-            crate::sim::time::SimTime,
-            Option<crate::sim::time::SimTime>,
-        )>,
-    >,
+    /// node → its registrations: (node group, registered at, deleted at)
+    spans: std::collections::BTreeMap<String, Vec<Span>>,
 }
 
 impl NodeClock {
