@@ -1,17 +1,18 @@
 //! An object of any simulated kind, as it comes out of a manifest.
 
+use super::autoscaling::{HorizontalPodAutoscaler, VerticalPodAutoscaler};
 use super::config::{validate_configmap_update, validate_secret_update, ConfigMap, Secret};
 use super::ingress::{Ingress, IngressClass};
 use super::job::Job;
 use super::meta::{Kind, ObjKey, ObjectMeta};
 use super::node::Node;
 use super::pod::Pod;
+use super::policy::PodDisruptionBudget;
 use super::scheduling::PriorityClass;
 use super::service::{Namespace, Service};
 use super::storage::{PersistentVolume, PersistentVolumeClaim, StorageClass};
 use super::store::{ApiError, ApiServer};
 use super::workload::{Deployment, ReplicaSet};
-use super::{autoscaling::HorizontalPodAutoscaler, policy::PodDisruptionBudget};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum AnyObject {
@@ -32,6 +33,7 @@ pub enum AnyObject {
     IngressClass(IngressClass),
     PodDisruptionBudget(PodDisruptionBudget),
     HorizontalPodAutoscaler(HorizontalPodAutoscaler),
+    VerticalPodAutoscaler(VerticalPodAutoscaler),
 }
 
 impl AnyObject {
@@ -54,6 +56,7 @@ impl AnyObject {
             AnyObject::IngressClass(_) => Kind::IngressClass,
             AnyObject::PodDisruptionBudget(_) => Kind::PodDisruptionBudget,
             AnyObject::HorizontalPodAutoscaler(_) => Kind::HorizontalPodAutoscaler,
+            AnyObject::VerticalPodAutoscaler(_) => Kind::VerticalPodAutoscaler,
         }
     }
     pub fn meta(&self) -> &ObjectMeta {
@@ -75,6 +78,7 @@ impl AnyObject {
             AnyObject::IngressClass(o) => &o.meta,
             AnyObject::PodDisruptionBudget(o) => &o.meta,
             AnyObject::HorizontalPodAutoscaler(o) => &o.meta,
+            AnyObject::VerticalPodAutoscaler(o) => &o.meta,
         }
     }
     pub fn key(&self) -> ObjKey {
@@ -103,7 +107,9 @@ impl AnyObject {
             Kind::IngressClass => 3,
             Kind::Ingress => 4,
             // after the workloads they refer to
-            Kind::PodDisruptionBudget | Kind::HorizontalPodAutoscaler => 8,
+            Kind::PodDisruptionBudget
+            | Kind::HorizontalPodAutoscaler
+            | Kind::VerticalPodAutoscaler => 8,
         }
     }
 
@@ -372,6 +378,22 @@ impl AnyObject {
                     c.metrics = n.metrics;
                     c.scale_up = n.scale_up;
                     c.scale_down = n.scale_down;
+                },
+            ),
+            AnyObject::VerticalPodAutoscaler(o) => upsert(
+                api,
+                o,
+                |a, b| {
+                    a.meta.labels == b.meta.labels
+                        && a.target_kind == b.target_kind
+                        && a.target_name == b.target_name
+                        && a.update_mode == b.update_mode
+                },
+                |c, n| {
+                    meta_merge(&mut c.meta, n.meta);
+                    c.target_kind = n.target_kind;
+                    c.target_name = n.target_name;
+                    c.update_mode = n.update_mode;
                 },
             ),
         }

@@ -137,6 +137,39 @@ pub struct HpaStatus {
     pub limited: Option<String>,
 }
 
+/// `spec.updatePolicy.updateMode` of a VerticalPodAutoscaler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpdateMode {
+    /// Recommend only.
+    Off,
+    /// Set requests at pod creation, never evict.
+    Initial,
+    /// Evict pods whose requests are out of bounds; new pods get the target.
+    Recreate,
+    /// As Recreate (upstream also may update in place, kubesim does not).
+    Auto,
+}
+
+/// One container's recommendation: (CPU millicores, memory bytes) each.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerRecommendation {
+    pub container: String,
+    pub lower: (i64, i64),
+    pub target: (i64, i64),
+    pub upper: (i64, i64),
+}
+
+/// `autoscaling.k8s.io/v1` VerticalPodAutoscaler.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VerticalPodAutoscaler {
+    pub meta: ObjectMeta,
+    pub target_kind: Kind,
+    pub target_name: String,
+    pub update_mode: UpdateMode,
+    /// `status.recommendation.containerRecommendations`.
+    pub recommendations: Vec<ContainerRecommendation>,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct HorizontalPodAutoscaler {
     pub meta: ObjectMeta,

@@ -36,10 +36,11 @@ pub enum Kind {
     IngressClass,
     PodDisruptionBudget,
     HorizontalPodAutoscaler,
+    VerticalPodAutoscaler,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 17] = [
+    pub const ALL: [Kind; 18] = [
         Kind::Namespace,
         Kind::Node,
         Kind::Pod,
@@ -57,6 +58,7 @@ impl Kind {
         Kind::IngressClass,
         Kind::PodDisruptionBudget,
         Kind::HorizontalPodAutoscaler,
+        Kind::VerticalPodAutoscaler,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -78,6 +80,7 @@ impl Kind {
             Kind::IngressClass => "IngressClass",
             Kind::PodDisruptionBudget => "PodDisruptionBudget",
             Kind::HorizontalPodAutoscaler => "HorizontalPodAutoscaler",
+            Kind::VerticalPodAutoscaler => "VerticalPodAutoscaler",
         }
     }
 
@@ -90,6 +93,7 @@ impl Kind {
             Kind::Ingress | Kind::IngressClass => "networking.k8s.io/v1",
             Kind::PodDisruptionBudget => "policy/v1",
             Kind::HorizontalPodAutoscaler => "autoscaling/v2",
+            Kind::VerticalPodAutoscaler => "autoscaling.k8s.io/v1",
             _ => "v1",
         }
     }
@@ -130,6 +134,9 @@ impl Kind {
             "poddisruptionbudget" | "poddisruptionbudgets" | "pdb" => Kind::PodDisruptionBudget,
             "horizontalpodautoscaler" | "horizontalpodautoscalers" | "hpa" => {
                 Kind::HorizontalPodAutoscaler
+            }
+            "verticalpodautoscaler" | "verticalpodautoscalers" | "vpa" => {
+                Kind::VerticalPodAutoscaler
             }
             _ => return None,
         })

@@ -5,6 +5,7 @@
 //! queues a [`Change`] that the simulation delivers to watching components after
 //! the watch delay. Components never call each other; they only write here.
 
+use super::autoscaling::{HorizontalPodAutoscaler, VerticalPodAutoscaler};
 use super::config::{ConfigMap, Secret};
 use super::ingress::{Ingress, IngressClass};
 use super::job::Job;
@@ -12,12 +13,12 @@ use super::meta::{Kind, ObjKey, ObjectMeta, Uid, FINALIZER_FOREGROUND, FINALIZER
 use super::node::Node;
 use super::pod::Pod;
 use super::pod::PodSpec;
+use super::policy::PodDisruptionBudget;
 use super::scheduling::{PriorityClass, SYSTEM_CLASSES};
 use super::service::{Namespace, Service};
 use super::storage::{PersistentVolume, PersistentVolumeClaim, StorageClass};
 use super::taint::{TaintEffect, Toleration, TolerationOperator};
 use super::workload::{Deployment, ReplicaSet};
-use super::{autoscaling::HorizontalPodAutoscaler, policy::PodDisruptionBudget};
 use crate::sim::time::SimTime;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -265,6 +266,11 @@ object_impl!(
     horizontal_pod_autoscalers
 );
 object_impl!(
+    VerticalPodAutoscaler,
+    Kind::VerticalPodAutoscaler,
+    vertical_pod_autoscalers
+);
+object_impl!(
     PersistentVolumeClaim,
     Kind::PersistentVolumeClaim,
     persistent_volume_claims,
@@ -315,7 +321,10 @@ impl Object for Pod {
         self.node_name.as_deref()
     }
     fn admit(&mut self, adm: &mut Admission, store: &Store) -> Result<(), ApiError> {
-        admit_pod(self, adm, store)
+        admit_pod(self, adm, store)?;
+        // the VPA admission controller (a webhook upstream)
+        crate::autoscaler::vpa::admit(self, store);
+        Ok(())
     }
 }
 
@@ -436,6 +445,7 @@ pub struct Store {
     pub ingress_classes: BTreeMap<ObjKey, IngressClass>,
     pub pod_disruption_budgets: BTreeMap<ObjKey, PodDisruptionBudget>,
     pub horizontal_pod_autoscalers: BTreeMap<ObjKey, HorizontalPodAutoscaler>,
+    pub vertical_pod_autoscalers: BTreeMap<ObjKey, VerticalPodAutoscaler>,
 }
 
 /// Counters the summary reports.
@@ -614,6 +624,11 @@ impl ApiServer {
             Kind::HorizontalPodAutoscaler => self
                 .store
                 .horizontal_pod_autoscalers
+                .get(key)
+                .map(|o| &o.meta),
+            Kind::VerticalPodAutoscaler => self
+                .store
+                .vertical_pod_autoscalers
                 .get(key)
                 .map(|o| &o.meta),
         }
@@ -850,6 +865,7 @@ impl ApiServer {
             Kind::IngressClass => self.delete::<IngressClass>(key),
             Kind::PodDisruptionBudget => self.delete::<PodDisruptionBudget>(key),
             Kind::HorizontalPodAutoscaler => self.delete::<HorizontalPodAutoscaler>(key),
+            Kind::VerticalPodAutoscaler => self.delete::<VerticalPodAutoscaler>(key),
         }
     }
 
@@ -921,6 +937,9 @@ impl ApiServer {
             }
             Kind::HorizontalPodAutoscaler => {
                 self.update_status::<HorizontalPodAutoscaler>(key, |o| f(&mut o.meta))
+            }
+            Kind::VerticalPodAutoscaler => {
+                self.update_status::<VerticalPodAutoscaler>(key, |o| f(&mut o.meta))
             }
         }
     }

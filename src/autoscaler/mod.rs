@@ -4,6 +4,7 @@
 
 pub mod cluster;
 pub mod metrics;
+pub mod vpa;
 
 use crate::api::ObjKey;
 use crate::sim::time::SimDuration;
@@ -19,6 +20,8 @@ pub enum AutoscaleEvent {
     Scan,
     /// Node group `group`'s new nodes (by name) have booted and register.
     Join(usize, Vec<String>),
+    /// The VPA updater's loop (every minute).
+    VpaUpdate,
 }
 
 /// `--horizontal-pod-autoscaler-*` flags of kube-controller-manager and the

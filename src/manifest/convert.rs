@@ -9,6 +9,7 @@ use super::convert_storage::{
     self, conv_configmap, conv_persistent_volume, conv_persistent_volume_claim, conv_secret,
     conv_storage_class,
 };
+use super::convert_vpa::conv_vpa as conv_vpa_any;
 use super::fields;
 use crate::api::affinity::{
     Affinity, NodeSelectorOperator, NodeSelectorRequirement, NodeSelectorTerm, PodAffinity,
@@ -90,6 +91,7 @@ const SIMULATED: &[(&str, &str)] = &[
     ("networking.k8s.io/v1", "IngressClass"),
     ("policy/v1", "PodDisruptionBudget"),
     ("autoscaling/v2", "HorizontalPodAutoscaler"),
+    ("autoscaling.k8s.io/v1", "VerticalPodAutoscaler"),
 ];
 
 /// API versions Kubernetes has removed, with the release that removed them.
@@ -209,6 +211,9 @@ pub fn convert(value: &Value, loc: &Loc) -> Result<Converted, Errors> {
             k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler,
             conv_hpa
         ),
+        ("autoscaling.k8s.io/v1", "VerticalPodAutoscaler") => {
+            simulated!(super::convert_vpa::RawVpa, conv_vpa_any)
+        }
         ("policy/v1", "PodDisruptionBudget") => {
             simulated!(k8s_openapi::api::policy::v1::PodDisruptionBudget, conv_pdb)
         }

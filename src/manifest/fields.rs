@@ -153,6 +153,16 @@ pub fn modelled(kind: &str) -> Vec<String> {
             .iter()
             .map(|s| s.to_string()),
         ),
+        "VerticalPodAutoscaler" => v.extend(
+            [
+                "apiVersion",
+                "kind",
+                "spec.targetRef",
+                "spec.updatePolicy.updateMode",
+            ]
+            .iter()
+            .map(|s| s.to_string()),
+        ),
         "HorizontalPodAutoscaler" => v.extend(
             [
                 "spec.scaleTargetRef",

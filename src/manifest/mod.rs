@@ -12,6 +12,7 @@ pub mod convert_batch;
 pub mod convert_networking;
 pub mod convert_scheduling;
 pub mod convert_storage;
+pub mod convert_vpa;
 pub mod fields;
 pub mod yamlpos;
 

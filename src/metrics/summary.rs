@@ -165,14 +165,18 @@ pub struct AutoscalingFigures {
     pub ca_nodes_added: u64,
     /// Nodes the Cluster Autoscaler removed (`ScaleDown`).
     pub ca_scale_downs: u64,
+    /// Pods the VPA updater evicted (`EvictedByVPA`).
+    pub vpa_evictions: u64,
 }
 
 impl AutoscalingFigures {
     pub fn collect(sim: &Simulation) -> Option<AutoscalingFigures> {
         let ca = sim.cluster_autoscaler();
         let rescales = &sim.hpa().rescales;
+        let store = sim.api().store();
         if ca.is_none()
-            && sim.api().store().horizontal_pod_autoscalers.is_empty()
+            && store.horizontal_pod_autoscalers.is_empty()
+            && store.vertical_pod_autoscalers.is_empty()
             && rescales.is_empty()
         {
             return None;
@@ -202,6 +206,7 @@ impl AutoscalingFigures {
             ca_scale_ups: ca.map_or(0, |c| c.stats.scale_ups),
             ca_nodes_added: ca.map_or(0, |c| c.stats.nodes_added),
             ca_scale_downs: ca.map_or(0, |c| c.stats.scale_downs),
+            vpa_evictions: sim.vpa().evictions,
         })
     }
 }

@@ -46,6 +46,7 @@ fn kubectl_name(kind: Kind, key: &ObjKey) -> String {
         Kind::IngressClass => "ingressclass.networking.k8s.io",
         Kind::PodDisruptionBudget => "poddisruptionbudget.policy",
         Kind::HorizontalPodAutoscaler => "horizontalpodautoscaler.autoscaling",
+        Kind::VerticalPodAutoscaler => "verticalpodautoscaler.autoscaling.k8s.io",
     };
     format!("{res}/{}", key.name)
 }

@@ -247,6 +247,7 @@ pub struct Simulation {
     cluster_autoscaler: Option<crate::autoscaler::cluster::ClusterAutoscaler>,
     node_clock: crate::autoscaler::NodeClock,
     metrics_server: crate::autoscaler::metrics::MetricsServer,
+    vpa: crate::autoscaler::vpa::Vpa,
     /// What the scheduler's volume plugins see; `None` after a claim, volume or
     /// class changed (rebuilt before the next scheduling cycle).
     volume_view: Option<std::sync::Arc<crate::scheduler::plugins::volume_binding::VolumeView>>,
@@ -328,6 +329,7 @@ impl Simulation {
                 .clone()
                 .map(|c| crate::autoscaler::cluster::ClusterAutoscaler::new(c, seed)),
             node_clock: Default::default(),
+            vpa: Default::default(),
             metrics_server: crate::autoscaler::metrics::MetricsServer::new(
                 s.autoscaling.scrape_interval,
                 s.autoscaling.usage.clone(),
@@ -991,6 +993,23 @@ impl Simulation {
                     send(&mut self.queue, Target::CloudController, &c);
                 }
                 Kind::PriorityClass | Kind::IngressClass | Kind::PodDisruptionBudget => {}
+                // the VPA recommender works from the metrics server's scrapes
+                Kind::VerticalPodAutoscaler => {
+                    if !self.metrics_server.running && c.op == Op::Added {
+                        self.metrics_server.running = true;
+                        self.queue.push(
+                            self.now + self.metrics_server.interval,
+                            Event::Autoscale(crate::autoscaler::AutoscaleEvent::Scrape),
+                        );
+                    }
+                    if !self.vpa.running && c.op == Op::Added {
+                        self.vpa.running = true;
+                        self.queue.push(
+                            self.now + crate::autoscaler::vpa::UPDATER_INTERVAL,
+                            Event::Autoscale(crate::autoscaler::AutoscaleEvent::VpaUpdate),
+                        );
+                    }
+                }
                 Kind::HorizontalPodAutoscaler => {
                     // the HPA controller lists HPAs itself; a new one starts its loop
                     let mut ctx = Ctx {
@@ -1060,6 +1079,15 @@ impl Simulation {
                     self.now + self.metrics_server.interval,
                     Event::Autoscale(A::Scrape),
                 );
+                if !self.api.store().vertical_pod_autoscalers.is_empty() {
+                    let mut ctx = Ctx {
+                        now: self.now,
+                        api: &mut self.api,
+                        rec: &mut self.rec,
+                        queue: &mut self.queue,
+                    };
+                    self.vpa.recommend(&mut ctx, &self.metrics_server);
+                }
             }
             A::Hpa(key) => {
                 let mut ctx = Ctx {
@@ -1069,6 +1097,19 @@ impl Simulation {
                     queue: &mut self.queue,
                 };
                 self.hpa.sync(&mut ctx, &key, &self.metrics_server);
+            }
+            A::VpaUpdate => {
+                let mut ctx = Ctx {
+                    now: self.now,
+                    api: &mut self.api,
+                    rec: &mut self.rec,
+                    queue: &mut self.queue,
+                };
+                self.vpa.update(&mut ctx);
+                ctx.after(
+                    crate::autoscaler::vpa::UPDATER_INTERVAL,
+                    Event::Autoscale(A::VpaUpdate),
+                );
             }
             A::Scan | A::Join(..) => {
                 let Some(ca) = self.cluster_autoscaler.as_mut() else {
@@ -1097,6 +1138,11 @@ impl Simulation {
     /// When each node joined and left, for node-hours and cost.
     pub fn node_clock(&self) -> &crate::autoscaler::NodeClock {
         &self.node_clock
+    }
+
+    /// The VPA recommender and updater.
+    pub fn vpa(&self) -> &crate::autoscaler::vpa::Vpa {
+        &self.vpa
     }
 
     /// The HPA controller (its rescales).

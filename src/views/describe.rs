@@ -403,6 +403,34 @@ pub fn describe(
             kv(&mut s, "Desired", b.status.desired_healthy.to_string());
             kv(&mut s, "Total", b.status.expected_pods.to_string());
         }
+        Kind::VerticalPodAutoscaler => {
+            let v = api
+                .get::<crate::api::autoscaling::VerticalPodAutoscaler>(&key)
+                .ok_or_else(missing)?;
+            header(&mut s, kind, &v.meta);
+            kv(
+                &mut s,
+                "Reference",
+                format!("{}/{}", v.target_kind, v.target_name),
+            );
+            kv(&mut s, "Update mode", format!("{:?}", v.update_mode));
+            for r in &v.recommendations {
+                kv(
+                    &mut s,
+                    "Recommendation",
+                    format!(
+                        "{}: target cpu {}m memory {}; lower {}m/{}; upper {}m/{}",
+                        r.container,
+                        r.target.0,
+                        r.target.1,
+                        r.lower.0,
+                        r.lower.1,
+                        r.upper.0,
+                        r.upper.1
+                    ),
+                );
+            }
+        }
         Kind::HorizontalPodAutoscaler => {
             let h = api
                 .get::<crate::api::HorizontalPodAutoscaler>(&key)

@@ -170,6 +170,7 @@ pub fn get(
             "ALLOWED DISRUPTIONS",
             "AGE",
         ],
+        Kind::VerticalPodAutoscaler => vec!["NAME", "MODE", "CPU", "MEM", "AGE"],
         Kind::HorizontalPodAutoscaler => vec![
             "NAME",
             "REFERENCE",
@@ -477,6 +478,26 @@ pub fn get(
                    "desiredHealthy": b.status.desired_healthy,
                    "disruptionsAllowed": b.status.disruptions_allowed,
                    "expectedPods": b.status.expected_pods})
+        ),
+        Kind::VerticalPodAutoscaler => each!(
+            crate::api::autoscaling::VerticalPodAutoscaler,
+            |v| vec![
+                v.meta.name.clone(),
+                format!("{:?}", v.update_mode),
+                v.recommendations
+                    .first()
+                    .map_or(String::new(), |r| format!("{}m", r.target.0)),
+                v.recommendations
+                    .first()
+                    .map_or(String::new(), |r| r.target.1.to_string()),
+                age(now, v.meta.creation_timestamp)
+            ],
+            json!({"recommendations": v.recommendations.iter().map(|r| json!({
+                "containerName": r.container,
+                "target": {"cpu": format!("{}m", r.target.0), "memory": r.target.1},
+                "lowerBound": {"cpu": format!("{}m", r.lower.0), "memory": r.lower.1},
+                "upperBound": {"cpu": format!("{}m", r.upper.0), "memory": r.upper.1}
+            })).collect::<Vec<_>>()})
         ),
         Kind::HorizontalPodAutoscaler => each!(
             crate::api::HorizontalPodAutoscaler,
