@@ -284,3 +284,40 @@ fn bad_autoscaling_input_names_the_field() {
     assert!(err.contains("spec.maxReplicas"), "{err}");
     assert!(err.contains(":"), "{err}");
 }
+
+/// A `kubectl get nodes,deployments,replicasets,pods -A -o yaml` List loads
+/// as a starting state: the node keeps its allocatable, labels and taints, the
+/// bound pod stays on it, the ReplicaSet adopts the pod and the Deployment the
+/// ReplicaSet by their selectors (the snapshot's uids are not kept), so nothing
+/// new is created.
+#[test]
+fn a_kubectl_list_snapshot_is_a_starting_state() {
+    let dir = TempDir::new("snapshot_start");
+    let snap =
+        std::fs::read_to_string(repo_root().join("tests/data/snapshot/kubectl-get-all.yaml"))
+            .unwrap();
+    dir.write("snapshot.yaml", &snap);
+    let path = dir.write(
+        "s.yaml",
+        "name: snap\nuntil: 1m\nmanifests: [snapshot.yaml]\n",
+    );
+    let sc = kubesim::scenario::load(&path).unwrap();
+    let mut sim = kubesim::Simulation::new(&sc, kubesim::metrics::Recorder::in_memory());
+    sim.run();
+    let api = sim.api();
+    let node = api.list::<kubesim::api::Node>().next().unwrap();
+    assert_eq!(node.meta.name, "ip-10-0-1-17");
+    assert_eq!(node.status.allocatable.cpu_millis, 3920);
+    assert_eq!(node.status.allocatable.pods, 58);
+    assert_eq!(node.taints.len(), 1);
+    let pods: Vec<_> = api.list::<kubesim::api::Pod>().collect();
+    assert_eq!(pods.len(), 1);
+    assert_eq!(pods[0].meta.name, "web-7d4b9c-abcde");
+    assert_eq!(pods[0].node_name.as_deref(), Some("ip-10-0-1-17"));
+    let owner = pods[0].meta.controller_ref().unwrap();
+    assert_eq!(owner.name, "web-7d4b9c");
+    let rs = api.list::<kubesim::api::ReplicaSet>().next().unwrap();
+    assert_eq!(rs.meta.controller_ref().unwrap().name, "web");
+    assert_eq!(api.list::<kubesim::api::ReplicaSet>().count(), 1);
+    assert_eq!(api.stats.pods_created, 1);
+}
