@@ -798,3 +798,80 @@ pub fn milli(v: i64) -> String {
         format!("{v}m")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::autoscaling::ScalingPolicy;
+
+    fn t(s: u64) -> SimTime {
+        SimTime::from_millis(s * 1000)
+    }
+
+    fn rules(select: SelectPolicy, policies: &[(PolicyType, i32, u64)]) -> ScalingRules {
+        ScalingRules {
+            stabilization_window: None,
+            select_policy: select,
+            policies: policies
+                .iter()
+                .map(|&(ty, value, p)| ScalingPolicy {
+                    ty,
+                    value,
+                    period: SimDuration::from_secs(p),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn default_scale_up_is_the_larger_of_four_pods_and_double() {
+        let r = ScalingRules::default_up();
+        assert_eq!(scale_up_limit(1, &[], &[], &r, t(100)), 5);
+        assert_eq!(scale_up_limit(10, &[], &[], &r, t(100)), 20);
+        // 6 added 10 s ago count against the period: start = 10 − 6 = 4
+        assert_eq!(scale_up_limit(10, &[(6, t(90))], &[], &r, t(100)), 8);
+        // an event exactly one period ago no longer counts
+        assert_eq!(scale_up_limit(10, &[(6, t(85))], &[], &r, t(100)), 20);
+    }
+
+    #[test]
+    fn select_policy_min_and_disabled() {
+        let r = rules(
+            SelectPolicy::Min,
+            &[(PolicyType::Pods, 1, 60), (PolicyType::Percent, 100, 60)],
+        );
+        assert_eq!(scale_up_limit(5, &[], &[], &r, t(0)), 6);
+        let off = rules(SelectPolicy::Disabled, &[(PolicyType::Pods, 1, 60)]);
+        assert_eq!(scale_up_limit(5, &[], &[], &off, t(0)), 5);
+        assert_eq!(scale_down_limit(5, &[], &[], &off, t(0)), 5);
+    }
+
+    #[test]
+    fn scale_down_percent_rounds_down_and_counts_recent_removals() {
+        let r = rules(SelectPolicy::Max, &[(PolicyType::Percent, 50, 60)]);
+        // ⌊7 × 0.5⌋ = 3
+        assert_eq!(scale_down_limit(7, &[], &[], &r, t(100)), 3);
+        // 3 removed 30 s ago: start = 4 + 3 = 7 → 3 again
+        assert_eq!(scale_down_limit(4, &[], &[(3, t(70))], &r, t(100)), 3);
+        let pods = rules(
+            SelectPolicy::Max,
+            &[(PolicyType::Pods, 2, 60), (PolicyType::Percent, 10, 60)],
+        );
+        // Max picks the bigger change: min(10 − 2, ⌊10 × 0.9⌋) = 8
+        assert_eq!(scale_down_limit(10, &[], &[], &pods, t(0)), 8);
+    }
+
+    #[test]
+    fn tolerance_is_ten_percent_either_way() {
+        assert!(within(1.08, 0.1));
+        assert!(within(0.92, 0.1));
+        assert!(!within(1.12, 0.1));
+        assert!(!within(0.88, 0.1));
+    }
+
+    #[test]
+    fn targets_column_reads_like_kubectl() {
+        assert_eq!(milli(4000), "4");
+        assert_eq!(milli(500), "500m");
+    }
+}
