@@ -321,3 +321,31 @@ fn a_kubectl_list_snapshot_is_a_starting_state() {
     assert_eq!(api.list::<kubesim::api::ReplicaSet>().count(), 1);
     assert_eq!(api.stats.pods_created, 1);
 }
+
+/// The shared vLLM HorizontalPodAutoscaler (a `Pods` metric from a custom
+/// metrics adapter) loads as a simulated object and runs: kubesim has no such
+/// metric, so the HPA reports it missing and keeps the replicas, as upstream
+/// does without the adapter.
+#[test]
+fn the_shared_vllm_hpa_loads_and_runs() {
+    let m = "/work/shared/manifests/kubernetes-examples/AI/vllm-deployment";
+    if !std::path::Path::new(m).exists() {
+        return;
+    }
+    let yaml = format!(
+        "name: vllm\nuntil: 2m\ncluster:\n  nodePools: [{{name: n, count: 1, capacity: {{cpu: \"16\", memory: 64Gi}}}}]\nmanifests: [{m}, {m}/hpa]\n"
+    );
+    let (sim, recs) = run_scenario("vllm_hpa", &yaml);
+    let h = sim
+        .api()
+        .list::<kubesim::api::HorizontalPodAutoscaler>()
+        .next()
+        .expect("the HPA is simulated");
+    assert_eq!(h.meta.name, "gemma-server-hpa");
+    assert_eq!((h.min_replicas, h.max_replicas), (1, 5));
+    assert!(recs
+        .iter()
+        .any(|r| r.reason == "FailedGetPodsMetric"
+            && r.message.contains("vllm_num_requests_running")));
+    assert!(recs.iter().all(|r| r.reason != "SuccessfulRescale"));
+}
