@@ -90,6 +90,44 @@ pub const METRICS: &[Metric] = &[
         higher_is_better: false,
         description: "when the last finite pod completed",
     },
+    Metric {
+        name: "node_hours",
+        unit: "node-hours",
+        higher_is_better: false,
+        description: "Σ over nodes of the time registered (runs with HPA or node groups)",
+    },
+    Metric {
+        name: "cost",
+        unit: "cost",
+        higher_is_better: false,
+        description: "Σ node-group node-hours × costPerHour",
+    },
+    Metric {
+        name: "pending_pod_seconds",
+        unit: "pod-s",
+        higher_is_better: false,
+        description:
+            "pods pending for want of a node × scan interval, over Cluster Autoscaler scans",
+    },
+    Metric {
+        name: "requests_failed",
+        unit: "requests",
+        higher_is_better: false,
+        description:
+            "requests failed or timed out, over every Service (runs with HPA or node groups)",
+    },
+    Metric {
+        name: "hpa_rescales",
+        unit: "events",
+        higher_is_better: false,
+        description: "HPA SuccessfulRescale events, up and down",
+    },
+    Metric {
+        name: "ca_scale_events",
+        unit: "events",
+        higher_is_better: false,
+        description: "Cluster Autoscaler scale-ups plus nodes removed",
+    },
 ];
 
 /// The figures of one run, by metric name (absent when undefined, e.g. no latency).
@@ -116,6 +154,17 @@ pub fn figures(s: &Summary) -> BTreeMap<&'static str, f64> {
     m.insert("fragmentation", s.utilization.fragmentation_mean);
     if let Some(v) = s.scheduling.makespan_ms {
         m.insert("makespan_ms", v as f64);
+    }
+    if let Some(a) = &s.autoscaling {
+        m.insert("node_hours", a.node_hours);
+        m.insert("cost", a.cost);
+        m.insert("pending_pod_seconds", a.pending_pod_seconds);
+        m.insert("requests_failed", a.requests_failed as f64);
+        m.insert("hpa_rescales", (a.hpa_scale_ups + a.hpa_scale_downs) as f64);
+        m.insert(
+            "ca_scale_events",
+            (a.ca_scale_ups + a.ca_scale_downs) as f64,
+        );
     }
     m
 }

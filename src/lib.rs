@@ -16,6 +16,7 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
+pub mod autoscaler;
 pub mod compare;
 pub mod controllers;
 pub mod determinism;

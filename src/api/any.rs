@@ -1,11 +1,13 @@
 //! An object of any simulated kind, as it comes out of a manifest.
 
+use super::autoscaling::{HorizontalPodAutoscaler, VerticalPodAutoscaler};
 use super::config::{validate_configmap_update, validate_secret_update, ConfigMap, Secret};
 use super::ingress::{Ingress, IngressClass};
 use super::job::Job;
 use super::meta::{Kind, ObjKey, ObjectMeta};
 use super::node::Node;
 use super::pod::Pod;
+use super::policy::PodDisruptionBudget;
 use super::scheduling::PriorityClass;
 use super::service::{Namespace, Service};
 use super::storage::{PersistentVolume, PersistentVolumeClaim, StorageClass};
@@ -29,6 +31,9 @@ pub enum AnyObject {
     PersistentVolumeClaim(PersistentVolumeClaim),
     Ingress(Ingress),
     IngressClass(IngressClass),
+    PodDisruptionBudget(PodDisruptionBudget),
+    HorizontalPodAutoscaler(HorizontalPodAutoscaler),
+    VerticalPodAutoscaler(VerticalPodAutoscaler),
 }
 
 impl AnyObject {
@@ -49,6 +54,9 @@ impl AnyObject {
             AnyObject::PersistentVolumeClaim(_) => Kind::PersistentVolumeClaim,
             AnyObject::Ingress(_) => Kind::Ingress,
             AnyObject::IngressClass(_) => Kind::IngressClass,
+            AnyObject::PodDisruptionBudget(_) => Kind::PodDisruptionBudget,
+            AnyObject::HorizontalPodAutoscaler(_) => Kind::HorizontalPodAutoscaler,
+            AnyObject::VerticalPodAutoscaler(_) => Kind::VerticalPodAutoscaler,
         }
     }
     pub fn meta(&self) -> &ObjectMeta {
@@ -68,6 +76,9 @@ impl AnyObject {
             AnyObject::PersistentVolumeClaim(o) => &o.meta,
             AnyObject::Ingress(o) => &o.meta,
             AnyObject::IngressClass(o) => &o.meta,
+            AnyObject::PodDisruptionBudget(o) => &o.meta,
+            AnyObject::HorizontalPodAutoscaler(o) => &o.meta,
+            AnyObject::VerticalPodAutoscaler(o) => &o.meta,
         }
     }
     pub fn key(&self) -> ObjKey {
@@ -95,6 +106,10 @@ impl AnyObject {
             // after the Services they route to
             Kind::IngressClass => 3,
             Kind::Ingress => 4,
+            // after the workloads they refer to
+            Kind::PodDisruptionBudget
+            | Kind::HorizontalPodAutoscaler
+            | Kind::VerticalPodAutoscaler => 8,
         }
     }
 
@@ -322,6 +337,64 @@ impl AnyObject {
                 o,
                 |a, b| a.meta.labels == b.meta.labels && a.controller == b.controller,
                 |c, n| meta_merge(&mut c.meta, n.meta),
+            ),
+            // a changed spec is a new generation: the status waits for the controller
+            AnyObject::PodDisruptionBudget(o) => upsert(
+                api,
+                o,
+                |a, b| {
+                    a.meta.labels == b.meta.labels
+                        && a.selector == b.selector
+                        && a.min_available == b.min_available
+                        && a.max_unavailable == b.max_unavailable
+                },
+                |c, n| {
+                    meta_merge(&mut c.meta, n.meta);
+                    c.selector = n.selector;
+                    c.min_available = n.min_available;
+                    c.max_unavailable = n.max_unavailable;
+                    c.status.observed = false;
+                },
+            ),
+            AnyObject::HorizontalPodAutoscaler(o) => upsert(
+                api,
+                o,
+                |a, b| {
+                    a.meta.labels == b.meta.labels
+                        && a.target_kind == b.target_kind
+                        && a.target_name == b.target_name
+                        && a.min_replicas == b.min_replicas
+                        && a.max_replicas == b.max_replicas
+                        && a.metrics == b.metrics
+                        && a.scale_up == b.scale_up
+                        && a.scale_down == b.scale_down
+                },
+                |c, n| {
+                    meta_merge(&mut c.meta, n.meta);
+                    c.target_kind = n.target_kind;
+                    c.target_name = n.target_name;
+                    c.min_replicas = n.min_replicas;
+                    c.max_replicas = n.max_replicas;
+                    c.metrics = n.metrics;
+                    c.scale_up = n.scale_up;
+                    c.scale_down = n.scale_down;
+                },
+            ),
+            AnyObject::VerticalPodAutoscaler(o) => upsert(
+                api,
+                o,
+                |a, b| {
+                    a.meta.labels == b.meta.labels
+                        && a.target_kind == b.target_kind
+                        && a.target_name == b.target_name
+                        && a.update_mode == b.update_mode
+                },
+                |c, n| {
+                    meta_merge(&mut c.meta, n.meta);
+                    c.target_kind = n.target_kind;
+                    c.target_name = n.target_name;
+                    c.update_mode = n.update_mode;
+                },
             ),
         }
     }

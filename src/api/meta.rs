@@ -34,10 +34,13 @@ pub enum Kind {
     PersistentVolumeClaim,
     Ingress,
     IngressClass,
+    PodDisruptionBudget,
+    HorizontalPodAutoscaler,
+    VerticalPodAutoscaler,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 15] = [
+    pub const ALL: [Kind; 18] = [
         Kind::Namespace,
         Kind::Node,
         Kind::Pod,
@@ -53,6 +56,9 @@ impl Kind {
         Kind::PersistentVolumeClaim,
         Kind::Ingress,
         Kind::IngressClass,
+        Kind::PodDisruptionBudget,
+        Kind::HorizontalPodAutoscaler,
+        Kind::VerticalPodAutoscaler,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -72,6 +78,9 @@ impl Kind {
             Kind::PersistentVolumeClaim => "PersistentVolumeClaim",
             Kind::Ingress => "Ingress",
             Kind::IngressClass => "IngressClass",
+            Kind::PodDisruptionBudget => "PodDisruptionBudget",
+            Kind::HorizontalPodAutoscaler => "HorizontalPodAutoscaler",
+            Kind::VerticalPodAutoscaler => "VerticalPodAutoscaler",
         }
     }
 
@@ -82,6 +91,9 @@ impl Kind {
             Kind::Job => "batch/v1",
             Kind::StorageClass => "storage.k8s.io/v1",
             Kind::Ingress | Kind::IngressClass => "networking.k8s.io/v1",
+            Kind::PodDisruptionBudget => "policy/v1",
+            Kind::HorizontalPodAutoscaler => "autoscaling/v2",
+            Kind::VerticalPodAutoscaler => "autoscaling.k8s.io/v1",
             _ => "v1",
         }
     }
@@ -119,6 +131,13 @@ impl Kind {
             }
             "ingress" | "ingresses" | "ing" => Kind::Ingress,
             "ingressclass" | "ingressclasses" => Kind::IngressClass,
+            "poddisruptionbudget" | "poddisruptionbudgets" | "pdb" => Kind::PodDisruptionBudget,
+            "horizontalpodautoscaler" | "horizontalpodautoscalers" | "hpa" => {
+                Kind::HorizontalPodAutoscaler
+            }
+            "verticalpodautoscaler" | "verticalpodautoscalers" | "vpa" => {
+                Kind::VerticalPodAutoscaler
+            }
             _ => return None,
         })
     }

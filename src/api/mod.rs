@@ -5,12 +5,14 @@
 
 pub mod affinity;
 pub mod any;
+pub mod autoscaling;
 pub mod config;
 pub mod ingress;
 pub mod job;
 pub mod meta;
 pub mod node;
 pub mod pod;
+pub mod policy;
 pub mod quantity;
 pub mod resources;
 pub mod scheduling;
@@ -22,12 +24,14 @@ pub mod taint;
 pub mod workload;
 
 pub use any::AnyObject;
+pub use autoscaling::HorizontalPodAutoscaler;
 pub use config::{ConfigMap, Secret};
 pub use ingress::{Ingress, IngressClass};
 pub use job::Job;
 pub use meta::{Kind, ObjKey, ObjectMeta, OwnerReference, Uid};
 pub use node::Node;
 pub use pod::{Pod, PodPhase, PodSpec, PodTemplate};
+pub use policy::PodDisruptionBudget;
 pub use scheduling::PriorityClass;
 pub use service::{Namespace, Service};
 pub use storage::{PersistentVolume, PersistentVolumeClaim, StorageClass};

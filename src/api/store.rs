@@ -5,6 +5,7 @@
 //! queues a [`Change`] that the simulation delivers to watching components after
 //! the watch delay. Components never call each other; they only write here.
 
+use super::autoscaling::{HorizontalPodAutoscaler, VerticalPodAutoscaler};
 use super::config::{ConfigMap, Secret};
 use super::ingress::{Ingress, IngressClass};
 use super::job::Job;
@@ -12,6 +13,7 @@ use super::meta::{Kind, ObjKey, ObjectMeta, Uid, FINALIZER_FOREGROUND, FINALIZER
 use super::node::Node;
 use super::pod::Pod;
 use super::pod::PodSpec;
+use super::policy::PodDisruptionBudget;
 use super::scheduling::{PriorityClass, SYSTEM_CLASSES};
 use super::service::{Namespace, Service};
 use super::storage::{PersistentVolume, PersistentVolumeClaim, StorageClass};
@@ -269,6 +271,21 @@ object_impl!(Ingress, Kind::Ingress, ingresses);
 object_impl!(IngressClass, Kind::IngressClass, ingress_classes);
 object_impl!(PersistentVolume, Kind::PersistentVolume, persistent_volumes);
 object_impl!(
+    PodDisruptionBudget,
+    Kind::PodDisruptionBudget,
+    pod_disruption_budgets
+);
+object_impl!(
+    HorizontalPodAutoscaler,
+    Kind::HorizontalPodAutoscaler,
+    horizontal_pod_autoscalers
+);
+object_impl!(
+    VerticalPodAutoscaler,
+    Kind::VerticalPodAutoscaler,
+    vertical_pod_autoscalers
+);
+object_impl!(
     PersistentVolumeClaim,
     Kind::PersistentVolumeClaim,
     persistent_volume_claims,
@@ -319,7 +336,10 @@ impl Object for Pod {
         self.node_name.as_deref()
     }
     fn admit(&mut self, adm: &mut Admission, store: &Store) -> Result<(), ApiError> {
-        admit_pod(self, adm, store)
+        admit_pod(self, adm, store)?;
+        // the VPA admission controller (a webhook upstream)
+        crate::autoscaler::vpa::admit(self, store);
+        Ok(())
     }
 }
 
@@ -438,6 +458,9 @@ pub struct Store {
     pub persistent_volume_claims: BTreeMap<ObjKey, PersistentVolumeClaim>,
     pub ingresses: BTreeMap<ObjKey, Ingress>,
     pub ingress_classes: BTreeMap<ObjKey, IngressClass>,
+    pub pod_disruption_budgets: BTreeMap<ObjKey, PodDisruptionBudget>,
+    pub horizontal_pod_autoscalers: BTreeMap<ObjKey, HorizontalPodAutoscaler>,
+    pub vertical_pod_autoscalers: BTreeMap<ObjKey, VerticalPodAutoscaler>,
 }
 
 /// Counters the summary reports.
@@ -610,6 +633,19 @@ impl ApiServer {
                 .map(|o| &o.meta),
             Kind::Ingress => self.store.ingresses.get(key).map(|o| &o.meta),
             Kind::IngressClass => self.store.ingress_classes.get(key).map(|o| &o.meta),
+            Kind::PodDisruptionBudget => {
+                self.store.pod_disruption_budgets.get(key).map(|o| &o.meta)
+            }
+            Kind::HorizontalPodAutoscaler => self
+                .store
+                .horizontal_pod_autoscalers
+                .get(key)
+                .map(|o| &o.meta),
+            Kind::VerticalPodAutoscaler => self
+                .store
+                .vertical_pod_autoscalers
+                .get(key)
+                .map(|o| &o.meta),
         }
     }
 
@@ -842,6 +878,9 @@ impl ApiServer {
             Kind::PersistentVolumeClaim => self.delete::<PersistentVolumeClaim>(key),
             Kind::Ingress => self.delete::<Ingress>(key),
             Kind::IngressClass => self.delete::<IngressClass>(key),
+            Kind::PodDisruptionBudget => self.delete::<PodDisruptionBudget>(key),
+            Kind::HorizontalPodAutoscaler => self.delete::<HorizontalPodAutoscaler>(key),
+            Kind::VerticalPodAutoscaler => self.delete::<VerticalPodAutoscaler>(key),
         }
     }
 
@@ -908,6 +947,15 @@ impl ApiServer {
             }
             Kind::Ingress => self.update_status::<Ingress>(key, |o| f(&mut o.meta)),
             Kind::IngressClass => self.update_status::<IngressClass>(key, |o| f(&mut o.meta)),
+            Kind::PodDisruptionBudget => {
+                self.update_status::<PodDisruptionBudget>(key, |o| f(&mut o.meta))
+            }
+            Kind::HorizontalPodAutoscaler => {
+                self.update_status::<HorizontalPodAutoscaler>(key, |o| f(&mut o.meta))
+            }
+            Kind::VerticalPodAutoscaler => {
+                self.update_status::<VerticalPodAutoscaler>(key, |o| f(&mut o.meta))
+            }
         }
     }
 

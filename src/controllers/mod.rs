@@ -5,8 +5,10 @@
 //! between desired and observed (DESIGN.md, principle 2).
 
 pub mod deployment;
+pub mod disruption;
 pub mod endpoints;
 pub mod gc;
+pub mod hpa;
 pub mod job;
 pub mod node_lifecycle;
 pub mod pod_gc;
@@ -22,6 +24,7 @@ pub enum ControllerId {
     Job,
     Endpoints,
     Volume,
+    Disruption,
 }
 
 /// Upstream's `generateName` suffix alphabet (no vowels, no look-alikes).

@@ -1,6 +1,7 @@
 //! Upstream types (`k8s-openapi`) → kubesim's model, with validation as the API
 //! server would do it. Every error names the path of the offending field.
 
+use super::convert_autoscaling::{conv_hpa, conv_pdb};
 use super::convert_batch::conv_job;
 use super::convert_networking::{conv_ingress, conv_ingress_class};
 use super::convert_scheduling::conv_priority_class;
@@ -8,6 +9,7 @@ use super::convert_storage::{
     self, conv_configmap, conv_persistent_volume, conv_persistent_volume_claim, conv_secret,
     conv_storage_class,
 };
+use super::convert_vpa::conv_vpa as conv_vpa_any;
 use super::fields;
 use crate::api::affinity::{
     Affinity, NodeSelectorOperator, NodeSelectorRequirement, NodeSelectorTerm, PodAffinity,
@@ -63,8 +65,6 @@ const NOT_SIMULATED: &[(&str, &str)] = &[
     ("apps/v1", "DaemonSet"),
     ("batch/v1", "CronJob"),
     ("autoscaling/v1", "HorizontalPodAutoscaler"),
-    ("autoscaling/v2", "HorizontalPodAutoscaler"),
-    ("policy/v1", "PodDisruptionBudget"),
     ("networking.k8s.io/v1", "NetworkPolicy"),
     ("discovery.k8s.io/v1", "EndpointSlice"),
     ("rbac.authorization.k8s.io/v1", "Role"),
@@ -89,6 +89,9 @@ const SIMULATED: &[(&str, &str)] = &[
     ("storage.k8s.io/v1", "StorageClass"),
     ("networking.k8s.io/v1", "Ingress"),
     ("networking.k8s.io/v1", "IngressClass"),
+    ("policy/v1", "PodDisruptionBudget"),
+    ("autoscaling/v2", "HorizontalPodAutoscaler"),
+    ("autoscaling.k8s.io/v1", "VerticalPodAutoscaler"),
 ];
 
 /// API versions Kubernetes has removed, with the release that removed them.
@@ -204,11 +207,15 @@ pub fn convert(value: &Value, loc: &Loc) -> Result<Converted, Errors> {
         ("apps/v1", "DaemonSet") => checked!(apps::DaemonSet),
         ("batch/v1", "Job") => simulated!(k8s_openapi::api::batch::v1::Job, conv_job),
         ("batch/v1", "CronJob") => checked!(k8s_openapi::api::batch::v1::CronJob),
-        ("autoscaling/v2", "HorizontalPodAutoscaler") => {
-            checked!(k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler)
+        ("autoscaling/v2", "HorizontalPodAutoscaler") => simulated!(
+            k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler,
+            conv_hpa
+        ),
+        ("autoscaling.k8s.io/v1", "VerticalPodAutoscaler") => {
+            simulated!(super::convert_vpa::RawVpa, conv_vpa_any)
         }
         ("policy/v1", "PodDisruptionBudget") => {
-            checked!(k8s_openapi::api::policy::v1::PodDisruptionBudget)
+            simulated!(k8s_openapi::api::policy::v1::PodDisruptionBudget, conv_pdb)
         }
         ("networking.k8s.io/v1", "Ingress") => {
             simulated!(k8s_openapi::api::networking::v1::Ingress, conv_ingress)
@@ -1192,7 +1199,12 @@ fn conv_replicaset(o: apps::ReplicaSet, loc: &Loc) -> Result<AnyObject, Errors> 
     )
 }
 
-fn int_or_percent(v: &IntOrString, path: &str, loc: &Loc, errors: &mut Errors) -> IntOrPercent {
+pub(crate) fn int_or_percent(
+    v: &IntOrString,
+    path: &str,
+    loc: &Loc,
+    errors: &mut Errors,
+) -> IntOrPercent {
     match v {
         IntOrString::Int(i) if *i >= 0 => IntOrPercent::Int(*i),
         IntOrString::Int(i) => {

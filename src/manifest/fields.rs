@@ -143,6 +143,43 @@ pub fn modelled(kind: &str) -> Vec<String> {
             .map(|s| s.to_string()),
         ),
         "IngressClass" => v.extend(["spec.controller"].iter().map(|s| s.to_string())),
+        "PodDisruptionBudget" => v.extend(
+            [
+                "spec.selector",
+                "spec.minAvailable",
+                "spec.maxUnavailable",
+                "spec.unhealthyPodEvictionPolicy",
+            ]
+            .iter()
+            .map(|s| s.to_string()),
+        ),
+        "VerticalPodAutoscaler" => v.extend(
+            [
+                "apiVersion",
+                "kind",
+                "spec.targetRef",
+                "spec.updatePolicy.updateMode",
+            ]
+            .iter()
+            .map(|s| s.to_string()),
+        ),
+        "HorizontalPodAutoscaler" => v.extend(
+            [
+                "spec.scaleTargetRef",
+                "spec.minReplicas",
+                "spec.maxReplicas",
+                "spec.metrics[].type",
+                "spec.metrics[].resource",
+                "spec.metrics[].pods.metric.name",
+                "spec.metrics[].pods.target",
+                "spec.metrics[].object.metric.name",
+                "spec.metrics[].object.describedObject",
+                "spec.metrics[].object.target",
+                "spec.behavior",
+            ]
+            .iter()
+            .map(|s| s.to_string()),
+        ),
         "ConfigMap" => v.extend(
             ["data", "binaryData", "immutable"]
                 .iter()

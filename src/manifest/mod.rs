@@ -7,10 +7,12 @@
 //! knows but kubesim does not simulate are collected into one warning per object.
 
 pub mod convert;
+pub mod convert_autoscaling;
 pub mod convert_batch;
 pub mod convert_networking;
 pub mod convert_scheduling;
 pub mod convert_storage;
+pub mod convert_vpa;
 pub mod fields;
 pub mod yamlpos;
 

@@ -162,6 +162,77 @@ pub struct Summary {
     /// Means over periodic samples of the cluster's allocation.
     pub utilization: Utilization,
     pub sim: SimFigures,
+    /// HPA and Cluster Autoscaler figures (omitted when the run has neither).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub autoscaling: Option<AutoscalingFigures>,
+}
+
+/// What autoscaling did and cost.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct AutoscalingFigures {
+    /// Σ over nodes of the time each was registered, in hours.
+    pub node_hours: f64,
+    /// Node-hours per node group (`""`: nodes outside any group).
+    pub node_hours_by_group: BTreeMap<String, f64>,
+    /// Σ node-hours × the group's `costPerHour`.
+    pub cost: f64,
+    /// Pod-seconds spent Pending with no node to take them, sampled at each
+    /// Cluster Autoscaler scan (pending pods × scan interval).
+    pub pending_pod_seconds: f64,
+    /// Requests that failed or timed out, over every Service.
+    pub requests_failed: u64,
+    /// HPA rescales (`SuccessfulRescale`), up and down.
+    pub hpa_scale_ups: u64,
+    pub hpa_scale_downs: u64,
+    /// Cluster Autoscaler scale-ups (`TriggeredScaleUp`) and the nodes they asked for.
+    pub ca_scale_ups: u64,
+    pub ca_nodes_added: u64,
+    /// Nodes the Cluster Autoscaler removed (`ScaleDown`).
+    pub ca_scale_downs: u64,
+    /// Pods the VPA updater evicted (`EvictedByVPA`).
+    pub vpa_evictions: u64,
+}
+
+impl AutoscalingFigures {
+    pub fn collect(sim: &Simulation) -> Option<AutoscalingFigures> {
+        let ca = sim.cluster_autoscaler();
+        let rescales = &sim.hpa().rescales;
+        let store = sim.api().store();
+        if ca.is_none()
+            && store.horizontal_pod_autoscalers.is_empty()
+            && store.vertical_pod_autoscalers.is_empty()
+            && rescales.is_empty()
+        {
+            return None;
+        }
+        let by_group = sim.node_clock().hours(sim.now());
+        let price = |g: &str| {
+            ca.and_then(|c| c.settings.groups.iter().find(|x| x.name == g))
+                .map_or(0.0, |x| x.cost_per_hour)
+        };
+        let round = |x: f64| (x * 1e6).round() / 1e6;
+        Some(AutoscalingFigures {
+            node_hours: round(by_group.values().sum()),
+            cost: round(by_group.iter().map(|(g, h)| h * price(g)).sum()),
+            node_hours_by_group: by_group
+                .iter()
+                .map(|(g, h)| (g.clone(), round(*h)))
+                .collect(),
+            pending_pod_seconds: ca.map_or(0.0, |c| c.stats.pending_pod_seconds),
+            requests_failed: sim
+                .dataplane()
+                .figures()
+                .values()
+                .map(|f| f.failed + f.timed_out)
+                .sum(),
+            hpa_scale_ups: rescales.iter().filter(|r| r.3 > r.2).count() as u64,
+            hpa_scale_downs: rescales.iter().filter(|r| r.3 < r.2).count() as u64,
+            ca_scale_ups: ca.map_or(0, |c| c.stats.scale_ups),
+            ca_nodes_added: ca.map_or(0, |c| c.stats.nodes_added),
+            ca_scale_downs: ca.map_or(0, |c| c.stats.scale_downs),
+            vpa_evictions: sim.vpa().evictions,
+        })
+    }
 }
 
 impl Summary {
@@ -284,6 +355,7 @@ impl Summary {
                 wall_ms: sim.wall_ms(),
                 complete: true,
             },
+            autoscaling: AutoscalingFigures::collect(sim),
         };
         if sim.hit_event_limit() {
             summary.mark_stopped("event-limit");
@@ -348,6 +420,21 @@ impl Summary {
                     d.ready, d.desired, d.updated, d.available
                 );
             }
+        }
+        if let Some(a) = &self.autoscaling {
+            let _ = writeln!(
+                s,
+                "autoscaling: {:.2} node-hours, cost {:.2}; HPA {} up / {} down; cluster autoscaler {} scale-up(s) (+{} nodes), {} node(s) removed; {:.0} pod-s pending for capacity; {} requests failed",
+                a.node_hours,
+                a.cost,
+                a.hpa_scale_ups,
+                a.hpa_scale_downs,
+                a.ca_scale_ups,
+                a.ca_nodes_added,
+                a.ca_scale_downs,
+                a.pending_pod_seconds,
+                a.requests_failed
+            );
         }
         if !self.jobs.is_empty() {
             let _ = writeln!(s, "jobs:");

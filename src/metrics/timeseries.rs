@@ -82,6 +82,21 @@ pub const METRICS: &[(&str, &str, &str)] = &[
         "replicas",
     ),
     (
+        "hpa_current_replicas",
+        "namespace/name of a HorizontalPodAutoscaler: status.currentReplicas",
+        "replicas",
+    ),
+    (
+        "hpa_desired_replicas",
+        "namespace/name of a HorizontalPodAutoscaler: status.desiredReplicas",
+        "replicas",
+    ),
+    (
+        "node_group_nodes",
+        "Cluster Autoscaler node group: its registered nodes",
+        "nodes",
+    ),
+    (
         "service_requests_per_s",
         "Service (or ingress/NAME): requests sent in the minute ending at time_ms / 60",
         "requests/s",
@@ -291,6 +306,21 @@ impl Timeseries {
                 &name,
                 d.status.available_replicas as f64,
             );
+        }
+        for h in api.list::<crate::api::HorizontalPodAutoscaler>() {
+            let name = format!("{}/{}", h.meta.namespace, h.meta.name);
+            let st = &h.status;
+            self.push(t, "hpa_current_replicas", &name, st.current_replicas as f64);
+            self.push(t, "hpa_desired_replicas", &name, st.desired_replicas as f64);
+        }
+        let mut groups: BTreeMap<&str, u64> = BTreeMap::new();
+        for n in api.list::<Node>() {
+            if let Some(g) = n.meta.labels.get(crate::autoscaler::cluster::GROUP_LABEL) {
+                *groups.entry(g.as_str()).or_default() += 1;
+            }
+        }
+        for (g, k) in groups {
+            self.push(t, "node_group_nodes", g, k as f64);
         }
         for rs in api.list::<ReplicaSet>() {
             let name = format!("{}/{}", rs.meta.namespace, rs.meta.name);

@@ -273,6 +273,10 @@ pub struct DataPlane {
     pub failures: Vec<(SimTime, SimTime, u64)>,
     /// Per minute and Service (or Ingress), for traffic.csv.
     pub series: BTreeMap<(u64, Dest), MinuteRow>,
+    /// Requests each pod has answered so far (expected counts, aggregate
+    /// clients): what the metrics server turns into per-pod request rates and
+    /// CPU use.
+    served: BTreeMap<ObjKey, f64>,
 }
 
 /// Whether pod `pod` on node `node` answers now.
@@ -318,7 +322,20 @@ impl DataPlane {
             latencies: BTreeMap::new(),
             failures: Vec::new(),
             series: BTreeMap::new(),
+            served: BTreeMap::new(),
         }
+    }
+
+    /// Requests pod `pod` has answered so far (aggregate clients).
+    pub fn served_by(&self, pod: &ObjKey) -> f64 {
+        self.served.get(pod).copied().unwrap_or(0.0)
+    }
+
+    /// Requests sent to Service `svc` so far, answered or not.
+    pub fn sent_to(&self, svc: &ObjKey) -> u64 {
+        self.counts
+            .get(&Dest::Service(svc.clone()))
+            .map_or(0, |c| c.requests)
     }
 
     /// Whether any client sends traffic.
@@ -928,6 +945,7 @@ impl DataPlane {
         let mut not_found = 0.0;
         let mut mean_ms = 0.0;
         let mut lat: BTreeMap<u64, f64> = BTreeMap::new();
+        let mut served: Vec<(&ObjKey, f64)> = Vec::new();
         for (hop, w) in &routes.shares {
             match hop {
                 Hop::Refused => refused += w,
@@ -940,6 +958,7 @@ impl DataPlane {
                     } else if let (Some(l), Some(_)) = (pod_load.get(p), spec.concurrency) {
                         rejected += w * l.blocked;
                         let good = w * (1.0 - l.blocked);
+                        served.push((p, good));
                         ok += good;
                         for (prob, mean, var) in &l.latency {
                             mean_ms += good * prob * mean * 1000.0;
@@ -949,6 +968,7 @@ impl DataPlane {
                             }
                         }
                     } else {
+                        served.push((p, *w));
                         ok += w;
                         mean_ms += w * st_ms;
                         *lat.entry(st_ms as u64).or_default() += w;
@@ -957,6 +977,9 @@ impl DataPlane {
             }
         }
         let nf = n as f64;
+        for (p, w) in served {
+            *self.served.entry(p.clone()).or_default() += nf * w;
+        }
         let c = &mut self.clients[ci];
         let mut left = n;
         let refused = take(nf * refused, &mut c.carry[1], &mut left);

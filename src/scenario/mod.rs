@@ -5,6 +5,7 @@
 //! a bad scenario fails before anything runs or any output is written. Every
 //! error names the file, line and column.
 
+mod autoscaling;
 pub mod schema;
 pub mod timeline;
 
@@ -138,8 +139,12 @@ pub enum Action {
         add: Vec<Taint>,
         remove: Vec<String>,
     },
-    /// `kubectl drain NODE --ignore-daemonsets --delete-emptydir-data`.
-    Drain(String),
+    /// `kubectl drain NODE --ignore-daemonsets --delete-emptydir-data [--timeout]`:
+    /// evictions honour PodDisruptionBudgets and are retried every 5 s.
+    Drain {
+        node: String,
+        timeout: Option<SimDuration>,
+    },
     /// `kubeadm join` of `count` more nodes like pool `pool`'s: each Node is
     /// registered `startup` later (`cluster.kubelet.nodeStartup`).
     NodeAdd {
@@ -208,7 +213,7 @@ impl TimedAction {
             }
             Action::Cordon(n) => format!("kubectl cordon {n}"),
             Action::Uncordon(n) => format!("kubectl uncordon {n}"),
-            Action::Drain(n) => format!("kubectl drain {n}"),
+            Action::Drain { node, .. } => format!("kubectl drain {node}"),
             Action::SetImage { key, .. } => format!("kubectl set image deployment/{}", key.name),
             Action::RolloutUndo { key, .. } => {
                 format!("kubectl rollout undo deployment/{}", key.name)
@@ -643,6 +648,7 @@ pub fn load_text(path: &Path, text: &str) -> Result<Scenario, LoadError> {
             Err(mut e) => errors.append(&mut e),
         }
     }
+    autoscaling::load(&raw, &loc, path, &mut settings, &mut loaded, &mut errors);
     for (i, m) in raw.manifests.iter().enumerate() {
         let target = base.join(m);
         if !target.exists() {
@@ -1767,6 +1773,7 @@ fn resolve_action(
         "rollout-pause" | "rollout-resume" => &["target", "namespace"],
         "label" => &["target", "namespace", "labels"],
         "taint" => &["target", "taints", "remove"],
+        "drain" => &["target", "timeout"],
         _ => &["target"],
     };
     let present = [
@@ -1784,6 +1791,7 @@ fn resolve_action(
         ("labels", raw.labels.is_some()),
         ("taints", raw.taints.is_some()),
         ("remove", raw.remove.is_some()),
+        ("timeout", raw.timeout.is_some()),
         ("nodes", raw.nodes.is_some()),
         ("zone", raw.zone.is_some()),
         ("factor", raw.factor.is_some()),
@@ -2171,7 +2179,10 @@ fn resolve_action(
         _ => need_target(&mut errors).and_then(|t| match parse_target(&t, loc, true) {
             Ok((Kind::Node, name)) => Some(match act {
                 "cordon" => Action::Cordon(name),
-                "drain" => Action::Drain(name),
+                "drain" => Action::Drain {
+                    node: name,
+                    timeout: raw.timeout,
+                },
                 "uncordon" => Action::Uncordon(name),
                 "node-crash" => Action::Fault {
                     fault: FaultAction::NodeCrash(name),
@@ -2274,7 +2285,7 @@ fn check_objects(
             | Action::RolloutUndo { key, .. }
             | Action::RolloutPause { key, .. } => (Kind::Deployment, key.clone()),
             Action::Cordon(n)
-            | Action::Drain(n)
+            | Action::Drain { node: n, .. }
             | Action::Taint { node: n, .. }
             | Action::Uncordon(n)
             | Action::NodeRemove(n)

@@ -43,6 +43,46 @@ pub struct ScenarioFile {
     /// Metrics sampling (`metrics.csv`, utilization figures).
     #[serde(default)]
     pub metrics: MetricsSpec,
+    /// What the pods use (CPU, memory), for the metrics server and the HPA.
+    #[serde(default)]
+    pub usage: Vec<UsageSpec>,
+}
+
+/// One `usage:` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct UsageSpec {
+    pub selector: SelectorSpec,
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// CPU per pod with no traffic (`100m`).
+    #[serde(default)]
+    pub cpu: Option<QuantityValue>,
+    /// From `at` on, this CPU per pod instead.
+    #[serde(default)]
+    pub steps: Vec<UsageStep>,
+    /// CPU per request/s the pod answers (`5m`).
+    #[serde(default)]
+    pub cpu_per_request: Option<QuantityValue>,
+    /// Working set per pod (`200Mi`).
+    #[serde(default)]
+    pub memory: Option<QuantityValue>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UsageStep {
+    pub at: SimDuration,
+    pub cpu: QuantityValue,
+}
+
+/// `cluster.metricsServer`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct MetricsServerSpec {
+    /// How often the metrics server scrapes the kubelets (default 60s).
+    #[serde(default)]
+    pub scrape_interval: Option<SimDuration>,
 }
 
 /// `metrics:`.
@@ -245,6 +285,11 @@ pub struct ClusterSpec {
     pub storage: StorageSpec,
     #[serde(default)]
     pub ingress_controller: IngressControllerSpec,
+    #[serde(default)]
+    pub metrics_server: MetricsServerSpec,
+    /// The Cluster Autoscaler and its node groups.
+    #[serde(default)]
+    pub autoscaler: Option<crate::autoscaler::cluster::CaSpec>,
 }
 
 /// `cluster.ingressController`.
@@ -299,7 +344,7 @@ impl QuantityValue {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct TaintSpec {
     pub key: String,
@@ -403,6 +448,15 @@ pub struct ControllerManagerSpec {
     pub large_cluster_size_threshold: Option<u32>,
     /// `--unhealthy-zone-threshold` (default 0.55).
     pub unhealthy_zone_threshold: Option<f64>,
+    /// `--horizontal-pod-autoscaler-sync-period` (default 15s).
+    #[serde(default)]
+    pub horizontal_pod_autoscaler_sync_period: Option<SimDuration>,
+    /// `--horizontal-pod-autoscaler-tolerance` (default 0.1).
+    #[serde(default)]
+    pub horizontal_pod_autoscaler_tolerance: Option<f64>,
+    /// `--horizontal-pod-autoscaler-downscale-stabilization` (default 5m).
+    #[serde(default)]
+    pub horizontal_pod_autoscaler_downscale_stabilization: Option<SimDuration>,
     /// `--terminated-pod-gc-threshold` (default 12500; 0 keeps every finished pod).
     pub terminated_pod_gc_threshold: Option<u64>,
 }
@@ -500,4 +554,7 @@ pub struct RawAction {
     /// `delete`: `background` (default), `foreground` or `orphan` (kubectl `--cascade`).
     #[serde(default)]
     pub cascade: Option<String>,
+    /// `drain`: give up after this long (kubectl `--timeout`; default: wait forever).
+    #[serde(default)]
+    pub timeout: Option<SimDuration>,
 }

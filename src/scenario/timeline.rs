@@ -22,6 +22,8 @@ pub struct Kubectl {
     timeline: Vec<TimedAction>,
     /// `kubeadm join` → Node registered.
     node_startup: crate::sim::time::SimDuration,
+    /// Drains in progress, by timeline action.
+    drains: std::collections::BTreeMap<usize, DrainState>,
 }
 
 /// `deployment.apps/web`-style names, as kubectl prints them.
@@ -42,6 +44,9 @@ fn kubectl_name(kind: Kind, key: &ObjKey) -> String {
         Kind::PersistentVolumeClaim => "persistentvolumeclaim",
         Kind::Ingress => "ingress.networking.k8s.io",
         Kind::IngressClass => "ingressclass.networking.k8s.io",
+        Kind::PodDisruptionBudget => "poddisruptionbudget.policy",
+        Kind::HorizontalPodAutoscaler => "horizontalpodautoscaler.autoscaling",
+        Kind::VerticalPodAutoscaler => "verticalpodautoscaler.autoscaling.k8s.io",
     };
     format!("{res}/{}", key.name)
 }
@@ -56,6 +61,7 @@ impl Kubectl {
             initial,
             timeline,
             node_startup,
+            drains: Default::default(),
         }
     }
 
@@ -247,7 +253,7 @@ impl Kubectl {
                     r.map(|()| format!("node/{node} {word}")),
                 );
             }
-            Action::Drain(node) => drain(ctx, &node),
+            Action::Drain { node, timeout } => self.drain(ctx, i, &node, timeout),
             Action::Fault { fault, heal_after } => {
                 return fault_start(ctx, fault, heal_after);
             }
@@ -388,80 +394,201 @@ fn rollout_undo(ctx: &mut Ctx, key: &ObjKey, to_revision: Option<i64>) {
     }
 }
 
-/// `kubectl drain NODE --ignore-daemonsets --delete-emptydir-data`: cordon, then
-/// evict (gracefully delete) every unfinished pod on the node that a controller
-/// owns. Pods without a controller are refused (no `--force`) and stay.
-fn drain(ctx: &mut Ctx, node: &str) {
-    let key = ObjKey::cluster(node.to_string());
-    let object = format!("Node/{node}");
-    if let Err(e) = ctx.api.update::<Node>(&key, |n| n.unschedulable = true) {
-        let msg = format!("Error from server (NotFound): {e}");
-        ctx.event(COMPONENT, EventType::Warning, "Drain", object, msg);
-        return;
-    }
-    ctx.event(
-        COMPONENT,
-        EventType::Normal,
-        "NodeNotSchedulable",
-        object.clone(),
-        format!("node/{node} cordoned"),
-    );
-    let mut managed = Vec::new();
-    let mut bare = Vec::new();
-    for p in ctx.api.list::<Pod>() {
-        if p.node_name.as_deref() != Some(node)
-            || p.status.phase.is_terminal()
-            || p.is_terminating()
-        {
-            continue;
+/// A `kubectl drain` in progress: pods still to evict, and evicted pods it
+/// waits for (kubectl waits until each is gone).
+#[derive(Debug, Clone)]
+struct DrainState {
+    node: String,
+    deadline: Option<crate::sim::time::SimTime>,
+    timeout: Option<crate::sim::time::SimDuration>,
+    to_evict: Vec<ObjKey>,
+    evicted: Vec<ObjKey>,
+    bare: usize,
+}
+
+/// How long kubectl sleeps after a refused eviction (`drain.go`).
+pub const EVICTION_RETRY: crate::sim::time::SimDuration =
+    crate::sim::time::SimDuration::from_secs(5);
+/// How often kubectl checks whether evicted pods are gone (`waitForDelete`).
+pub const DELETE_POLL: crate::sim::time::SimDuration = crate::sim::time::SimDuration::from_secs(1);
+
+impl Kubectl {
+    /// `kubectl drain NODE --ignore-daemonsets --delete-emptydir-data
+    /// [--timeout D]`: cordon, then evict every unfinished pod on the node that a
+    /// controller owns through the eviction API, retrying a refused eviction
+    /// (a PodDisruptionBudget allows no disruption) every 5 s, and wait until the
+    /// evicted pods are gone. Pods without a controller are refused (no
+    /// `--force`) and stay.
+    fn drain(
+        &mut self,
+        ctx: &mut Ctx,
+        i: usize,
+        node: &str,
+        timeout: Option<crate::sim::time::SimDuration>,
+    ) {
+        let key = ObjKey::cluster(node.to_string());
+        let object = format!("Node/{node}");
+        if let Err(e) = ctx.api.update::<Node>(&key, |n| n.unschedulable = true) {
+            let msg = format!("Error from server (NotFound): {e}");
+            ctx.event(COMPONENT, EventType::Warning, "Drain", object, msg);
+            return;
         }
-        if p.meta.controller_ref().is_some() {
-            managed.push(p.meta.key());
-        } else {
-            bare.push(p.meta.key());
-        }
-    }
-    managed.sort();
-    bare.sort();
-    if !bare.is_empty() {
-        let names: Vec<String> = bare
-            .iter()
-            .map(|k| format!("{}/{}", k.namespace, k.name))
-            .collect();
         ctx.event(
             COMPONENT,
-            EventType::Warning,
-            "Drain",
+            EventType::Normal,
+            "NodeNotSchedulable",
             object.clone(),
-            format!(
-                "error: cannot delete Pods that declare no controller (use --force to override): {}",
-                names.join(", ")
-            ),
+            format!("node/{node} cordoned"),
         );
-    }
-    for k in &managed {
-        if ctx.api.delete::<Pod>(k).is_ok() {
+        let mut managed = Vec::new();
+        let mut bare = Vec::new();
+        for p in ctx.api.list::<Pod>() {
+            if p.node_name.as_deref() != Some(node)
+                || p.status.phase.is_terminal()
+                || p.is_terminating()
+            {
+                continue;
+            }
+            if p.meta.controller_ref().is_some() {
+                managed.push(p.meta.key());
+            } else {
+                bare.push(p.meta.key());
+            }
+        }
+        managed.sort();
+        bare.sort();
+        if !bare.is_empty() {
+            let names: Vec<String> = bare
+                .iter()
+                .map(|k| format!("{}/{}", k.namespace, k.name))
+                .collect();
             ctx.event(
                 COMPONENT,
-                EventType::Normal,
-                "Evict",
-                object_ref(Kind::Pod, k),
-                format!("evicting pod {}/{}", k.namespace, k.name),
+                EventType::Warning,
+                "Drain",
+                object.clone(),
+                format!(
+                    "error: cannot delete Pods that declare no controller (use --force to override): {}",
+                    names.join(", ")
+                ),
             );
         }
+        self.drains.insert(
+            i,
+            DrainState {
+                node: node.to_string(),
+                deadline: timeout.map(|d| ctx.now + d),
+                timeout,
+                to_evict: managed,
+                evicted: Vec::new(),
+                bare: bare.len(),
+            },
+        );
+        self.drain_step(ctx, i);
     }
-    let msg = if bare.is_empty() {
-        (EventType::Normal, format!("node/{node} drained"))
-    } else {
-        (
-            EventType::Warning,
-            format!(
-                "node/{node} not fully drained: {} pod(s) without a controller stay",
-                bare.len()
-            ),
-        )
-    };
-    ctx.event(COMPONENT, msg.0, "Drain", object, msg.1);
+
+    /// One round of drain `i`: try the evictions still to do, check which
+    /// evicted pods are gone, and finish or schedule the next round.
+    pub fn drain_step(&mut self, ctx: &mut Ctx, i: usize) {
+        let Some(mut d) = self.drains.remove(&i) else {
+            return;
+        };
+        let object = format!("Node/{}", d.node);
+        if d.deadline.is_some_and(|t| ctx.now >= t) {
+            let left = d.to_evict.first().or(d.evicted.first()).cloned();
+            let what = match left {
+                Some(k) => format!(
+                    "error when evicting pods/{:?} -n {:?}: global timeout reached: {}",
+                    k.name,
+                    k.namespace,
+                    d.timeout.unwrap_or_default()
+                ),
+                None => "global timeout reached".into(),
+            };
+            ctx.event(
+                COMPONENT,
+                EventType::Warning,
+                "Drain",
+                object,
+                format!(
+                    "error: unable to drain node {:?} due to error: {what}",
+                    d.node
+                ),
+            );
+            return;
+        }
+        let mut refused = Vec::new();
+        for k in std::mem::take(&mut d.to_evict) {
+            match crate::controllers::disruption::evict(ctx.api, &k) {
+                Ok(()) => {
+                    ctx.event(
+                        COMPONENT,
+                        EventType::Normal,
+                        "Evict",
+                        object_ref(Kind::Pod, &k),
+                        format!("evicting pod {}/{}", k.namespace, k.name),
+                    );
+                    d.evicted.push(k);
+                }
+                Err(crate::controllers::disruption::EvictionError::NotFound(_)) => {}
+                Err(e) => {
+                    ctx.event(
+                        COMPONENT,
+                        EventType::Warning,
+                        "EvictionBlocked",
+                        object_ref(Kind::Pod, &k),
+                        format!(
+                            "error when evicting pods/{:?} -n {:?} (will retry after 5s): {e}",
+                            k.name, k.namespace
+                        ),
+                    );
+                    refused.push(k);
+                }
+            }
+        }
+        d.to_evict = refused;
+        let mut waiting = Vec::new();
+        for k in std::mem::take(&mut d.evicted) {
+            if ctx.api.get::<Pod>(&k).is_some() {
+                waiting.push(k);
+            } else {
+                ctx.event(
+                    COMPONENT,
+                    EventType::Normal,
+                    "Evicted",
+                    object_ref(Kind::Pod, &k),
+                    format!("pod/{} evicted", k.name),
+                );
+            }
+        }
+        d.evicted = waiting;
+        if d.to_evict.is_empty() && d.evicted.is_empty() {
+            let msg = if d.bare == 0 {
+                (EventType::Normal, format!("node/{} drained", d.node))
+            } else {
+                (
+                    EventType::Warning,
+                    format!(
+                        "node/{} not fully drained: {} pod(s) without a controller stay",
+                        d.node, d.bare
+                    ),
+                )
+            };
+            ctx.event(COMPONENT, msg.0, "Drain", object, msg.1);
+            return;
+        }
+        let wait = if d.to_evict.is_empty() {
+            DELETE_POLL
+        } else {
+            EVICTION_RETRY
+        };
+        let next = match d.deadline {
+            Some(t) => (ctx.now + wait).min(t),
+            None => ctx.now + wait,
+        };
+        ctx.at(next, Event::Drain(i));
+        self.drains.insert(i, d);
+    }
 }
 
 /// Resolve a fault action to the nodes and pods it hits now, and say it in the log.

@@ -148,7 +148,10 @@ impl Simulation {
             }
             Event::Watch(Target::Controller(_) | Target::GarbageCollector, _)
             | Event::Sync(..)
-            | Event::NodeLifecycle(_) => cm,
+            | Event::NodeLifecycle(_)
+            | Event::Autoscale(crate::autoscaler::AutoscaleEvent::Hpa(_)) => cm,
+            Event::Autoscale(crate::autoscaler::AutoscaleEvent::Scan) => api,
+            Event::Drain(_) => api,
             // a cut-off kubelet renews nothing but keeps its heartbeat timer
             Event::Kubelet(_, KubeletEvent::Heartbeat { .. }) => false,
             Event::Watch(Target::Kubelet(i), _) | Event::Kubelet(i, _) => {

@@ -77,6 +77,10 @@ pub enum Event {
     IngressSync,
     /// The cloud has provisioned this LoadBalancer Service's address.
     Cloud(crate::api::ObjKey),
+    /// `kubectl drain` of timeline action `i` retries its evictions.
+    Drain(usize),
+    /// The metrics server, the HPA controller or the Cluster Autoscaler.
+    Autoscale(crate::autoscaler::AutoscaleEvent),
 }
 
 /// Whether `ev` may change where requests go or whether pods answer them.
@@ -191,6 +195,8 @@ pub struct Settings {
     pub max_events: u64,
     /// Provisioning and attach/detach latencies (`cluster.storage`).
     pub volumes: crate::controllers::volume::VolumeSettings,
+    /// Metrics pipeline, HPA controller flags, Cluster Autoscaler.
+    pub autoscaling: crate::autoscaler::Settings,
 }
 
 impl Default for Settings {
@@ -214,6 +220,7 @@ impl Default for Settings {
             traffic: Vec::new(),
             max_events: crate::scenario::MAX_EVENTS,
             volumes: Default::default(),
+            autoscaling: Default::default(),
         }
     }
 }
@@ -235,6 +242,12 @@ pub struct Simulation {
     gc: GarbageCollector,
     endpoints: crate::controllers::endpoints::EndpointsController,
     volumes: crate::controllers::volume::VolumeController,
+    disruption: crate::controllers::disruption::DisruptionController,
+    hpa: crate::controllers::hpa::HpaController,
+    cluster_autoscaler: Option<crate::autoscaler::cluster::ClusterAutoscaler>,
+    node_clock: crate::autoscaler::NodeClock,
+    metrics_server: crate::autoscaler::metrics::MetricsServer,
+    vpa: crate::autoscaler::vpa::Vpa,
     /// What the scheduler's volume plugins see; `None` after a claim, volume or
     /// class changed (rebuilt before the next scheduling cycle).
     volume_view: Option<std::sync::Arc<crate::scheduler::plugins::volume_binding::VolumeView>>,
@@ -306,6 +319,21 @@ impl Simulation {
                 s.controller_sync_delay,
                 s.volumes.clone(),
             ),
+            disruption: crate::controllers::disruption::DisruptionController::new(
+                s.controller_sync_delay,
+            ),
+            hpa: crate::controllers::hpa::HpaController::new(s.autoscaling.clone()),
+            cluster_autoscaler: s
+                .autoscaling
+                .cluster_autoscaler
+                .clone()
+                .map(|c| crate::autoscaler::cluster::ClusterAutoscaler::new(c, seed)),
+            node_clock: Default::default(),
+            vpa: Default::default(),
+            metrics_server: crate::autoscaler::metrics::MetricsServer::new(
+                s.autoscaling.scrape_interval,
+                s.autoscaling.usage.clone(),
+            ),
             volume_view: None,
             dataplane: crate::net::DataPlane::new(s.kube_proxy.clone(), &s.traffic, seed),
             cloud: crate::net::cloud::CloudController::new(s.load_balancer_delay),
@@ -350,6 +378,12 @@ impl Simulation {
         );
         if let Some(t) = sim.arrivals.peek_time() {
             sim.queue.push(t, Event::Arrival);
+        }
+        if let Some(ca) = &sim.cluster_autoscaler {
+            sim.queue.push(
+                SimTime::ZERO + ca.settings.scan_interval,
+                Event::Autoscale(crate::autoscaler::AutoscaleEvent::Scan),
+            );
         }
         for (i, a) in scenario.timeline.iter().enumerate() {
             sim.queue.push(SimTime::ZERO + a.at, Event::Timeline(i));
@@ -678,6 +712,20 @@ impl Simulation {
                 self.kubectl.join(&mut ctx, i);
                 return;
             }
+            Event::Drain(i) => {
+                let mut ctx = Ctx {
+                    now: self.now,
+                    api: &mut self.api,
+                    rec: &mut self.rec,
+                    queue: &mut self.queue,
+                };
+                self.kubectl.drain_step(&mut ctx, i);
+                return;
+            }
+            Event::Autoscale(e) => {
+                self.autoscale(e);
+                return;
+            }
             Event::Chaos(i) => {
                 let kubelets = &self.kubelets;
                 let index = &self.kubelet_index;
@@ -730,6 +778,8 @@ impl Simulation {
             | Event::Heal(_)
             | Event::Chaos(_)
             | Event::Join(_)
+            | Event::Drain(_)
+            | Event::Autoscale(_)
             | Event::Cloud(_)
             | Event::ProxySync
             | Event::IngressSync => {
@@ -757,6 +807,9 @@ impl Simulation {
                 Target::Controller(ControllerId::Volume) => {
                     self.volumes.on_watch(&mut ctx, &change)
                 }
+                Target::Controller(ControllerId::Disruption) => {
+                    self.disruption.on_watch(&mut ctx, &change)
+                }
                 Target::CloudController => self.cloud.on_watch(&mut ctx, &change),
                 Target::KubeProxy if change.kind == Kind::Ingress => {
                     let t = self.dataplane.on_ingress_change(&change.key, self.now);
@@ -775,6 +828,7 @@ impl Simulation {
             Event::Sync(ControllerId::Job, key) => self.jobs.on_sync(&mut ctx, &key),
             Event::Sync(ControllerId::Endpoints, key) => self.endpoints.on_sync(&mut ctx, &key),
             Event::Sync(ControllerId::Volume, key) => self.volumes.on_sync(&mut ctx, &key),
+            Event::Sync(ControllerId::Disruption, key) => self.disruption.on_sync(&mut ctx, &key),
             Event::Scheduler(e) => {
                 let view = view.expect("built for scheduler events");
                 crate::scheduler::plugins::volume_binding::with_view(view, || {
@@ -817,12 +871,26 @@ impl Simulation {
         let at = self.now + self.settings.watch_delay;
         for c in changes {
             self.recovery.observe(&self.api, &c, self.now);
+            if c.kind == Kind::Node && c.op != Op::Modified {
+                self.node_clock.observe(&self.api, &c, self.now);
+            }
             if c.kind == Kind::Pod {
                 self.pod_gc.observe(&self.api, &c.key);
             }
             let send = |q: &mut EventQueue<Event>, t: Target, c: &Change| {
                 q.push(at, Event::Watch(t, c.clone()))
             };
+            // the disruption controller: budgets, and what they count
+            if c.kind == Kind::PodDisruptionBudget
+                || (matches!(c.kind, Kind::Pod | Kind::ReplicaSet | Kind::Deployment)
+                    && !self.api.store().pod_disruption_budgets.is_empty())
+            {
+                send(
+                    &mut self.queue,
+                    Target::Controller(ControllerId::Disruption),
+                    &c,
+                );
+            }
             match c.kind {
                 Kind::Pod => {
                     send(&mut self.queue, Target::Scheduler, &c);
@@ -924,7 +992,40 @@ impl Simulation {
                     send(&mut self.queue, Target::KubeProxy, &c);
                     send(&mut self.queue, Target::CloudController, &c);
                 }
-                Kind::PriorityClass | Kind::IngressClass => {}
+                Kind::PriorityClass | Kind::IngressClass | Kind::PodDisruptionBudget => {}
+                // the VPA recommender works from the metrics server's scrapes
+                Kind::VerticalPodAutoscaler => {
+                    if !self.metrics_server.running && c.op == Op::Added {
+                        self.metrics_server.running = true;
+                        self.queue.push(
+                            self.now + self.metrics_server.interval,
+                            Event::Autoscale(crate::autoscaler::AutoscaleEvent::Scrape),
+                        );
+                    }
+                    if !self.vpa.running && c.op == Op::Added {
+                        self.vpa.running = true;
+                        self.queue.push(
+                            self.now + crate::autoscaler::vpa::UPDATER_INTERVAL,
+                            Event::Autoscale(crate::autoscaler::AutoscaleEvent::VpaUpdate),
+                        );
+                    }
+                }
+                Kind::HorizontalPodAutoscaler => {
+                    // the HPA controller lists HPAs itself; a new one starts its loop
+                    let mut ctx = Ctx {
+                        now: self.now,
+                        api: &mut self.api,
+                        rec: &mut self.rec,
+                        queue: &mut self.queue,
+                    };
+                    if self.hpa.on_watch(&mut ctx, &c) && !self.metrics_server.running {
+                        self.metrics_server.running = true;
+                        self.queue.push(
+                            self.now + self.metrics_server.interval,
+                            Event::Autoscale(crate::autoscaler::AutoscaleEvent::Scrape),
+                        );
+                    }
+                }
                 // the ingress controller (part of the data plane)
                 Kind::Ingress => {
                     send(&mut self.queue, Target::KubeProxy, &c);
@@ -958,6 +1059,95 @@ impl Simulation {
         if nodes_moved {
             self.refresh_node_net();
         }
+    }
+
+    /// The metrics server's scrape, an HPA's sync, the Cluster Autoscaler.
+    fn autoscale(&mut self, e: crate::autoscaler::AutoscaleEvent) {
+        use crate::autoscaler::AutoscaleEvent as A;
+        match e {
+            A::Scrape => {
+                self.flush_traffic();
+                let dp = &self.dataplane;
+                self.metrics_server.scrape(
+                    &self.api,
+                    &|p| dp.served_by(p),
+                    &|s| dp.sent_to(s),
+                    self.now,
+                );
+                // the metrics server and the HPAs run for as long as the run
+                self.queue.push(
+                    self.now + self.metrics_server.interval,
+                    Event::Autoscale(A::Scrape),
+                );
+                if !self.api.store().vertical_pod_autoscalers.is_empty() {
+                    let mut ctx = Ctx {
+                        now: self.now,
+                        api: &mut self.api,
+                        rec: &mut self.rec,
+                        queue: &mut self.queue,
+                    };
+                    self.vpa.recommend(&mut ctx, &self.metrics_server);
+                }
+            }
+            A::Hpa(key) => {
+                let mut ctx = Ctx {
+                    now: self.now,
+                    api: &mut self.api,
+                    rec: &mut self.rec,
+                    queue: &mut self.queue,
+                };
+                self.hpa.sync(&mut ctx, &key, &self.metrics_server);
+            }
+            A::VpaUpdate => {
+                let mut ctx = Ctx {
+                    now: self.now,
+                    api: &mut self.api,
+                    rec: &mut self.rec,
+                    queue: &mut self.queue,
+                };
+                self.vpa.update(&mut ctx);
+                ctx.after(
+                    crate::autoscaler::vpa::UPDATER_INTERVAL,
+                    Event::Autoscale(A::VpaUpdate),
+                );
+            }
+            A::Scan | A::Join(..) => {
+                let Some(ca) = self.cluster_autoscaler.as_mut() else {
+                    return;
+                };
+                let mut ctx = Ctx {
+                    now: self.now,
+                    api: &mut self.api,
+                    rec: &mut self.rec,
+                    queue: &mut self.queue,
+                };
+                match e {
+                    A::Scan => ca.scan(&mut ctx),
+                    A::Join(g, names) => ca.join(&mut ctx, g, &names),
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// The Cluster Autoscaler, if the scenario has one.
+    pub fn cluster_autoscaler(&self) -> Option<&crate::autoscaler::cluster::ClusterAutoscaler> {
+        self.cluster_autoscaler.as_ref()
+    }
+
+    /// When each node joined and left, for node-hours and cost.
+    pub fn node_clock(&self) -> &crate::autoscaler::NodeClock {
+        &self.node_clock
+    }
+
+    /// The VPA recommender and updater.
+    pub fn vpa(&self) -> &crate::autoscaler::vpa::Vpa {
+        &self.vpa
+    }
+
+    /// The HPA controller (its rescales).
+    pub fn hpa(&self) -> &crate::controllers::hpa::HpaController {
+        &self.hpa
     }
 
     /// The claims, volumes and classes the scheduler's volume plugins see.

@@ -383,6 +383,80 @@ pub fn describe(
             header(&mut s, kind, &c.meta);
             kv(&mut s, "Controller", c.controller.clone());
         }
+        Kind::PodDisruptionBudget => {
+            let b = api
+                .get::<crate::api::PodDisruptionBudget>(&key)
+                .ok_or_else(missing)?;
+            header(&mut s, kind, &b.meta);
+            if let Some(v) = b.min_available {
+                kv(&mut s, "Min available", v.display());
+            }
+            if let Some(v) = b.max_unavailable {
+                kv(&mut s, "Max unavailable", v.display());
+            }
+            kv(
+                &mut s,
+                "Allowed disruptions",
+                b.status.disruptions_allowed.to_string(),
+            );
+            kv(&mut s, "Current", b.status.current_healthy.to_string());
+            kv(&mut s, "Desired", b.status.desired_healthy.to_string());
+            kv(&mut s, "Total", b.status.expected_pods.to_string());
+        }
+        Kind::VerticalPodAutoscaler => {
+            let v = api
+                .get::<crate::api::autoscaling::VerticalPodAutoscaler>(&key)
+                .ok_or_else(missing)?;
+            header(&mut s, kind, &v.meta);
+            kv(
+                &mut s,
+                "Reference",
+                format!("{}/{}", v.target_kind, v.target_name),
+            );
+            kv(&mut s, "Update mode", format!("{:?}", v.update_mode));
+            for r in &v.recommendations {
+                kv(
+                    &mut s,
+                    "Recommendation",
+                    format!(
+                        "{}: target cpu {}m memory {}; lower {}m/{}; upper {}m/{}",
+                        r.container,
+                        r.target.0,
+                        r.target.1,
+                        r.lower.0,
+                        r.lower.1,
+                        r.upper.0,
+                        r.upper.1
+                    ),
+                );
+            }
+        }
+        Kind::HorizontalPodAutoscaler => {
+            let h = api
+                .get::<crate::api::HorizontalPodAutoscaler>(&key)
+                .ok_or_else(missing)?;
+            header(&mut s, kind, &h.meta);
+            kv(
+                &mut s,
+                "Reference",
+                format!("{}/{}", h.target_kind, h.target_name),
+            );
+            kv(
+                &mut s,
+                "Metrics",
+                crate::controllers::hpa::targets_column(h),
+            );
+            kv(&mut s, "Min replicas", h.min_replicas.to_string());
+            kv(&mut s, "Max replicas", h.max_replicas.to_string());
+            kv(
+                &mut s,
+                "Replicas",
+                format!(
+                    "{} current / {} desired",
+                    h.status.current_replicas, h.status.desired_replicas
+                ),
+            );
+        }
         Kind::Namespace | Kind::PriorityClass => {
             let m = api.meta_of(kind, &key).ok_or_else(missing)?;
             header(&mut s, kind, m);

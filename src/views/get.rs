@@ -163,6 +163,23 @@ pub fn get(
         ],
         Kind::Ingress => vec!["NAME", "CLASS", "HOSTS", "PORTS", "AGE"],
         Kind::IngressClass => vec!["NAME", "CONTROLLER", "AGE"],
+        Kind::PodDisruptionBudget => vec![
+            "NAME",
+            "MIN AVAILABLE",
+            "MAX UNAVAILABLE",
+            "ALLOWED DISRUPTIONS",
+            "AGE",
+        ],
+        Kind::VerticalPodAutoscaler => vec!["NAME", "MODE", "CPU", "MEM", "AGE"],
+        Kind::HorizontalPodAutoscaler => vec![
+            "NAME",
+            "REFERENCE",
+            "TARGETS",
+            "MINPODS",
+            "MAXPODS",
+            "REPLICAS",
+            "AGE",
+        ],
     };
     match q.kind {
         Kind::Pod => each!(
@@ -447,6 +464,54 @@ pub fn get(
                 age(now, c.meta.creation_timestamp)
             ],
             json!({"controller": c.controller})
+        ),
+        Kind::PodDisruptionBudget => each!(
+            crate::api::PodDisruptionBudget,
+            |b| vec![
+                b.meta.name.clone(),
+                b.min_available.map_or("N/A".into(), |v| v.display()),
+                b.max_unavailable.map_or("N/A".into(), |v| v.display()),
+                b.status.disruptions_allowed.to_string(),
+                age(now, b.meta.creation_timestamp)
+            ],
+            json!({"currentHealthy": b.status.current_healthy,
+                   "desiredHealthy": b.status.desired_healthy,
+                   "disruptionsAllowed": b.status.disruptions_allowed,
+                   "expectedPods": b.status.expected_pods})
+        ),
+        Kind::VerticalPodAutoscaler => each!(
+            crate::api::autoscaling::VerticalPodAutoscaler,
+            |v| vec![
+                v.meta.name.clone(),
+                format!("{:?}", v.update_mode),
+                v.recommendations
+                    .first()
+                    .map_or(String::new(), |r| format!("{}m", r.target.0)),
+                v.recommendations
+                    .first()
+                    .map_or(String::new(), |r| r.target.1.to_string()),
+                age(now, v.meta.creation_timestamp)
+            ],
+            json!({"recommendations": v.recommendations.iter().map(|r| json!({
+                "containerName": r.container,
+                "target": {"cpu": format!("{}m", r.target.0), "memory": r.target.1},
+                "lowerBound": {"cpu": format!("{}m", r.lower.0), "memory": r.lower.1},
+                "upperBound": {"cpu": format!("{}m", r.upper.0), "memory": r.upper.1}
+            })).collect::<Vec<_>>()})
+        ),
+        Kind::HorizontalPodAutoscaler => each!(
+            crate::api::HorizontalPodAutoscaler,
+            |h| vec![
+                h.meta.name.clone(),
+                format!("{}/{}", h.target_kind, h.target_name),
+                crate::controllers::hpa::targets_column(h),
+                h.min_replicas.to_string(),
+                h.max_replicas.to_string(),
+                h.status.current_replicas.to_string(),
+                age(now, h.meta.creation_timestamp)
+            ],
+            json!({"currentReplicas": h.status.current_replicas,
+                   "desiredReplicas": h.status.desired_replicas})
         ),
     }
     let _ = ConditionStatus::True;
