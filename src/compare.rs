@@ -182,13 +182,9 @@ pub struct RunResult {
     pub latency_ms: Vec<(u64, u64)>,
 }
 
-/// Per-pod latencies (any order) as an ascending (ms, pods) histogram.
-pub fn latency_histogram(latencies_ms: &[u64]) -> Vec<(u64, u64)> {
-    let mut h: BTreeMap<u64, u64> = BTreeMap::new();
-    for l in latencies_ms {
-        *h.entry(*l).or_default() += 1;
-    }
-    h.into_iter().collect()
+/// The scheduler's latency histogram as ascending (ms, pods) pairs.
+pub fn latency_histogram(latencies_ms: &BTreeMap<u64, u64>) -> Vec<(u64, u64)> {
+    latencies_ms.iter().map(|(&l, &n)| (l, n)).collect()
 }
 
 /// Every policy's scheduling latencies over all its seeds (one histogram,

@@ -16,6 +16,7 @@
 use super::sampler::{Usage, PHASES};
 use crate::api::{ApiServer, Deployment, Node, ReplicaSet};
 use crate::sim::time::SimTime;
+use std::collections::BTreeMap;
 use std::io::{self, BufRead, Write};
 use std::sync::{Arc, Mutex};
 
