@@ -34,10 +34,14 @@ pub enum Kind {
     PersistentVolumeClaim,
     Ingress,
     IngressClass,
+    StatefulSet,
+    DaemonSet,
+    ReplicationController,
+    CronJob,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 15] = [
+    pub const ALL: [Kind; 19] = [
         Kind::Namespace,
         Kind::Node,
         Kind::Pod,
@@ -53,6 +57,10 @@ impl Kind {
         Kind::PersistentVolumeClaim,
         Kind::Ingress,
         Kind::IngressClass,
+        Kind::StatefulSet,
+        Kind::DaemonSet,
+        Kind::ReplicationController,
+        Kind::CronJob,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -72,14 +80,18 @@ impl Kind {
             Kind::PersistentVolumeClaim => "PersistentVolumeClaim",
             Kind::Ingress => "Ingress",
             Kind::IngressClass => "IngressClass",
+            Kind::StatefulSet => "StatefulSet",
+            Kind::DaemonSet => "DaemonSet",
+            Kind::ReplicationController => "ReplicationController",
+            Kind::CronJob => "CronJob",
         }
     }
 
     pub fn api_version(self) -> &'static str {
         match self {
-            Kind::ReplicaSet | Kind::Deployment => "apps/v1",
+            Kind::ReplicaSet | Kind::Deployment | Kind::StatefulSet | Kind::DaemonSet => "apps/v1",
             Kind::PriorityClass => "scheduling.k8s.io/v1",
-            Kind::Job => "batch/v1",
+            Kind::Job | Kind::CronJob => "batch/v1",
             Kind::StorageClass => "storage.k8s.io/v1",
             Kind::Ingress | Kind::IngressClass => "networking.k8s.io/v1",
             _ => "v1",
@@ -119,6 +131,12 @@ impl Kind {
             }
             "ingress" | "ingresses" | "ing" => Kind::Ingress,
             "ingressclass" | "ingressclasses" => Kind::IngressClass,
+            "statefulset" | "statefulsets" | "sts" => Kind::StatefulSet,
+            "daemonset" | "daemonsets" | "ds" => Kind::DaemonSet,
+            "replicationcontroller" | "replicationcontrollers" | "rc" => {
+                Kind::ReplicationController
+            }
+            "cronjob" | "cronjobs" | "cj" => Kind::CronJob,
             _ => return None,
         })
     }
@@ -295,7 +313,9 @@ mod tests {
     fn kubectl_kind_aliases() {
         assert_eq!(Kind::from_kubectl("deploy"), Some(Kind::Deployment));
         assert_eq!(Kind::from_kubectl("RS"), Some(Kind::ReplicaSet));
-        assert_eq!(Kind::from_kubectl("cronjob"), None);
+        assert_eq!(Kind::from_kubectl("cj"), Some(Kind::CronJob));
+        assert_eq!(Kind::from_kubectl("sts"), Some(Kind::StatefulSet));
+        assert_eq!(Kind::from_kubectl("cronjobz"), None);
     }
 
     #[test]

@@ -4,6 +4,8 @@
 //! object key; a later sync reads the current state and acts on the difference
 //! between desired and observed (DESIGN.md, principle 2).
 
+pub mod cronjob;
+pub mod daemonset;
 pub mod deployment;
 pub mod endpoints;
 pub mod gc;
@@ -11,6 +13,7 @@ pub mod job;
 pub mod node_lifecycle;
 pub mod pod_gc;
 pub mod replicaset;
+pub mod statefulset;
 pub mod volume;
 pub mod workqueue;
 
@@ -22,6 +25,10 @@ pub enum ControllerId {
     Job,
     Endpoints,
     Volume,
+    ReplicationController,
+    StatefulSet,
+    DaemonSet,
+    CronJob,
 }
 
 /// Upstream's `generateName` suffix alphabet (no vowels, no look-alikes).

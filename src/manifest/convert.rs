@@ -1,7 +1,8 @@
 //! Upstream types (`k8s-openapi`) → kubesim's model, with validation as the API
 //! server would do it. Every error names the path of the offending field.
 
-use super::convert_batch::conv_job;
+use super::convert_apps::{conv_daemonset, conv_replication_controller, conv_statefulset};
+use super::convert_batch::{conv_cronjob, conv_job};
 use super::convert_networking::{conv_ingress, conv_ingress_class};
 use super::convert_scheduling::conv_priority_class;
 use super::convert_storage::{
@@ -55,13 +56,9 @@ pub(crate) type Errors = Vec<Diagnostic>;
 /// Kinds kubesim accepts but does not simulate yet, by `apiVersion`.
 const NOT_SIMULATED: &[(&str, &str)] = &[
     ("v1", "ServiceAccount"),
-    ("v1", "ReplicationController"),
     ("v1", "Endpoints"),
     ("v1", "LimitRange"),
     ("v1", "ResourceQuota"),
-    ("apps/v1", "StatefulSet"),
-    ("apps/v1", "DaemonSet"),
-    ("batch/v1", "CronJob"),
     ("autoscaling/v1", "HorizontalPodAutoscaler"),
     ("autoscaling/v2", "HorizontalPodAutoscaler"),
     ("policy/v1", "PodDisruptionBudget"),
@@ -75,6 +72,10 @@ const NOT_SIMULATED: &[(&str, &str)] = &[
 
 const SIMULATED: &[(&str, &str)] = &[
     ("batch/v1", "Job"),
+    ("batch/v1", "CronJob"),
+    ("apps/v1", "StatefulSet"),
+    ("apps/v1", "DaemonSet"),
+    ("v1", "ReplicationController"),
     ("scheduling.k8s.io/v1", "PriorityClass"),
     ("v1", "Namespace"),
     ("v1", "Node"),
@@ -199,11 +200,13 @@ pub fn convert(value: &Value, loc: &Loc) -> Result<Converted, Errors> {
             simulated!(core::PersistentVolumeClaim, conv_persistent_volume_claim)
         }
         ("v1", "ServiceAccount") => checked!(core::ServiceAccount),
-        ("v1", "ReplicationController") => checked!(core::ReplicationController),
-        ("apps/v1", "StatefulSet") => checked!(apps::StatefulSet),
-        ("apps/v1", "DaemonSet") => checked!(apps::DaemonSet),
+        ("v1", "ReplicationController") => {
+            simulated!(core::ReplicationController, conv_replication_controller)
+        }
+        ("apps/v1", "StatefulSet") => simulated!(apps::StatefulSet, conv_statefulset),
+        ("apps/v1", "DaemonSet") => simulated!(apps::DaemonSet, conv_daemonset),
         ("batch/v1", "Job") => simulated!(k8s_openapi::api::batch::v1::Job, conv_job),
-        ("batch/v1", "CronJob") => checked!(k8s_openapi::api::batch::v1::CronJob),
+        ("batch/v1", "CronJob") => simulated!(k8s_openapi::api::batch::v1::CronJob, conv_cronjob),
         ("autoscaling/v2", "HorizontalPodAutoscaler") => {
             checked!(k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler)
         }
@@ -1125,7 +1128,7 @@ pub(crate) fn conv_template(
     }
 }
 
-fn replicas(r: Option<i32>, loc: &Loc, errors: &mut Errors) -> i32 {
+pub(crate) fn replicas(r: Option<i32>, loc: &Loc, errors: &mut Errors) -> i32 {
     match r {
         None => 1,
         Some(v) if v < 0 => {
@@ -1192,7 +1195,12 @@ fn conv_replicaset(o: apps::ReplicaSet, loc: &Loc) -> Result<AnyObject, Errors> 
     )
 }
 
-fn int_or_percent(v: &IntOrString, path: &str, loc: &Loc, errors: &mut Errors) -> IntOrPercent {
+pub(crate) fn int_or_percent(
+    v: &IntOrString,
+    path: &str,
+    loc: &Loc,
+    errors: &mut Errors,
+) -> IntOrPercent {
     match v {
         IntOrString::Int(i) if *i >= 0 => IntOrPercent::Int(*i),
         IntOrString::Int(i) => {

@@ -7,6 +7,7 @@
 //! knows but kubesim does not simulate are collected into one warning per object.
 
 pub mod convert;
+pub mod convert_apps;
 pub mod convert_batch;
 pub mod convert_networking;
 pub mod convert_scheduling;

@@ -113,8 +113,10 @@ pub enum Action {
         fault: FaultAction,
         heal_after: Option<SimDuration>,
     },
-    /// `kubectl set image deployment/NAME CONTAINER=IMAGE`.
+    /// `kubectl set image KIND/NAME CONTAINER=IMAGE` (deployment, statefulset,
+    /// daemonset, replicaset or replicationcontroller).
     SetImage {
+        kind: Kind,
         key: ObjKey,
         container: String,
         image: String,
@@ -209,7 +211,9 @@ impl TimedAction {
             Action::Cordon(n) => format!("kubectl cordon {n}"),
             Action::Uncordon(n) => format!("kubectl uncordon {n}"),
             Action::Drain(n) => format!("kubectl drain {n}"),
-            Action::SetImage { key, .. } => format!("kubectl set image deployment/{}", key.name),
+            Action::SetImage { kind, key, .. } => {
+                format!("kubectl set image {}", obj(*kind, key))
+            }
             Action::RolloutUndo { key, .. } => {
                 format!("kubectl rollout undo deployment/{}", key.name)
             }
@@ -1889,7 +1893,13 @@ fn resolve_action(
                 Some(r) => r as i32,
             };
             need_target(&mut errors).and_then(|t| match parse_target(&t, loc, false) {
-                Ok((kind @ (Kind::Deployment | Kind::ReplicaSet), name)) => Some(Action::Scale {
+                Ok((
+                    kind @ (Kind::Deployment
+                    | Kind::ReplicaSet
+                    | Kind::StatefulSet
+                    | Kind::ReplicationController),
+                    name,
+                )) => Some(Action::Scale {
                     kind,
                     key: ObjKey::new(ns.clone(), name),
                     replicas,
@@ -1897,7 +1907,7 @@ fn resolve_action(
                 Ok((kind, _)) => {
                     errors.push(loc.at_value(
                         "target",
-                        format!("cannot scale a {kind}: scale takes a deployment or replicaset"),
+                        format!("cannot scale a {kind}: scale takes a deployment, replicaset, statefulset or replicationcontroller"),
                     ));
                     None
                 }
@@ -2027,9 +2037,20 @@ fn resolve_action(
             })
         }
         "set-image" | "rollout-undo" | "rollout-pause" | "rollout-resume" => {
+            let mut target_kind = Kind::Deployment;
             let deployment =
                 need_target(&mut errors).and_then(|t| match parse_target(&t, loc, false) {
                     Ok((Kind::Deployment, name)) => Some(ObjKey::new(ns.clone(), name)),
+                    Ok((
+                        kind @ (Kind::StatefulSet
+                        | Kind::DaemonSet
+                        | Kind::ReplicaSet
+                        | Kind::ReplicationController),
+                        name,
+                    )) if act == "set-image" => {
+                        target_kind = kind;
+                        Some(ObjKey::new(ns.clone(), name))
+                    }
                     Ok((kind, _)) => {
                         errors.push(
                             loc.at_value(
@@ -2060,6 +2081,7 @@ fn resolve_action(
                         errors.push(loc.at_value("image", "image must not be empty"));
                     }
                     Some(Action::SetImage {
+                        kind: target_kind,
                         key,
                         container,
                         image,
@@ -2270,9 +2292,10 @@ fn check_objects(
             Action::Delete { kind, key, .. }
             | Action::Scale { kind, key, .. }
             | Action::Label { kind, key, .. } => (*kind, key.clone()),
-            Action::SetImage { key, .. }
-            | Action::RolloutUndo { key, .. }
-            | Action::RolloutPause { key, .. } => (Kind::Deployment, key.clone()),
+            Action::SetImage { kind, key, .. } => (*kind, key.clone()),
+            Action::RolloutUndo { key, .. } | Action::RolloutPause { key, .. } => {
+                (Kind::Deployment, key.clone())
+            }
             Action::Cordon(n)
             | Action::Drain(n)
             | Action::Taint { node: n, .. }
