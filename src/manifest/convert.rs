@@ -45,8 +45,11 @@ use std::sync::Arc;
 pub enum Converted {
     /// A simulated object, with warnings about fields that have no effect.
     Object(Box<AnyObject>, Vec<String>),
-    /// A valid object of a kind kubesim does not simulate (the warning says so).
+    /// A valid object kubesim skips (the warning says why: a removed apiVersion).
     NotSimulated(String),
+    /// A valid object of a kind kubesim accepts but does not simulate (RBAC,
+    /// HPA, ...): `Kind/name (apiVersion)`. A file's list of them makes one warning.
+    Unsimulated(String),
     /// A `kind: List`: its items, to convert one by one.
     List(Vec<Value>),
 }
@@ -171,9 +174,8 @@ pub fn convert(value: &Value, loc: &Loc) -> Result<Converted, Errors> {
     macro_rules! checked {
         ($t:ty) => {{
             typed::<$t>(value, loc, &kind)?;
-            Ok(Converted::NotSimulated(format!(
-                "{}: kind {kind} ({api_version}) is accepted but not simulated yet",
-                where_()
+            Ok(Converted::Unsimulated(format!(
+                "{kind}/{name_hint} ({api_version})"
             )))
         }};
     }
@@ -241,9 +243,8 @@ pub fn convert(value: &Value, loc: &Loc) -> Result<Converted, Errors> {
                     .iter()
                     .any(|(av, k)| *av == api_version && *k == kind)
                 {
-                    return Ok(Converted::NotSimulated(format!(
-                        "{}: kind {kind} ({api_version}) is accepted but not simulated yet",
-                        where_()
+                    return Ok(Converted::Unsimulated(format!(
+                        "{kind}/{name_hint} ({api_version})"
                     )));
                 }
                 return Err(vec![loc.at_value(
