@@ -599,3 +599,58 @@ fn bad_workload_fields_are_errors_with_positions() {
         "{pos:?}"
     );
 }
+
+#[test]
+fn get_prints_kubectl_columns_for_the_new_kinds() {
+    let get = |kind: &str, sc: &str, at: &str| {
+        let r = kubesim(["get", kind, scenario(sc).to_str().unwrap(), "--at", at]);
+        r.assert_success();
+        r.stdout
+    };
+    let sts = get("sts", "statefulset.yaml", "5m");
+    assert_eq!(
+        sts.lines()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>())
+            .collect::<Vec<_>>(),
+        vec![vec!["NAME", "READY", "AGE"], vec!["web", "3/3", "5m"]]
+    );
+    let ds = get("daemonsets", "daemonset.yaml", "1m");
+    assert_eq!(
+        ds.lines()
+            .next()
+            .unwrap()
+            .split_whitespace()
+            .collect::<Vec<_>>(),
+        vec![
+            "NAME",
+            "DESIRED",
+            "CURRENT",
+            "READY",
+            "UP-TO-DATE",
+            "AVAILABLE",
+            "NODE",
+            "SELECTOR",
+            "AGE"
+        ]
+    );
+    assert_eq!(
+        ds.lines()
+            .nth(1)
+            .unwrap()
+            .split_whitespace()
+            .collect::<Vec<_>>(),
+        vec!["log-agent", "2", "2", "2", "2", "2", "<none>", "1m"]
+    );
+    // at 1h ticker has three Jobs running (20m, 40m, 1h), last scheduled just now
+    let cj = get("cj", "cronjob.yaml", "1h");
+    let row: Vec<&str> = cj
+        .lines()
+        .find(|l| l.starts_with("ticker"))
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        row,
+        vec!["ticker", "*/20", "*", "*", "*", "*", "<none>", "False", "3", "0s", "1h"]
+    );
+}

@@ -1230,7 +1230,7 @@ fn parse_target(t: &str, loc: &Loc, node_default: bool) -> Result<(Kind, String)
             Some(kind) => Ok((kind, name.to_string())),
             None => Err(loc.at_value(
                 "target",
-                format!("unknown kind {k:?} in target {t:?}: expected deployment, replicaset, pod, service, node or namespace"),
+                format!("unknown kind {k:?} in target {t:?}: expected deployment, replicaset, statefulset, daemonset, replicationcontroller, cronjob, job, pod, service, node or namespace"),
             )),
         },
         None if node_default && !t.is_empty() => Ok((Kind::Node, t.to_string())),

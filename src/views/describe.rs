@@ -9,7 +9,13 @@ use crate::Simulation;
 use std::fmt::Write;
 
 fn kv(s: &mut String, k: &str, v: impl std::fmt::Display) {
-    let _ = writeln!(s, "{:<16}{v}", format!("{k}:"));
+    let key = format!("{k}:");
+    if key.len() >= 16 {
+        // kubectl aligns its longer keys with at least one space, too
+        let _ = writeln!(s, "{key}  {v}");
+    } else {
+        let _ = writeln!(s, "{key:<16}{v}");
+    }
 }
 
 fn map_lines(m: &std::collections::BTreeMap<String, String>) -> String {
@@ -351,7 +357,14 @@ pub fn describe(
             let claims: Vec<String> = st
                 .volume_claim_templates
                 .iter()
-                .map(|c| format!("{} ({} bytes, class {})", c.meta.name, c.request, c.class()))
+                .map(|c| {
+                    format!(
+                        "{} ({}, StorageClass {})",
+                        c.meta.name,
+                        crate::api::quantity::format_bytes(c.request),
+                        c.storage_class.as_deref().unwrap_or("<default>")
+                    )
+                })
                 .collect();
             kv(
                 &mut s,

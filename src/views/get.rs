@@ -380,7 +380,15 @@ pub fn get(
                 c.status.active.len().to_string(),
                 c.status
                     .last_schedule_minute
-                    .map(|m| age(now, crate::api::cron::time_of(m)))
+                    .map(|m| {
+                        let t = crate::api::cron::time_of(m);
+                        // kubectl's translateTimestampSince has whole seconds
+                        if now.since(t).as_millis() < 1000 {
+                            "0s".to_string()
+                        } else {
+                            age(now, t)
+                        }
+                    })
                     .unwrap_or_else(|| "<none>".into()),
                 age(now, c.meta.creation_timestamp),
             ],
