@@ -80,6 +80,6 @@ pub struct CronJob {
     pub failed_jobs_history_limit: i32,
     /// `spec.jobTemplate`: labels and annotations of the Jobs, and their spec
     /// (a Job whose meta carries the template's labels and annotations).
-    pub job_template: Job,
+    pub job_template: Box<Job>,
     pub status: CronJobStatus,
 }

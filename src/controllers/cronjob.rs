@@ -301,7 +301,7 @@ impl CronJobController {
             status.last_schedule_minute = Some(t);
             return;
         }
-        let mut job = cj.job_template.clone();
+        let mut job = (*cj.job_template).clone();
         job.meta.name = name.clone();
         job.meta.namespace = ns.to_string();
         job.meta
@@ -366,7 +366,7 @@ mod tests {
             suspend: false,
             successful_jobs_history_limit: 3,
             failed_jobs_history_limit: 1,
-            job_template: Job {
+            job_template: Box::new(Job {
                 meta: Default::default(),
                 parallelism: 1,
                 completions: Some(1),
@@ -376,7 +376,7 @@ mod tests {
                 template: Default::default(),
                 suspend: false,
                 status: Default::default(),
-            },
+            }),
             status: Default::default(),
         }
     }

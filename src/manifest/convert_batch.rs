@@ -267,7 +267,7 @@ pub fn conv_cronjob(o: batch::CronJob, loc: &Loc) -> Result<AnyObject, Errors> {
             suspend: s.suspend.unwrap_or(false),
             successful_jobs_history_limit: successful,
             failed_jobs_history_limit: failed,
-            job_template,
+            job_template: Box::new(job_template),
             status: Default::default(),
         }),
         errors,
