@@ -654,3 +654,214 @@ fn get_prints_kubectl_columns_for_the_new_kinds() {
         vec!["ticker", "*/20", "*", "*", "*", "*", "<none>", "False", "3", "0s", "1h"]
     );
 }
+
+fn cron_scenario(
+    name: &str,
+    extra_spec: &str,
+    run_for: &str,
+    until: &str,
+    timeline: &str,
+) -> String {
+    format!(
+        r#"name: {name}
+seed: 4
+until: {until}
+cluster:
+  nodePools:
+    - name: n
+      count: 1
+      capacity: {{cpu: "4", memory: 16Gi, pods: 110}}
+objects:
+  - apiVersion: batch/v1
+    kind: CronJob
+    metadata: {{name: c}}
+    spec:
+      schedule: "*/10 * * * *"
+{extra_spec}      jobTemplate:
+        spec:
+          template:
+            metadata:
+              annotations: {{kubesim.io/run-for: {run_for}}}
+            spec:
+              restartPolicy: Never
+              containers: [{{name: c, image: busybox:1.36}}]
+{timeline}"#
+    )
+}
+
+fn cron_events(recs: &[Record], reason: &str) -> Vec<(u64, String)> {
+    recs.iter()
+        .filter(|r| r.component == "cronjob-controller" && r.reason == reason)
+        .map(|r| (r.time_ms, r.message.clone()))
+        .collect()
+}
+
+const MINUTE: u64 = 60_000;
+
+#[test]
+fn cronjob_replace_deletes_the_running_job_before_starting_the_next() {
+    let (_s, recs) = run_scenario(
+        "cron_replace",
+        &cron_scenario(
+            "cron-replace",
+            "      concurrencyPolicy: Replace\n",
+            "15m",
+            "35m",
+            "",
+        ),
+    );
+    assert_eq!(
+        cron_events(&recs, "SuccessfulCreate"),
+        vec![
+            (10 * MINUTE, "Created job c-29453770".to_string()),
+            (20 * MINUTE, "Created job c-29453780".to_string()),
+            (30 * MINUTE, "Created job c-29453790".to_string()),
+        ]
+    );
+    assert_eq!(
+        cron_events(&recs, "SuccessfulDelete"),
+        vec![
+            (20 * MINUTE, "Deleted job c-29453770".to_string()),
+            (30 * MINUTE, "Deleted job c-29453780".to_string()),
+        ]
+    );
+}
+
+#[test]
+fn resuming_a_suspended_cronjob_without_a_deadline_starts_the_missed_time_at_once() {
+    let timeline = r#"timeline:
+  - at: 25m
+    action: apply
+    object:
+      apiVersion: batch/v1
+      kind: CronJob
+      metadata: {name: c}
+      spec:
+        schedule: "*/10 * * * *"
+        suspend: false
+        jobTemplate:
+          spec:
+            template:
+              metadata:
+                annotations: {kubesim.io/run-for: 1m}
+              spec:
+                restartPolicy: Never
+                containers: [{name: c, image: busybox:1.36}]
+"#;
+    let (_s, recs) = run_scenario(
+        "cron_suspend",
+        &cron_scenario(
+            "cron-suspend",
+            "      suspend: true\n",
+            "1m",
+            "35m",
+            timeline,
+        ),
+    );
+    // suspended through 10m and 20m; resumed at 25m, the most recent missed
+    // time (20m) starts at once (no startingDeadlineSeconds), then 30m on time
+    assert_eq!(
+        cron_events(&recs, "SuccessfulCreate"),
+        vec![
+            (
+                25 * MINUTE + WATCH_DELAY,
+                "Created job c-29453780".to_string()
+            ),
+            (30 * MINUTE, "Created job c-29453790".to_string()),
+        ]
+    );
+}
+
+#[test]
+fn on_delete_statefulsets_update_a_pod_only_when_it_is_deleted() {
+    let timeline = r#"timeline:
+  - at: 5m
+    action: apply
+    object:
+      apiVersion: apps/v1
+      kind: StatefulSet
+      metadata: {name: web}
+      spec:
+        serviceName: web
+        replicas: 2
+        selector: {matchLabels: {app: web}}
+        updateStrategy: {type: OnDelete}
+        template:
+          metadata: {labels: {app: web}}
+          spec:
+            containers:
+              - name: nginx
+                image: nginx:1.26
+                resources: {requests: {cpu: 100m, memory: 128Mi}}
+        volumeClaimTemplates:
+          - metadata: {name: data}
+            spec:
+              accessModes: [ReadWriteOnce]
+              resources: {requests: {storage: 1Gi}}
+  - {at: 8m, action: delete, target: pod/web-1}
+"#;
+    let (sim, recs) = run_scenario(
+        "sts_on_delete",
+        &sts_scenario("sts-on-delete", "OrderedReady", 2, timeline),
+    );
+    assert!(messages(&recs, "statefulset-controller", "SuccessfulDelete").is_empty());
+    let image = |i: i32| {
+        sim.api()
+            .get::<Pod>(&ObjKey::new("default", format!("web-{i}")))
+            .unwrap()
+            .spec
+            .containers[0]
+            .image
+            .clone()
+    };
+    assert_eq!(
+        (image(0), image(1)),
+        ("nginx:1.25".into(), "nginx:1.26".into())
+    );
+}
+
+#[test]
+fn surge_rolling_update_starts_the_new_daemon_pod_before_the_old_one_goes() {
+    let yaml = ds_scenario("ds-surge", "timeline:\n  - {at: 5m, action: set-image, target: daemonset/agent, container: agent, image: agent:2}\n", 1, 3)
+        .replace("rollingUpdate: {maxUnavailable: 1}", "rollingUpdate: {maxUnavailable: 0, maxSurge: 1}");
+    let (_dir, sc) = load_scenario("ds_surge", &yaml);
+    let mut sim = kubesim::Simulation::new(&sc, kubesim::metrics::Recorder::in_memory());
+    let (mut worst_unavailable, mut most_doubled) = (0, 0);
+    while sim.step() {
+        let mut ready: BTreeMap<String, usize> =
+            (0..3).map(|i| (format!("worker-{i}"), 0)).collect();
+        let mut active: BTreeMap<String, usize> = BTreeMap::new();
+        for p in sim.api().list::<Pod>() {
+            if !p.meta.name.starts_with("agent-") || !p.is_active() {
+                continue;
+            }
+            let n = kubesim::controllers::daemonset::target_node(p)
+                .unwrap()
+                .to_string();
+            *active.entry(n.clone()).or_default() += 1;
+            if p.status.ready {
+                *ready.entry(n).or_default() += 1;
+            }
+        }
+        if sim.now().as_millis() > 60_000 {
+            worst_unavailable = worst_unavailable.max(ready.values().filter(|r| **r == 0).count());
+        }
+        most_doubled = most_doubled.max(active.values().filter(|a| **a == 2).count());
+    }
+    assert_eq!(
+        worst_unavailable, 0,
+        "maxUnavailable 0: every node keeps a ready pod"
+    );
+    assert_eq!(most_doubled, 1, "maxSurge 1: one node at a time runs two");
+    assert_eq!(daemon_nodes(&sim), vec!["worker-0", "worker-1", "worker-2"]);
+    let recs = sim.recorder().records().to_vec();
+    assert_eq!(
+        messages(&recs, "daemonset-controller", "SuccessfulDelete").len(),
+        3
+    );
+    assert!(sim
+        .api()
+        .list::<Pod>()
+        .filter(|p| p.meta.name.starts_with("agent-") && p.is_active())
+        .all(|p| p.spec.containers[0].image == "agent:2"));
+}

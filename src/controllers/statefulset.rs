@@ -219,9 +219,12 @@ impl StatefulSetController {
             observed_generation: set.meta.generation,
         };
 
+        // Pods below the partition are (re)created at the current revision;
+        // with OnDelete every new pod gets the update revision (upstream
+        // `newVersionedStatefulSetPod`).
         let partition = match set.update_strategy {
             StatefulSetUpdateStrategy::RollingUpdate { partition } => partition,
-            StatefulSetUpdateStrategy::OnDelete => set.replicas,
+            StatefulSetUpdateStrategy::OnDelete => 0,
         };
         let healthy = |p: &Pod| running_and_ready(p) && p.is_available(set.min_ready, now);
 
