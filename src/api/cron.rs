@@ -29,6 +29,25 @@ pub fn format_minute(m: i64) -> String {
     format!("{y:04}-{mo:02}-{d:02}T{:02}:{:02}:00Z", r / 60, r % 60)
 }
 
+/// Unix minute `m` as Go's `time.RFC1123Z` prints it (`Thu, 01 Jan 2026 00:30:00 +0000`),
+/// the form of upstream's `MissSchedule` message.
+pub fn format_rfc1123z(m: i64) -> String {
+    const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTH_NAMES: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let days = m.div_euclid(1440);
+    let (y, mo, d) = civil(days);
+    let r = m.rem_euclid(1440);
+    format!(
+        "{}, {d:02} {} {y:04} {:02}:{:02}:00 +0000",
+        WEEKDAYS[days.rem_euclid(7) as usize],
+        MONTH_NAMES[(mo - 1) as usize],
+        r / 60,
+        r % 60
+    )
+}
+
 /// (year, month 1-12, day 1-31) of a count of days since 1970-01-01
 /// (Howard Hinnant's `civil_from_days`).
 fn civil(days: i64) -> (i64, u32, u32) {
@@ -321,6 +340,18 @@ mod tests {
         assert_eq!(
             next("0 0 */2 * 1", at(2026, 1, 1, 0, 0)),
             "2026-01-03T00:00:00Z"
+        );
+    }
+
+    #[test]
+    fn rfc1123z_names_the_weekday() {
+        assert_eq!(
+            format_rfc1123z(EPOCH_MINUTES + 30),
+            "Thu, 01 Jan 2026 00:30:00 +0000"
+        );
+        assert_eq!(
+            format_rfc1123z(at(2026, 1, 4, 13, 5)),
+            "Sun, 04 Jan 2026 13:05:00 +0000"
         );
     }
 

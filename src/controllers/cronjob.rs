@@ -231,9 +231,12 @@ impl CronJobController {
         let mut earliest = status
             .last_schedule_minute
             .unwrap_or_else(|| minute_of(cj.meta.creation_timestamp));
+        // nothing older than the deadline is considered (upstream
+        // `mostRecentScheduleTime`): times strictly after now − deadline
         if let Some(d) = cj.starting_deadline {
-            let from = now_min - (d.as_millis() / 60_000) as i64 - 1;
-            earliest = earliest.max(from);
+            if let Some(ms) = now.as_millis().checked_sub(d.as_millis()) {
+                earliest = earliest.max(minute_of(crate::sim::time::SimTime::from_millis(ms)));
+            }
         }
         let (Some(t), missed) = most_recent(cj, earliest, now_min) else {
             return;
@@ -254,7 +257,10 @@ impl CronJobController {
                     EventType::Warning,
                     "MissSchedule",
                     object.to_string(),
-                    format!("Missed scheduled time to start a job: {}", format_minute(t)),
+                    format!(
+                        "Missed scheduled time to start a job: {}",
+                        crate::api::cron::format_rfc1123z(t)
+                    ),
                 );
                 return;
             }
