@@ -112,12 +112,182 @@ pub fn target_node(p: &Pod) -> Option<&str> {
         .flatten()
 }
 
+/// Pods to delete: key, node and why.
+type Deletes = Vec<(ObjKey, String, String)>;
+
+/// One sync's decisions from the current state: the status, the nodes to
+/// create a pod for, the pods to delete, and when to look again (a pod
+/// becoming available after minReadySeconds).
+fn plan(
+    api: &crate::api::ApiServer,
+    ds: &DaemonSet,
+    rev: &str,
+    spec: &PodSpec,
+    now: crate::sim::time::SimTime,
+) -> (
+    DaemonSetStatus,
+    Vec<String>,
+    Deletes,
+    Option<crate::sim::time::SimTime>,
+) {
+    // The set's pods by node.
+    let mut by_node: BTreeMap<&str, Vec<&Pod>> = BTreeMap::new();
+    for k in api.dependents_of(ds.meta.uid, Kind::Pod) {
+        let Some(p) = api.get::<Pod>(k) else { continue };
+        if p.meta.controller_ref().is_none_or(|o| o.uid != ds.meta.uid) {
+            continue;
+        }
+        if let Some(n) = target_node(p) {
+            by_node.entry(n).or_default().push(p);
+        }
+    }
+    let is_new = |p: &&Pod| p.meta.labels.get(REVISION_LABEL).map(String::as_str) == Some(rev);
+    let available = |p: &&Pod| p.is_active() && p.is_available(ds.min_ready, now);
+    let on = |p: &Pod| target_node(p).unwrap_or("?").to_string();
+
+    let mut status = DaemonSetStatus {
+        observed_generation: ds.meta.generation,
+        ..Default::default()
+    };
+    let mut to_create: Vec<String> = Vec::new();
+    let mut to_delete: Deletes = Vec::new();
+    // nodes that should run the pod: (node, old pods, new pods) of active pods
+    let mut eligible: Vec<(&str, Vec<&Pod>, Vec<&Pod>)> = Vec::new();
+    for node in api.store().nodes.values() {
+        let name = node.meta.name.as_str();
+        let mut active: Vec<&Pod> = Vec::new();
+        for p in by_node.get(name).into_iter().flatten() {
+            if p.is_terminating() {
+                continue;
+            }
+            if p.status.phase.is_terminal() {
+                // upstream deletes failed daemon pods so they are recreated
+                to_delete.push((p.meta.key(), on(p), "the pod failed".into()));
+            } else {
+                active.push(p);
+            }
+        }
+        match should_run(spec, node) {
+            Ok(()) => {
+                status.desired_number_scheduled += 1;
+                if !active.is_empty() {
+                    status.current_number_scheduled += 1;
+                }
+                if active.iter().any(|p| p.status.ready) {
+                    status.number_ready += 1;
+                }
+                if active.iter().any(available) {
+                    status.number_available += 1;
+                }
+                if active.iter().any(is_new) {
+                    status.updated_number_scheduled += 1;
+                }
+                if active.is_empty() {
+                    to_create.push(name.to_string());
+                }
+                let (new, old): (Vec<&Pod>, Vec<&Pod>) = active.into_iter().partition(is_new);
+                eligible.push((name, old, new));
+            }
+            Err(why) => {
+                if !active.is_empty() {
+                    status.number_misscheduled += 1;
+                }
+                for p in active {
+                    to_delete.push((p.meta.key(), on(p), why.clone()));
+                }
+            }
+        }
+    }
+    // more than one pod of the same revision on a node: keep the oldest
+    for (_, old, new) in &mut eligible {
+        for v in [&mut *old, &mut *new] {
+            if v.len() > 1 {
+                v.sort_by(|a, b| {
+                    (a.meta.creation_timestamp, &a.meta.name)
+                        .cmp(&(b.meta.creation_timestamp, &b.meta.name))
+                });
+                for p in v.drain(1..) {
+                    to_delete.push((
+                        p.meta.key(),
+                        on(p),
+                        "more than one daemon pod on the node".into(),
+                    ));
+                }
+            }
+        }
+    }
+
+    // Rolling update.
+    if let DaemonSetUpdateStrategy::RollingUpdate {
+        max_unavailable,
+        max_surge,
+    } = ds.update_strategy
+    {
+        let desired = status.desired_number_scheduled;
+        let max_unavailable = max_unavailable.scaled(desired, true);
+        let max_surge = max_surge.scaled(desired, true);
+        if max_surge == 0 {
+            let mut unavailable = eligible
+                .iter()
+                .filter(|(_, old, new)| !old.iter().chain(new).any(available))
+                .count() as i32;
+            for (node, old, new) in &eligible {
+                if let (Some(p), true) = (old.first(), new.is_empty()) {
+                    if !available(p) {
+                        to_delete.push((
+                            p.meta.key(),
+                            node.to_string(),
+                            format!("rolling update: the old pod on {node} is not available"),
+                        ));
+                    } else if unavailable < max_unavailable {
+                        unavailable += 1;
+                        to_delete.push((
+                            p.meta.key(),
+                            node.to_string(),
+                            format!("rolling update: replace the old pod on {node} ({unavailable} of maxUnavailable {max_unavailable} nodes unavailable)"),
+                        ));
+                    }
+                }
+            }
+        } else {
+            let mut surging = eligible
+                .iter()
+                .filter(|(_, old, new)| !old.is_empty() && !new.is_empty())
+                .count() as i32;
+            for (node, old, new) in &eligible {
+                let Some(p) = old.first() else { continue };
+                match new.first() {
+                    Some(n) if available(n) => to_delete.push((
+                        p.meta.key(),
+                        node.to_string(),
+                        format!("rolling update: the new pod on {node} is available"),
+                    )),
+                    Some(_) => {}
+                    None if surging < max_surge => {
+                        surging += 1;
+                        to_create.push(node.to_string());
+                    }
+                    None => {}
+                }
+            }
+        }
+    }
+    let next = by_node
+        .values()
+        .flatten()
+        .filter(|p| p.status.ready && !p.is_available(ds.min_ready, now))
+        .filter_map(|p| p.status.ready_since.map(|t| t + ds.min_ready))
+        .min();
+    (status, to_create, to_delete, next)
+}
+
 pub struct DaemonSetController {
     rng: SimRng,
     queue: WorkQueue,
-    /// Spec with daemon tolerations per set (uid, revision): one Arc per
-    /// revision, not one spec per check.
-    specs: BTreeMap<ObjKey, (Uid, String, Arc<PodSpec>)>,
+    /// Per set (uid, revision, spec with daemon tolerations, generation): the
+    /// revision hash and the spec are computed once per template, not per sync.
+    #[allow(clippy::type_complexity)]
+    specs: BTreeMap<ObjKey, (Uid, String, Arc<PodSpec>, i64)>,
 }
 
 impl DaemonSetController {
@@ -168,155 +338,26 @@ impl DaemonSetController {
         let ds = ds.clone();
         let now = ctx.now;
         let object = object_ref(Kind::DaemonSet, key);
-        let rev = revision_name(&ds.meta.name, &ds.template);
+        let rev = match self.specs.get(key) {
+            // the template is unchanged since the last sync (its generation)
+            Some((uid, r, _, generation))
+                if *uid == ds.meta.uid && *generation == ds.meta.generation =>
+            {
+                r.clone()
+            }
+            _ => revision_name(&ds.meta.name, &ds.template),
+        };
         let spec = match self.specs.get(key) {
-            Some((uid, r, s)) if *uid == ds.meta.uid && *r == rev => s.clone(),
-            _ => {
-                let s = Arc::new(with_daemon_tolerations(&ds.template.spec));
-                self.specs
-                    .insert(key.clone(), (ds.meta.uid, rev.clone(), s.clone()));
-                s
-            }
+            Some((uid, r, s, _)) if *uid == ds.meta.uid && *r == rev => s.clone(),
+            _ => Arc::new(with_daemon_tolerations(&ds.template.spec)),
         };
+        self.specs.insert(
+            key.clone(),
+            (ds.meta.uid, rev.clone(), spec.clone(), ds.meta.generation),
+        );
 
-        // The set's pods by node.
-        let mut by_node: BTreeMap<String, Vec<Pod>> = BTreeMap::new();
-        for k in ctx.api.dependents_of(ds.meta.uid, Kind::Pod) {
-            let Some(p) = ctx.api.get::<Pod>(k) else {
-                continue;
-            };
-            if p.meta.controller_ref().is_none_or(|o| o.uid != ds.meta.uid) {
-                continue;
-            }
-            if let Some(n) = target_node(p) {
-                by_node.entry(n.to_string()).or_default().push(p.clone());
-            }
-        }
-        let nodes: Vec<Node> = ctx.api.list::<Node>().cloned().collect();
-        let is_new = |p: &Pod| p.meta.labels.get(REVISION_LABEL) == Some(&rev);
-        let available = |p: &Pod| p.is_active() && p.is_available(ds.min_ready, now);
-
-        let mut status = DaemonSetStatus {
-            observed_generation: ds.meta.generation,
-            ..Default::default()
-        };
-        let mut to_create: Vec<String> = Vec::new();
-        let mut to_delete: Vec<(Pod, String)> = Vec::new();
-        // nodes that should run the pod: (node, old pods, new pods) of active pods
-        let mut eligible: Vec<(String, Vec<Pod>, Vec<Pod>)> = Vec::new();
-        for node in &nodes {
-            let name = &node.meta.name;
-            let pods = by_node.get(name).cloned().unwrap_or_default();
-            let mut active: Vec<Pod> = Vec::new();
-            for p in pods {
-                if p.is_terminating() {
-                    continue;
-                }
-                if p.status.phase.is_terminal() {
-                    // upstream deletes failed daemon pods so they are recreated
-                    to_delete.push((p, "the pod failed".into()));
-                } else {
-                    active.push(p);
-                }
-            }
-            match should_run(&spec, node) {
-                Ok(()) => {
-                    status.desired_number_scheduled += 1;
-                    if !active.is_empty() {
-                        status.current_number_scheduled += 1;
-                    }
-                    if active.iter().any(|p| p.status.ready) {
-                        status.number_ready += 1;
-                    }
-                    if active.iter().any(available) {
-                        status.number_available += 1;
-                    }
-                    if active.iter().any(is_new) {
-                        status.updated_number_scheduled += 1;
-                    }
-                    if active.is_empty() {
-                        to_create.push(name.clone());
-                    }
-                    let (new, old): (Vec<Pod>, Vec<Pod>) = active.into_iter().partition(is_new);
-                    eligible.push((name.clone(), old, new));
-                }
-                Err(why) => {
-                    if !active.is_empty() {
-                        status.number_misscheduled += 1;
-                    }
-                    for p in active {
-                        to_delete.push((p, why.clone()));
-                    }
-                }
-            }
-        }
-        // more than one pod of the same revision on a node: keep the oldest
-        for (_, old, new) in &mut eligible {
-            for v in [&mut *old, &mut *new] {
-                if v.len() > 1 {
-                    v.sort_by(|a, b| {
-                        (a.meta.creation_timestamp, &a.meta.name)
-                            .cmp(&(b.meta.creation_timestamp, &b.meta.name))
-                    });
-                    for p in v.drain(1..) {
-                        to_delete.push((p, "more than one daemon pod on the node".into()));
-                    }
-                }
-            }
-        }
-
-        // Rolling update.
-        if let DaemonSetUpdateStrategy::RollingUpdate {
-            max_unavailable,
-            max_surge,
-        } = ds.update_strategy
-        {
-            let desired = status.desired_number_scheduled;
-            let max_unavailable = max_unavailable.scaled(desired, true);
-            let max_surge = max_surge.scaled(desired, true);
-            if max_surge == 0 {
-                let mut unavailable = eligible
-                    .iter()
-                    .filter(|(_, old, new)| !old.iter().chain(new).any(available))
-                    .count() as i32;
-                for (node, old, new) in &eligible {
-                    if let (Some(p), true) = (old.first(), new.is_empty()) {
-                        if !available(p) {
-                            to_delete.push((
-                                p.clone(),
-                                format!("rolling update: the old pod on {node} is not available"),
-                            ));
-                        } else if unavailable < max_unavailable {
-                            unavailable += 1;
-                            to_delete.push((
-                                p.clone(),
-                                format!("rolling update: replace the old pod on {node} ({unavailable} of maxUnavailable {max_unavailable} nodes unavailable)"),
-                            ));
-                        }
-                    }
-                }
-            } else {
-                let mut surging = eligible
-                    .iter()
-                    .filter(|(_, old, new)| !old.is_empty() && !new.is_empty())
-                    .count() as i32;
-                for (node, old, new) in &eligible {
-                    let Some(p) = old.first() else { continue };
-                    match new.first() {
-                        Some(n) if available(n) => to_delete.push((
-                            p.clone(),
-                            format!("rolling update: the new pod on {node} is available"),
-                        )),
-                        Some(_) => {}
-                        None if surging < max_surge => {
-                            surging += 1;
-                            to_create.push(node.clone());
-                        }
-                        None => {}
-                    }
-                }
-            }
-        }
+        // Decide with the store borrowed (no copies of nodes or pods); act after.
+        let (status, to_create, to_delete, next) = plan(ctx.api, &ds, &rev, &spec, now);
 
         for node in to_create {
             let pod = self.new_pod(ctx, &ds, &rev, &spec, &node);
@@ -338,15 +379,14 @@ impl DaemonSetController {
                 ),
             }
         }
-        for (p, why) in to_delete {
-            let pk = p.meta.key();
+        for (pk, node, why) in to_delete {
             if ctx.api.delete::<Pod>(&pk).is_ok() {
                 ctx.decision(
                     COMPONENT,
                     "DeleteDaemonPod",
                     object.clone(),
                     (
-                        format!("pod {} on {}", pk.name, target_node(&p).unwrap_or("?")),
+                        format!("pod {} on {node}", pk.name),
                         "one available pod of the current template per eligible node".into(),
                         format!("delete {}", pk.name),
                     ),
@@ -366,12 +406,6 @@ impl DaemonSetController {
                 .api
                 .update_status::<DaemonSet>(key, |d| d.status = status);
         }
-        let next = by_node
-            .values()
-            .flatten()
-            .filter(|p| p.status.ready && !p.is_available(ds.min_ready, now))
-            .filter_map(|p| p.status.ready_since.map(|t| t + ds.min_ready))
-            .min();
         if let Some(t) = next {
             self.queue.add_after(ctx, key.clone(), t.since(now));
         }

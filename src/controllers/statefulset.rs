@@ -93,6 +93,9 @@ fn running_and_ready(p: &Pod) -> bool {
 struct Revisions {
     uid: Uid,
     templates: BTreeMap<String, PodTemplate>,
+    /// The spec generation `update_rev` was computed for.
+    generation: i64,
+    update_rev: String,
 }
 
 pub struct StatefulSetController {
@@ -149,7 +152,6 @@ impl StatefulSetController {
         let name = set.meta.name.clone();
         let monotonic = set.pod_management_policy == PodManagementPolicy::OrderedReady;
 
-        let update_rev = revision_name(&name, &set.template);
         let revs = self.revisions.entry(key.clone()).or_default();
         if revs.uid != set.meta.uid {
             *revs = Revisions {
@@ -157,6 +159,12 @@ impl StatefulSetController {
                 ..Default::default()
             };
         }
+        // the hash is computed once per spec generation, not at every sync
+        if revs.generation != set.meta.generation || revs.update_rev.is_empty() {
+            revs.generation = set.meta.generation;
+            revs.update_rev = revision_name(&name, &set.template);
+        }
+        let update_rev = revs.update_rev.clone();
         revs.templates
             .entry(update_rev.clone())
             .or_insert_with(|| set.template.clone());
