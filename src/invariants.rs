@@ -15,7 +15,12 @@
 //!   `spec.replicas`, by at most the burst (500) at a time;
 //! - a Deployment's controller, once caught up with its spec, never asks its
 //!   ReplicaSets for more than `replicas + maxSurge` pods (`replicas` for Recreate);
-//! - a Job never grows past its parallelism.
+//! - a Job never grows past its parallelism;
+//! - a ReplicationController never over-creates (as a ReplicaSet);
+//! - a StatefulSet with `OrderedReady` creates pod `<set>-N` only while pods
+//!   `0..N` are all Running and Ready;
+//! - a DaemonSet runs at most one active pod per node (two during a surge
+//!   rolling update, `maxSurge` > 0).
 
 use crate::api::node::ConditionStatus;
 use crate::api::workload::DeploymentStrategy;
@@ -164,7 +169,12 @@ impl Checker {
             .is_active()
             .then(|| p.meta.controller_ref())
             .flatten()
-            .filter(|o| matches!(o.kind, Kind::ReplicaSet | Kind::Job))
+            .filter(|o| {
+                matches!(
+                    o.kind,
+                    Kind::ReplicaSet | Kind::Job | Kind::ReplicationController
+                )
+            })
             .map(|o| {
                 (
                     o.kind,
@@ -279,6 +289,9 @@ impl Checker {
                     Kind::Job => {
                         dirty.1.insert((Kind::Job, c.key.clone()));
                     }
+                    Kind::ReplicationController => {
+                        dirty.1.insert((Kind::ReplicationController, c.key.clone()));
+                    }
                     _ => {}
                 }
             }
@@ -348,12 +361,17 @@ impl Checker {
             let (kind, key) = owner;
             let limit = match kind {
                 Kind::ReplicaSet => api.get::<ReplicaSet>(key).map(|r| i64::from(r.replicas)),
+                Kind::ReplicationController => api
+                    .get::<crate::api::ReplicationController>(key)
+                    .map(|r| i64::from(r.replicas)),
                 _ => api.get::<Job>(key).map(|j| i64::from(j.parallelism.max(0))),
             };
             let Some(limit) = limit else { continue };
             if now_active > limit {
                 let (rule, what) = match kind {
-                    Kind::ReplicaSet => ("replicaset-overcreate", "replicas"),
+                    Kind::ReplicaSet | Kind::ReplicationController => {
+                        ("replicaset-overcreate", "replicas")
+                    }
                     _ => ("job-parallelism", "parallelism"),
                 };
                 return Err(fail((
@@ -370,6 +388,13 @@ impl Checker {
                         now_active - before
                     ),
                 )));
+            }
+        }
+        if !full {
+            for c in sim.last_changes() {
+                if c.kind == Kind::Pod && c.op == crate::api::Op::Added {
+                    workload_pod_added(api, &c.key).map_err(fail)?;
+                }
             }
         }
         for key in &dirty.2 {
@@ -414,4 +439,81 @@ pub fn run_checked(sim: &mut Simulation, checker: &mut Checker) -> Result<(), Vi
         }
     });
     err.map_or(Ok(()), Err)
+}
+
+/// A pod was just created: the StatefulSet ordering and DaemonSet one-per-node rules.
+fn workload_pod_added(
+    api: &crate::api::ApiServer,
+    key: &ObjKey,
+) -> Result<(), (&'static str, String)> {
+    use crate::api::apps::{DaemonSetUpdateStrategy, PodManagementPolicy};
+    use crate::api::{DaemonSet, StatefulSet};
+    let Some(p) = api.get::<Pod>(key) else {
+        return Ok(());
+    };
+    let Some(owner) = p.meta.controller_ref() else {
+        return Ok(());
+    };
+    let okey = ObjKey::new(key.namespace.clone(), owner.name.clone());
+    match owner.kind {
+        Kind::StatefulSet => {
+            let Some(set) = api.get::<StatefulSet>(&okey) else {
+                return Ok(());
+            };
+            if set.pod_management_policy != PodManagementPolicy::OrderedReady {
+                return Ok(());
+            }
+            let Some(n) = crate::controllers::statefulset::ordinal_of(&set.meta.name, &key.name)
+            else {
+                return Ok(());
+            };
+            for i in 0..n {
+                let lower = ObjKey::new(key.namespace.clone(), format!("{}-{i}", set.meta.name));
+                let ok = api.get::<Pod>(&lower).is_some_and(|q| {
+                    q.status.phase == crate::api::PodPhase::Running
+                        && q.status.ready
+                        && !q.is_terminating()
+                });
+                if !ok {
+                    return Err((
+                        "statefulset-ordered",
+                        format!(
+                            "StatefulSet {okey} created {} while {} was not Running and Ready (OrderedReady)",
+                            key.name, lower.name
+                        ),
+                    ));
+                }
+            }
+        }
+        Kind::DaemonSet => {
+            let Some(ds) = api.get::<DaemonSet>(&okey) else {
+                return Ok(());
+            };
+            let Some(node) = crate::controllers::daemonset::target_node(p) else {
+                return Ok(());
+            };
+            let surge = matches!(
+                ds.update_strategy,
+                DaemonSetUpdateStrategy::RollingUpdate { max_surge, .. }
+                    if max_surge.scaled(100, true) > 0
+            );
+            let limit = if surge { 2 } else { 1 };
+            let n = api
+                .dependents_of(ds.meta.uid, Kind::Pod)
+                .filter_map(|k| api.get::<Pod>(k))
+                .filter(|q| q.is_active())
+                .filter(|q| crate::controllers::daemonset::target_node(q) == Some(node))
+                .count();
+            if n > limit {
+                return Err((
+                    "daemonset-one-per-node",
+                    format!(
+                        "DaemonSet {okey} has {n} active pods for node {node} (at most {limit})"
+                    ),
+                ));
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }

@@ -182,7 +182,7 @@ enum Command {
     },
     /// kubectl get for the simulated cluster at a virtual time: `kubesim get pods SCENARIO --at 10m`.
     Get {
-        /// pods, nodes, deployments, replicasets, services, jobs, namespaces, priorityclasses or events.
+        /// pods, nodes, deployments, replicasets, statefulsets, daemonsets, replicationcontrollers, services, jobs, cronjobs, namespaces, priorityclasses or events.
         kind: String,
         /// [NAME] SCENARIO
         #[arg(num_args = 1..=2, required = true)]
@@ -971,7 +971,7 @@ fn get_cmd(
             Some(k) => k,
             None => {
                 eprintln!(
-                    "error: the server doesn't have a resource type {kind:?}: expected pods, nodes, deployments, replicasets, services, jobs, namespaces, priorityclasses or events"
+                    "error: the server doesn't have a resource type {kind:?}: expected pods, nodes, deployments, replicasets, statefulsets, daemonsets, replicationcontrollers, services, jobs, cronjobs, namespaces, priorityclasses or events"
                 );
                 return Ok(ExitCode::FAILURE);
             }

@@ -137,6 +137,7 @@ fn every_shared_manifest_runs_in_a_scenario_without_panicking() {
     };
     let tmp = TempDir::new("every_shared_manifest_runs");
     let mut problems = Vec::new();
+    let mut ran = Vec::new();
     println!("\nkubesim run (3 nodes of 8 CPU / 32Gi, until 10m) per file:");
     for (i, f) in files.iter().enumerate() {
         let name = rel(&root, f);
@@ -163,6 +164,25 @@ fn every_shared_manifest_runs_in_a_scenario_without_panicking() {
         match r.code {
             Some(0) => {
                 let s = read_json(&out.join("summary.json"));
+                // files with these workload kinds run them: their controllers create pods
+                let text = std::fs::read_to_string(f).unwrap_or_default();
+                for (kind, map) in [
+                    ("StatefulSet", "statefulsets"),
+                    ("DaemonSet", "daemonsets"),
+                    ("ReplicationController", "replicationcontrollers"),
+                ] {
+                    if !text.lines().any(|l| l.trim() == format!("kind: {kind}")) {
+                        continue;
+                    }
+                    let n = s[map].as_object().map_or(0, |m| m.len());
+                    let created = s["pods"]["created"].as_u64().unwrap_or(0);
+                    if n == 0 || created == 0 {
+                        problems.push(format!(
+                            "{name}: has a {kind} but summary.json lists {n} {map} and {created} pods created"
+                        ));
+                    }
+                    ran.push(format!("{name} ({kind}: {n}, pods created {created})"));
+                }
                 let deps = s["deployments"].as_object().cloned().unwrap_or_default();
                 let avail: Vec<String> = deps
                     .iter()
@@ -193,6 +213,14 @@ fn every_shared_manifest_runs_in_a_scenario_without_panicking() {
                 r.describe()
             )),
         }
+    }
+    println!("workload kinds that ran:\n  {}", ran.join("\n  "));
+    // the corpus has StatefulSets, a DaemonSet and ReplicationControllers
+    for kind in ["StatefulSet", "DaemonSet", "ReplicationController"] {
+        assert!(
+            ran.iter().any(|r| r.contains(&format!("({kind}:"))),
+            "no file with a {kind} ran: {ran:?}"
+        );
     }
     assert!(problems.is_empty(), "problems:\n{}", problems.join("\n"));
 }

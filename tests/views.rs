@@ -113,9 +113,13 @@ fn unknown_objects_and_kinds_are_clear_errors() {
     let (ok, _, err) = kubesim(&["describe", "pod/nope", "scenarios/web-basic.yaml"]);
     assert!(!ok);
     assert!(err.contains("NotFound") && err.contains("nope"), "{err}");
-    let (ok, _, err) = kubesim(&["get", "cronjobs", "scenarios/web-basic.yaml"]);
+    let (ok, _, err) = kubesim(&[
+        "get",
+        "horizontalpodautoscalers",
+        "scenarios/web-basic.yaml",
+    ]);
     assert!(!ok);
-    assert!(err.contains("cronjobs"), "{err}");
+    assert!(err.contains("horizontalpodautoscalers"), "{err}");
 }
 
 #[test]

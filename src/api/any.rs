@@ -1,9 +1,10 @@
 //! An object of any simulated kind, as it comes out of a manifest.
 
+use super::apps::{DaemonSet, ReplicationController, StatefulSet};
 use super::autoscaling::{HorizontalPodAutoscaler, VerticalPodAutoscaler};
 use super::config::{validate_configmap_update, validate_secret_update, ConfigMap, Secret};
 use super::ingress::{Ingress, IngressClass};
-use super::job::Job;
+use super::job::{CronJob, Job};
 use super::meta::{Kind, ObjKey, ObjectMeta};
 use super::node::Node;
 use super::pod::Pod;
@@ -34,6 +35,10 @@ pub enum AnyObject {
     PodDisruptionBudget(PodDisruptionBudget),
     HorizontalPodAutoscaler(HorizontalPodAutoscaler),
     VerticalPodAutoscaler(VerticalPodAutoscaler),
+    StatefulSet(StatefulSet),
+    DaemonSet(DaemonSet),
+    ReplicationController(ReplicationController),
+    CronJob(CronJob),
 }
 
 impl AnyObject {
@@ -57,6 +62,10 @@ impl AnyObject {
             AnyObject::PodDisruptionBudget(_) => Kind::PodDisruptionBudget,
             AnyObject::HorizontalPodAutoscaler(_) => Kind::HorizontalPodAutoscaler,
             AnyObject::VerticalPodAutoscaler(_) => Kind::VerticalPodAutoscaler,
+            AnyObject::StatefulSet(_) => Kind::StatefulSet,
+            AnyObject::DaemonSet(_) => Kind::DaemonSet,
+            AnyObject::ReplicationController(_) => Kind::ReplicationController,
+            AnyObject::CronJob(_) => Kind::CronJob,
         }
     }
     pub fn meta(&self) -> &ObjectMeta {
@@ -79,6 +88,10 @@ impl AnyObject {
             AnyObject::PodDisruptionBudget(o) => &o.meta,
             AnyObject::HorizontalPodAutoscaler(o) => &o.meta,
             AnyObject::VerticalPodAutoscaler(o) => &o.meta,
+            AnyObject::StatefulSet(o) => &o.meta,
+            AnyObject::DaemonSet(o) => &o.meta,
+            AnyObject::ReplicationController(o) => &o.meta,
+            AnyObject::CronJob(o) => &o.meta,
         }
     }
     pub fn key(&self) -> ObjKey {
@@ -97,6 +110,9 @@ impl AnyObject {
             Kind::ReplicaSet => 5,
             Kind::Deployment => 6,
             Kind::Job => 7,
+            Kind::ReplicationController => 5,
+            Kind::StatefulSet | Kind::DaemonSet => 6,
+            Kind::CronJob => 7,
             // what pods refer to goes in before them
             Kind::ConfigMap
             | Kind::Secret
@@ -394,6 +410,82 @@ impl AnyObject {
                     c.target_kind = n.target_kind;
                     c.target_name = n.target_name;
                     c.update_mode = n.update_mode;
+                },
+            ),
+            AnyObject::StatefulSet(o) => upsert(
+                api,
+                o,
+                |a, b| {
+                    a.replicas == b.replicas
+                        && a.template == b.template
+                        && a.update_strategy == b.update_strategy
+                        && a.meta.labels == b.meta.labels
+                },
+                |c, n| {
+                    // selector, serviceName, volumeClaimTemplates and
+                    // podManagementPolicy are immutable upstream
+                    meta_merge(&mut c.meta, n.meta);
+                    c.replicas = n.replicas;
+                    c.template = n.template;
+                    c.update_strategy = n.update_strategy;
+                    c.min_ready = n.min_ready;
+                    c.revision_history_limit = n.revision_history_limit;
+                },
+            ),
+            AnyObject::DaemonSet(o) => upsert(
+                api,
+                o,
+                |a, b| {
+                    a.template == b.template
+                        && a.update_strategy == b.update_strategy
+                        && a.meta.labels == b.meta.labels
+                },
+                |c, n| {
+                    meta_merge(&mut c.meta, n.meta);
+                    c.template = n.template;
+                    c.update_strategy = n.update_strategy;
+                    c.min_ready = n.min_ready;
+                    c.revision_history_limit = n.revision_history_limit;
+                },
+            ),
+            AnyObject::ReplicationController(o) => upsert(
+                api,
+                o,
+                |a, b| {
+                    a.replicas == b.replicas
+                        && a.template == b.template
+                        && a.meta.labels == b.meta.labels
+                },
+                |c, n| {
+                    meta_merge(&mut c.meta, n.meta);
+                    c.replicas = n.replicas;
+                    c.template = n.template;
+                    c.min_ready = n.min_ready;
+                },
+            ),
+            AnyObject::CronJob(o) => upsert(
+                api,
+                o,
+                |a, b| {
+                    a.schedule_text == b.schedule_text
+                        && a.concurrency_policy == b.concurrency_policy
+                        && a.suspend == b.suspend
+                        && a.starting_deadline == b.starting_deadline
+                        && a.successful_jobs_history_limit == b.successful_jobs_history_limit
+                        && a.failed_jobs_history_limit == b.failed_jobs_history_limit
+                        && a.job_template == b.job_template
+                        && a.meta.labels == b.meta.labels
+                },
+                |c, n| {
+                    meta_merge(&mut c.meta, n.meta);
+                    c.schedule_text = n.schedule_text;
+                    c.schedule = n.schedule;
+                    c.concurrency_policy = n.concurrency_policy;
+                    c.suspend = n.suspend;
+                    c.starting_deadline = n.starting_deadline;
+                    c.successful_jobs_history_limit = n.successful_jobs_history_limit;
+                    c.failed_jobs_history_limit = n.failed_jobs_history_limit;
+                    c.job_template = n.job_template;
                 },
             ),
         }

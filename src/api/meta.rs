@@ -37,10 +37,14 @@ pub enum Kind {
     PodDisruptionBudget,
     HorizontalPodAutoscaler,
     VerticalPodAutoscaler,
+    StatefulSet,
+    DaemonSet,
+    ReplicationController,
+    CronJob,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 18] = [
+    pub const ALL: [Kind; 22] = [
         Kind::Namespace,
         Kind::Node,
         Kind::Pod,
@@ -59,6 +63,10 @@ impl Kind {
         Kind::PodDisruptionBudget,
         Kind::HorizontalPodAutoscaler,
         Kind::VerticalPodAutoscaler,
+        Kind::StatefulSet,
+        Kind::DaemonSet,
+        Kind::ReplicationController,
+        Kind::CronJob,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -81,14 +89,18 @@ impl Kind {
             Kind::PodDisruptionBudget => "PodDisruptionBudget",
             Kind::HorizontalPodAutoscaler => "HorizontalPodAutoscaler",
             Kind::VerticalPodAutoscaler => "VerticalPodAutoscaler",
+            Kind::StatefulSet => "StatefulSet",
+            Kind::DaemonSet => "DaemonSet",
+            Kind::ReplicationController => "ReplicationController",
+            Kind::CronJob => "CronJob",
         }
     }
 
     pub fn api_version(self) -> &'static str {
         match self {
-            Kind::ReplicaSet | Kind::Deployment => "apps/v1",
+            Kind::ReplicaSet | Kind::Deployment | Kind::StatefulSet | Kind::DaemonSet => "apps/v1",
             Kind::PriorityClass => "scheduling.k8s.io/v1",
-            Kind::Job => "batch/v1",
+            Kind::Job | Kind::CronJob => "batch/v1",
             Kind::StorageClass => "storage.k8s.io/v1",
             Kind::Ingress | Kind::IngressClass => "networking.k8s.io/v1",
             Kind::PodDisruptionBudget => "policy/v1",
@@ -138,6 +150,12 @@ impl Kind {
             "verticalpodautoscaler" | "verticalpodautoscalers" | "vpa" => {
                 Kind::VerticalPodAutoscaler
             }
+            "statefulset" | "statefulsets" | "sts" => Kind::StatefulSet,
+            "daemonset" | "daemonsets" | "ds" => Kind::DaemonSet,
+            "replicationcontroller" | "replicationcontrollers" | "rc" => {
+                Kind::ReplicationController
+            }
+            "cronjob" | "cronjobs" | "cj" => Kind::CronJob,
             _ => return None,
         })
     }
@@ -314,7 +332,9 @@ mod tests {
     fn kubectl_kind_aliases() {
         assert_eq!(Kind::from_kubectl("deploy"), Some(Kind::Deployment));
         assert_eq!(Kind::from_kubectl("RS"), Some(Kind::ReplicaSet));
-        assert_eq!(Kind::from_kubectl("cronjob"), None);
+        assert_eq!(Kind::from_kubectl("cj"), Some(Kind::CronJob));
+        assert_eq!(Kind::from_kubectl("sts"), Some(Kind::StatefulSet));
+        assert_eq!(Kind::from_kubectl("cronjobz"), None);
     }
 
     #[test]

@@ -5,8 +5,10 @@
 
 pub mod affinity;
 pub mod any;
+pub mod apps;
 pub mod autoscaling;
 pub mod config;
+pub mod cron;
 pub mod ingress;
 pub mod job;
 pub mod meta;
@@ -24,10 +26,11 @@ pub mod taint;
 pub mod workload;
 
 pub use any::AnyObject;
+pub use apps::{DaemonSet, ReplicationController, StatefulSet};
 pub use autoscaling::HorizontalPodAutoscaler;
 pub use config::{ConfigMap, Secret};
 pub use ingress::{Ingress, IngressClass};
-pub use job::Job;
+pub use job::{CronJob, Job};
 pub use meta::{Kind, ObjKey, ObjectMeta, OwnerReference, Uid};
 pub use node::Node;
 pub use pod::{Pod, PodPhase, PodSpec, PodTemplate};

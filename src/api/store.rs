@@ -5,10 +5,11 @@
 //! queues a [`Change`] that the simulation delivers to watching components after
 //! the watch delay. Components never call each other; they only write here.
 
+use super::apps::{DaemonSet, ReplicationController, StatefulSet};
 use super::autoscaling::{HorizontalPodAutoscaler, VerticalPodAutoscaler};
 use super::config::{ConfigMap, Secret};
 use super::ingress::{Ingress, IngressClass};
-use super::job::Job;
+use super::job::{CronJob, Job};
 use super::meta::{Kind, ObjKey, ObjectMeta, Uid, FINALIZER_FOREGROUND, FINALIZER_ORPHAN};
 use super::node::Node;
 use super::pod::Pod;
@@ -264,6 +265,14 @@ object_impl!(Deployment, Kind::Deployment, deployments);
 object_impl!(Service, Kind::Service, services, admit_service);
 object_impl!(PriorityClass, Kind::PriorityClass, priority_classes);
 object_impl!(Job, Kind::Job, jobs);
+object_impl!(StatefulSet, Kind::StatefulSet, statefulsets);
+object_impl!(DaemonSet, Kind::DaemonSet, daemonsets);
+object_impl!(
+    ReplicationController,
+    Kind::ReplicationController,
+    replication_controllers
+);
+object_impl!(CronJob, Kind::CronJob, cronjobs);
 object_impl!(ConfigMap, Kind::ConfigMap, config_maps);
 object_impl!(Secret, Kind::Secret, secrets);
 object_impl!(StorageClass, Kind::StorageClass, storage_classes);
@@ -461,6 +470,10 @@ pub struct Store {
     pub pod_disruption_budgets: BTreeMap<ObjKey, PodDisruptionBudget>,
     pub horizontal_pod_autoscalers: BTreeMap<ObjKey, HorizontalPodAutoscaler>,
     pub vertical_pod_autoscalers: BTreeMap<ObjKey, VerticalPodAutoscaler>,
+    pub statefulsets: BTreeMap<ObjKey, StatefulSet>,
+    pub daemonsets: BTreeMap<ObjKey, DaemonSet>,
+    pub replication_controllers: BTreeMap<ObjKey, ReplicationController>,
+    pub cronjobs: BTreeMap<ObjKey, CronJob>,
 }
 
 /// Counters the summary reports.
@@ -646,6 +659,12 @@ impl ApiServer {
                 .vertical_pod_autoscalers
                 .get(key)
                 .map(|o| &o.meta),
+            Kind::StatefulSet => self.store.statefulsets.get(key).map(|o| &o.meta),
+            Kind::DaemonSet => self.store.daemonsets.get(key).map(|o| &o.meta),
+            Kind::ReplicationController => {
+                self.store.replication_controllers.get(key).map(|o| &o.meta)
+            }
+            Kind::CronJob => self.store.cronjobs.get(key).map(|o| &o.meta),
         }
     }
 
@@ -881,6 +900,10 @@ impl ApiServer {
             Kind::PodDisruptionBudget => self.delete::<PodDisruptionBudget>(key),
             Kind::HorizontalPodAutoscaler => self.delete::<HorizontalPodAutoscaler>(key),
             Kind::VerticalPodAutoscaler => self.delete::<VerticalPodAutoscaler>(key),
+            Kind::StatefulSet => self.delete::<StatefulSet>(key),
+            Kind::DaemonSet => self.delete::<DaemonSet>(key),
+            Kind::ReplicationController => self.delete::<ReplicationController>(key),
+            Kind::CronJob => self.delete::<CronJob>(key),
         }
     }
 
@@ -956,6 +979,12 @@ impl ApiServer {
             Kind::VerticalPodAutoscaler => {
                 self.update_status::<VerticalPodAutoscaler>(key, |o| f(&mut o.meta))
             }
+            Kind::StatefulSet => self.update_status::<StatefulSet>(key, |o| f(&mut o.meta)),
+            Kind::DaemonSet => self.update_status::<DaemonSet>(key, |o| f(&mut o.meta)),
+            Kind::ReplicationController => {
+                self.update_status::<ReplicationController>(key, |o| f(&mut o.meta))
+            }
+            Kind::CronJob => self.update_status::<CronJob>(key, |o| f(&mut o.meta)),
         }
     }
 

@@ -4,6 +4,8 @@
 //! object key; a later sync reads the current state and acts on the difference
 //! between desired and observed (DESIGN.md, principle 2).
 
+pub mod cronjob;
+pub mod daemonset;
 pub mod deployment;
 pub mod disruption;
 pub mod endpoints;
@@ -13,6 +15,7 @@ pub mod job;
 pub mod node_lifecycle;
 pub mod pod_gc;
 pub mod replicaset;
+pub mod statefulset;
 pub mod volume;
 pub mod workqueue;
 
@@ -25,6 +28,10 @@ pub enum ControllerId {
     Endpoints,
     Volume,
     Disruption,
+    ReplicationController,
+    StatefulSet,
+    DaemonSet,
+    CronJob,
 }
 
 /// Upstream's `generateName` suffix alphabet (no vowels, no look-alikes).

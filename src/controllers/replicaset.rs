@@ -1,4 +1,8 @@
 //! The ReplicaSet controller: keeps `replicas` active pods stamped from the template.
+//!
+//! The same controller runs ReplicationControllers (`v1`), as upstream's
+//! `pkg/controller/replication` does: one instance per kind, the object read
+//! as a ReplicaSet, pods owned by and events narrated for the real kind.
 
 use super::workqueue::WorkQueue;
 use super::{generate_name, ControllerId};
@@ -6,6 +10,7 @@ use crate::api::meta::object_ref;
 use crate::api::pod::PodPhase;
 use crate::api::{
     ApiError, ApiServer, Change, Kind, ObjKey, ObjectMeta, OwnerReference, Pod, ReplicaSet,
+    ReplicationController,
 };
 use crate::metrics::EventType;
 use crate::sim::rng::{self, SimRng};
@@ -15,6 +20,8 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 pub const COMPONENT: &str = "replicaset-controller";
+/// The component narrating ReplicationController syncs.
+pub const RC_COMPONENT: &str = "replication-controller";
 /// Most pods created or deleted in one sync (`BurstReplicas`).
 pub const BURST_REPLICAS: usize = 500;
 /// The first slow-start batch (`SlowStartInitialBatchSize`).
@@ -66,6 +73,11 @@ pub struct Claimed {
 /// matching pods that have no controller. A ReplicaSet being deleted neither
 /// adopts nor releases.
 pub fn claim_pods(api: &mut ApiServer, rs: &ReplicaSet) -> Claimed {
+    claim_pods_as(api, rs, Kind::ReplicaSet)
+}
+
+/// [`claim_pods`] for a controller of `kind` (ReplicaSet or ReplicationController).
+pub fn claim_pods_as(api: &mut ApiServer, rs: &ReplicaSet, kind: Kind) -> Claimed {
     let uid = rs.meta.uid;
     let deleting = rs.meta.deletion_timestamp.is_some();
     let mut out = Claimed::default();
@@ -101,7 +113,7 @@ pub fn claim_pods(api: &mut ApiServer, rs: &ReplicaSet) -> Claimed {
         for key in orphans {
             let adopt = |m: &mut ObjectMeta| {
                 m.owner_references
-                    .push(OwnerReference::controller_of(Kind::ReplicaSet, &rs.meta))
+                    .push(OwnerReference::controller_of(kind, &rs.meta))
             };
             if api.update_meta(Kind::Pod, &key, adopt).is_ok() {
                 if let Some(p) = api.get::<Pod>(&key) {
@@ -130,9 +142,38 @@ pub fn matching_sets<'a>(
         .filter(move |rs| !rs.selector.is_empty() && rs.selector.matches(labels))
 }
 
+/// The ReplicationControllers of `namespace` whose selector matches `labels`.
+fn matching_rcs<'a>(
+    api: &'a ApiServer,
+    namespace: &'a str,
+    labels: &'a crate::api::selector::Labels,
+) -> impl Iterator<Item = &'a ReplicationController> + 'a {
+    api.store()
+        .replication_controllers
+        .range(ObjKey::new(namespace, "")..)
+        .take_while(move |(k, _)| k.namespace == namespace)
+        .map(|(_, rc)| rc)
+        .filter(move |rc| !rc.selector.is_empty() && rc.selector.matches(labels))
+}
+
+/// A ReplicationController seen as the ReplicaSet it is run as.
+pub fn rc_as_replicaset(rc: &ReplicationController) -> ReplicaSet {
+    ReplicaSet {
+        meta: rc.meta.clone(),
+        replicas: rc.replicas,
+        selector: rc.selector.clone(),
+        template: rc.template.clone(),
+        min_ready: rc.min_ready,
+        status: rc.status.clone(),
+    }
+}
+
 pub struct ReplicaSetController {
     rng: SimRng,
     queue: WorkQueue,
+    /// ReplicaSet or ReplicationController.
+    kind: Kind,
+    component: &'static str,
 }
 
 impl ReplicaSetController {
@@ -140,14 +181,35 @@ impl ReplicaSetController {
         ReplicaSetController {
             rng: rng::stream(seed, COMPONENT),
             queue: WorkQueue::new(ControllerId::ReplicaSet, sync_delay),
+            kind: Kind::ReplicaSet,
+            component: COMPONENT,
+        }
+    }
+
+    /// The ReplicationController manager: the same controller for `v1` RCs.
+    pub fn replication(seed: u64, sync_delay: SimDuration) -> Self {
+        ReplicaSetController {
+            rng: rng::stream(seed, RC_COMPONENT),
+            queue: WorkQueue::new(ControllerId::ReplicationController, sync_delay),
+            kind: Kind::ReplicationController,
+            component: RC_COMPONENT,
+        }
+    }
+
+    fn get_set(&self, api: &ApiServer, key: &ObjKey) -> Option<ReplicaSet> {
+        match self.kind {
+            Kind::ReplicationController => {
+                api.get::<ReplicationController>(key).map(rc_as_replicaset)
+            }
+            _ => api.get::<ReplicaSet>(key).cloned(),
         }
     }
 
     pub fn on_watch(&mut self, ctx: &mut Ctx, change: &Change) {
         match change.kind {
-            Kind::ReplicaSet => self.queue.add(ctx, change.key.clone()),
+            k if k == self.kind => self.queue.add(ctx, change.key.clone()),
             Kind::Pod => match &change.owner {
-                Some((Kind::ReplicaSet, owner)) => self.queue.add(
+                Some((k, owner)) if *k == self.kind => self.queue.add(
                     ctx,
                     ObjKey::new(change.key.namespace.clone(), owner.clone()),
                 ),
@@ -159,10 +221,15 @@ impl ReplicaSetController {
                     if !p.is_active() {
                         return;
                     }
-                    let keys: Vec<ObjKey> =
+                    let keys: Vec<ObjKey> = if self.kind == Kind::ReplicaSet {
                         matching_sets(ctx.api, &change.key.namespace, &p.meta.labels)
                             .map(|rs| rs.meta.key())
-                            .collect();
+                            .collect()
+                    } else {
+                        matching_rcs(ctx.api, &change.key.namespace, &p.meta.labels)
+                            .map(|rc| rc.meta.key())
+                            .collect()
+                    };
                     for k in keys {
                         self.queue.add(ctx, k);
                     }
@@ -180,19 +247,19 @@ impl ReplicaSetController {
     }
 
     fn sync(&mut self, ctx: &mut Ctx, key: &ObjKey) {
-        let Some(rs) = ctx.api.get::<ReplicaSet>(key) else {
+        let Some(rs) = self.get_set(ctx.api, key) else {
             return;
         };
         if rs.meta.deletion_timestamp.is_some() {
             return;
         }
-        let rs = rs.clone();
         let now = ctx.now;
-        let object = object_ref(Kind::ReplicaSet, key);
-        let claimed = claim_pods(ctx.api, &rs);
+        let component = self.component;
+        let object = object_ref(self.kind, key);
+        let claimed = claim_pods_as(ctx.api, &rs, self.kind);
         if !claimed.adopted.is_empty() || !claimed.released.is_empty() {
             ctx.decision(
-                COMPONENT,
+                component,
                 "ClaimPods",
                 object.clone(),
                 (
@@ -227,7 +294,7 @@ impl ReplicaSetController {
                 ("delete", "more active pods than replicas; the least valuable go first (unassigned, pending, not ready, newest)")
             };
             ctx.decision(
-                COMPONENT,
+                component,
                 "Reconcile",
                 object.clone(),
                 (
@@ -248,7 +315,7 @@ impl ReplicaSetController {
                 match ctx.api.create(pod) {
                     Ok(_) => {
                         ctx.event(
-                            COMPONENT,
+                            component,
                             EventType::Normal,
                             "SuccessfulCreate",
                             object.clone(),
@@ -258,7 +325,7 @@ impl ReplicaSetController {
                     }
                     Err(e) => {
                         ctx.event(
-                            COMPONENT,
+                            component,
                             EventType::Warning,
                             "FailedCreate",
                             object.clone(),
@@ -269,7 +336,7 @@ impl ReplicaSetController {
                 }
             });
             if let Some(e) = err {
-                Self::narrate_slow_start_failure(ctx, &object, n, created, &e);
+                Self::narrate_slow_start_failure(ctx, component, &object, n, created, &e);
             }
         } else if diff > 0 {
             let n = (diff as usize).min(BURST_REPLICAS);
@@ -279,7 +346,7 @@ impl ReplicaSetController {
                 let pk = p.meta.key();
                 if ctx.api.delete::<Pod>(&pk).is_ok() {
                     ctx.event(
-                        COMPONENT,
+                        component,
                         EventType::Normal,
                         "SuccessfulDelete",
                         object.clone(),
@@ -302,9 +369,14 @@ impl ReplicaSetController {
             observed_generation: rs.meta.generation,
         };
         if status != rs.status {
-            let _ = ctx
-                .api
-                .update_status::<ReplicaSet>(key, |r| r.status = status);
+            let _ = match self.kind {
+                Kind::ReplicationController => ctx
+                    .api
+                    .update_status::<ReplicationController>(key, |r| r.status = status),
+                _ => ctx
+                    .api
+                    .update_status::<ReplicaSet>(key, |r| r.status = status),
+            };
         }
         // Pods that are ready but not yet available for minReadySeconds: look again then.
         let next = pods
@@ -321,6 +393,7 @@ impl ReplicaSetController {
     /// with a failure (upstream logs "Slow-start failure. Skipping creation of pods").
     fn narrate_slow_start_failure(
         ctx: &mut Ctx,
+        component: &'static str,
         object: &str,
         wanted: usize,
         created: usize,
@@ -329,7 +402,7 @@ impl ReplicaSetController {
         let attempted = slow_start_attempts(wanted, SLOW_START_INITIAL_BATCH_SIZE, created);
         let skipped = wanted - attempted;
         ctx.decision(
-            COMPONENT,
+            component,
             "SlowStartBatch",
             object.to_string(),
             (
@@ -359,7 +432,7 @@ impl ReplicaSetController {
         meta.labels = rs.template.labels.clone();
         meta.annotations = rs.template.annotations.clone();
         meta.owner_references
-            .push(OwnerReference::controller_of(Kind::ReplicaSet, &rs.meta));
+            .push(OwnerReference::controller_of(self.kind, &rs.meta));
         Pod {
             meta,
             spec: rs.template.spec.clone(),

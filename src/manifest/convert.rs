@@ -1,8 +1,9 @@
 //! Upstream types (`k8s-openapi`) → kubesim's model, with validation as the API
 //! server would do it. Every error names the path of the offending field.
 
+use super::convert_apps::{conv_daemonset, conv_replication_controller, conv_statefulset};
 use super::convert_autoscaling::{conv_hpa, conv_pdb};
-use super::convert_batch::conv_job;
+use super::convert_batch::{conv_cronjob, conv_job};
 use super::convert_networking::{conv_ingress, conv_ingress_class};
 use super::convert_scheduling::conv_priority_class;
 use super::convert_storage::{
@@ -46,8 +47,11 @@ use std::sync::Arc;
 pub enum Converted {
     /// A simulated object, with warnings about fields that have no effect.
     Object(Box<AnyObject>, Vec<String>),
-    /// A valid object of a kind kubesim does not simulate (the warning says so).
+    /// A valid object kubesim skips (the warning says why: a removed apiVersion).
     NotSimulated(String),
+    /// A valid object of a kind kubesim accepts but does not simulate (RBAC,
+    /// HPA, ...): `Kind/name (apiVersion)`. A file's list of them makes one warning.
+    Unsimulated(String),
     /// A `kind: List`: its items, to convert one by one.
     List(Vec<Value>),
 }
@@ -57,13 +61,9 @@ pub(crate) type Errors = Vec<Diagnostic>;
 /// Kinds kubesim accepts but does not simulate yet, by `apiVersion`.
 const NOT_SIMULATED: &[(&str, &str)] = &[
     ("v1", "ServiceAccount"),
-    ("v1", "ReplicationController"),
     ("v1", "Endpoints"),
     ("v1", "LimitRange"),
     ("v1", "ResourceQuota"),
-    ("apps/v1", "StatefulSet"),
-    ("apps/v1", "DaemonSet"),
-    ("batch/v1", "CronJob"),
     ("autoscaling/v1", "HorizontalPodAutoscaler"),
     ("networking.k8s.io/v1", "NetworkPolicy"),
     ("discovery.k8s.io/v1", "EndpointSlice"),
@@ -75,6 +75,10 @@ const NOT_SIMULATED: &[(&str, &str)] = &[
 
 const SIMULATED: &[(&str, &str)] = &[
     ("batch/v1", "Job"),
+    ("batch/v1", "CronJob"),
+    ("apps/v1", "StatefulSet"),
+    ("apps/v1", "DaemonSet"),
+    ("v1", "ReplicationController"),
     ("scheduling.k8s.io/v1", "PriorityClass"),
     ("v1", "Namespace"),
     ("v1", "Node"),
@@ -173,9 +177,8 @@ pub fn convert(value: &Value, loc: &Loc) -> Result<Converted, Errors> {
     macro_rules! checked {
         ($t:ty) => {{
             typed::<$t>(value, loc, &kind)?;
-            Ok(Converted::NotSimulated(format!(
-                "{}: kind {kind} ({api_version}) is accepted but not simulated yet",
-                where_()
+            Ok(Converted::Unsimulated(format!(
+                "{kind}/{name_hint} ({api_version})"
             )))
         }};
     }
@@ -202,11 +205,13 @@ pub fn convert(value: &Value, loc: &Loc) -> Result<Converted, Errors> {
             simulated!(core::PersistentVolumeClaim, conv_persistent_volume_claim)
         }
         ("v1", "ServiceAccount") => checked!(core::ServiceAccount),
-        ("v1", "ReplicationController") => checked!(core::ReplicationController),
-        ("apps/v1", "StatefulSet") => checked!(apps::StatefulSet),
-        ("apps/v1", "DaemonSet") => checked!(apps::DaemonSet),
+        ("v1", "ReplicationController") => {
+            simulated!(core::ReplicationController, conv_replication_controller)
+        }
+        ("apps/v1", "StatefulSet") => simulated!(apps::StatefulSet, conv_statefulset),
+        ("apps/v1", "DaemonSet") => simulated!(apps::DaemonSet, conv_daemonset),
         ("batch/v1", "Job") => simulated!(k8s_openapi::api::batch::v1::Job, conv_job),
-        ("batch/v1", "CronJob") => checked!(k8s_openapi::api::batch::v1::CronJob),
+        ("batch/v1", "CronJob") => simulated!(k8s_openapi::api::batch::v1::CronJob, conv_cronjob),
         ("autoscaling/v2", "HorizontalPodAutoscaler") => simulated!(
             k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler,
             conv_hpa
@@ -245,9 +250,8 @@ pub fn convert(value: &Value, loc: &Loc) -> Result<Converted, Errors> {
                     .iter()
                     .any(|(av, k)| *av == api_version && *k == kind)
                 {
-                    return Ok(Converted::NotSimulated(format!(
-                        "{}: kind {kind} ({api_version}) is accepted but not simulated yet",
-                        where_()
+                    return Ok(Converted::Unsimulated(format!(
+                        "{kind}/{name_hint} ({api_version})"
                     )));
                 }
                 return Err(vec![loc.at_value(
@@ -1132,7 +1136,7 @@ pub(crate) fn conv_template(
     }
 }
 
-fn replicas(r: Option<i32>, loc: &Loc, errors: &mut Errors) -> i32 {
+pub(crate) fn replicas(r: Option<i32>, loc: &Loc, errors: &mut Errors) -> i32 {
     match r {
         None => 1,
         Some(v) if v < 0 => {

@@ -188,7 +188,7 @@ fn reclaim(
     }
 }
 
-fn access_modes(
+pub(crate) fn access_modes(
     modes: Option<Vec<String>>,
     path: &str,
     loc: &Loc,
@@ -218,7 +218,7 @@ fn access_modes(
     out
 }
 
-fn storage_quantity(
+pub(crate) fn storage_quantity(
     m: Option<BTreeMap<String, k8s_openapi::apimachinery::pkg::api::resource::Quantity>>,
     path: &str,
     loc: &Loc,

@@ -75,6 +75,75 @@ pub fn modelled(kind: &str) -> Vec<String> {
     let pod_spec = |prefix: &'static str| POD_SPEC.iter().map(move |s| format!("{prefix}{s}"));
     match kind {
         "Pod" => v.extend(pod_spec("spec.")),
+        "ReplicationController" => {
+            v.extend(TEMPLATE_META.iter().map(|s| s.to_string()));
+            v.extend(pod_spec("spec.template.spec."));
+            v.extend(
+                ["spec.replicas", "spec.selector", "spec.minReadySeconds"]
+                    .iter()
+                    .map(|s| s.to_string()),
+            );
+        }
+        "StatefulSet" | "DaemonSet" => {
+            v.extend(TEMPLATE_META.iter().map(|s| s.to_string()));
+            v.extend(pod_spec("spec.template.spec."));
+            v.extend(
+                [
+                    "spec.selector",
+                    "spec.minReadySeconds",
+                    "spec.updateStrategy",
+                    "spec.revisionHistoryLimit",
+                ]
+                .iter()
+                .map(|s| s.to_string()),
+            );
+            if kind == "StatefulSet" {
+                v.extend(
+                    [
+                        "spec.replicas",
+                        "spec.serviceName",
+                        "spec.podManagementPolicy",
+                        "spec.ordinals",
+                        "spec.persistentVolumeClaimRetentionPolicy",
+                        "spec.volumeClaimTemplates[].metadata.name",
+                        "spec.volumeClaimTemplates[].metadata.labels",
+                        "spec.volumeClaimTemplates[].metadata.annotations",
+                        "spec.volumeClaimTemplates[].spec.accessModes",
+                        "spec.volumeClaimTemplates[].spec.resources.requests",
+                        "spec.volumeClaimTemplates[].spec.storageClassName",
+                    ]
+                    .iter()
+                    .map(|s| s.to_string()),
+                );
+            }
+        }
+        "CronJob" => {
+            v.extend(
+                [
+                    "spec.schedule",
+                    "spec.timeZone",
+                    "spec.concurrencyPolicy",
+                    "spec.startingDeadlineSeconds",
+                    "spec.suspend",
+                    "spec.successfulJobsHistoryLimit",
+                    "spec.failedJobsHistoryLimit",
+                    "spec.jobTemplate.metadata.labels",
+                    "spec.jobTemplate.metadata.annotations",
+                    "spec.jobTemplate.spec.template.metadata.labels",
+                    "spec.jobTemplate.spec.template.metadata.annotations",
+                    "spec.jobTemplate.spec.parallelism",
+                    "spec.jobTemplate.spec.completions",
+                    "spec.jobTemplate.spec.backoffLimit",
+                    "spec.jobTemplate.spec.activeDeadlineSeconds",
+                    "spec.jobTemplate.spec.selector",
+                    "spec.jobTemplate.spec.manualSelector",
+                    "spec.jobTemplate.spec.suspend",
+                ]
+                .iter()
+                .map(|s| s.to_string()),
+            );
+            v.extend(pod_spec("spec.jobTemplate.spec.template.spec."));
+        }
         "ReplicaSet" | "Deployment" => {
             v.extend(TEMPLATE_META.iter().map(|s| s.to_string()));
             v.extend(pod_spec("spec.template.spec."));

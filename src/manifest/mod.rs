@@ -7,6 +7,7 @@
 //! knows but kubesim does not simulate are collected into one warning per object.
 
 pub mod convert;
+pub mod convert_apps;
 pub mod convert_autoscaling;
 pub mod convert_batch;
 pub mod convert_networking;
@@ -43,6 +44,9 @@ impl std::fmt::Display for Origin {
 pub struct Loaded {
     pub objects: Vec<(AnyObject, Origin)>,
     pub warnings: Vec<String>,
+    /// Objects of kinds accepted but not simulated, in the file being loaded
+    /// (they become one warning per file).
+    unsimulated: Vec<String>,
 }
 
 /// A parsed YAML file: its documents and their positions.
@@ -164,12 +168,30 @@ pub fn load_text(path: &Path, text: &str, out: &mut Loaded, errors: &mut Vec<Dia
             pos,
             prefix: "",
         };
-        load_value(value, &loc, out, errors);
+        load_one(value, &loc, out, errors);
+    }
+    flush_unsimulated(path, out);
+}
+
+/// One warning listing the objects of not-simulated kinds just loaded from `path`.
+fn flush_unsimulated(path: &Path, out: &mut Loaded) {
+    let skipped = std::mem::take(&mut out.unsimulated);
+    if !skipped.is_empty() {
+        out.warnings.push(format!(
+            "{}: kinds accepted but not simulated yet (no effect): {}",
+            path.display(),
+            skipped.join(", ")
+        ));
     }
 }
 
 /// Convert one document (or one inline object) into objects; `kind: List` expands.
 pub fn load_value(value: &Value, loc: &Loc, out: &mut Loaded, errors: &mut Vec<Diagnostic>) {
+    load_one(value, loc, out, errors);
+    flush_unsimulated(loc.file, out);
+}
+
+fn load_one(value: &Value, loc: &Loc, out: &mut Loaded, errors: &mut Vec<Diagnostic>) {
     match convert::convert(value, loc) {
         Ok(convert::Converted::Object(obj, warnings)) => {
             let p = loc.pos.nearest(&loc.full(""));
@@ -185,6 +207,7 @@ pub fn load_value(value: &Value, loc: &Loc, out: &mut Loaded, errors: &mut Vec<D
             out.warnings.extend(warnings);
         }
         Ok(convert::Converted::NotSimulated(w)) => out.warnings.push(w),
+        Ok(convert::Converted::Unsimulated(w)) => out.unsimulated.push(w),
         Ok(convert::Converted::List(items)) => {
             for (i, item) in items.iter().enumerate() {
                 let prefix = loc.full(&format!("items[{i}]"));
@@ -193,7 +216,7 @@ pub fn load_value(value: &Value, loc: &Loc, out: &mut Loaded, errors: &mut Vec<D
                     pos: loc.pos,
                     prefix: &prefix,
                 };
-                load_value(item, &l, out, errors);
+                load_one(item, &l, out, errors);
             }
         }
         Err(mut d) => errors.append(&mut d),

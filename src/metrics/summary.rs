@@ -2,7 +2,9 @@
 
 use super::sampler::Utilization;
 use crate::api::node::ConditionStatus;
-use crate::api::{Deployment, Job, Node, Pod, PodPhase};
+use crate::api::{
+    CronJob, DaemonSet, Deployment, Job, Node, Pod, PodPhase, ReplicationController, StatefulSet,
+};
 use crate::sim::time::SimTime;
 use crate::sim::Simulation;
 use serde::Serialize;
@@ -121,6 +123,53 @@ pub struct JobFigures {
     pub duration_ms: Option<u64>,
 }
 
+/// A StatefulSet at the end of the run.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct StatefulSetFigures {
+    pub desired: i32,
+    pub ready: i32,
+    /// Pods at the update revision.
+    pub updated: i32,
+    /// Pods at the current revision.
+    pub current: i32,
+    pub current_revision: String,
+    pub update_revision: String,
+}
+
+/// A DaemonSet at the end of the run.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct DaemonSetFigures {
+    /// Nodes that should run the daemon pod.
+    pub desired: i32,
+    pub current: i32,
+    pub ready: i32,
+    pub updated: i32,
+    pub available: i32,
+    pub misscheduled: i32,
+}
+
+/// A ReplicationController at the end of the run.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct ReplicationControllerFigures {
+    pub desired: i32,
+    pub current: i32,
+    pub ready: i32,
+    pub available: i32,
+}
+
+/// A CronJob at the end of the run.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct CronJobFigures {
+    pub schedule: String,
+    /// Jobs still running.
+    pub active: usize,
+    /// Its Jobs still in the store (active and kept by the history limits).
+    pub jobs: usize,
+    /// The last scheduled time a Job was started for (RFC 3339, virtual time 0 = 2026-01-01T00:00:00Z).
+    pub last_schedule_time: Option<String>,
+    pub last_successful_time_ms: Option<u64>,
+}
+
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct SimFigures {
     /// Events the engine processed.
@@ -159,6 +208,18 @@ pub struct Summary {
     pub ingresses: BTreeMap<String, crate::net::ServiceFigures>,
     /// Per Job, keyed `namespace/name`.
     pub jobs: BTreeMap<String, JobFigures>,
+    /// Per StatefulSet, keyed `namespace/name` (omitted without any).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    pub statefulsets: BTreeMap<String, StatefulSetFigures>,
+    /// Per DaemonSet, keyed `namespace/name` (omitted without any).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    pub daemonsets: BTreeMap<String, DaemonSetFigures>,
+    /// Per ReplicationController, keyed `namespace/name` (omitted without any).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    pub replicationcontrollers: BTreeMap<String, ReplicationControllerFigures>,
+    /// Per CronJob, keyed `namespace/name` (omitted without any).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    pub cronjobs: BTreeMap<String, CronJobFigures>,
     /// Means over periodic samples of the cluster's allocation.
     pub utilization: Utilization,
     pub sim: SimFigures,
@@ -307,8 +368,80 @@ impl Summary {
                 )
             })
             .collect();
+        let statefulsets = api
+            .list::<StatefulSet>()
+            .map(|x| {
+                (
+                    x.meta.key().to_string(),
+                    StatefulSetFigures {
+                        desired: x.replicas,
+                        ready: x.status.ready_replicas,
+                        updated: x.status.updated_replicas,
+                        current: x.status.current_replicas,
+                        current_revision: x.status.current_revision.clone(),
+                        update_revision: x.status.update_revision.clone(),
+                    },
+                )
+            })
+            .collect();
+        let daemonsets = api
+            .list::<DaemonSet>()
+            .map(|x| {
+                let st = &x.status;
+                (
+                    x.meta.key().to_string(),
+                    DaemonSetFigures {
+                        desired: st.desired_number_scheduled,
+                        current: st.current_number_scheduled,
+                        ready: st.number_ready,
+                        updated: st.updated_number_scheduled,
+                        available: st.number_available,
+                        misscheduled: st.number_misscheduled,
+                    },
+                )
+            })
+            .collect();
+        let replicationcontrollers = api
+            .list::<ReplicationController>()
+            .map(|x| {
+                (
+                    x.meta.key().to_string(),
+                    ReplicationControllerFigures {
+                        desired: x.replicas,
+                        current: x.status.replicas,
+                        ready: x.status.ready_replicas,
+                        available: x.status.available_replicas,
+                    },
+                )
+            })
+            .collect();
+        let cronjobs = api
+            .list::<CronJob>()
+            .map(|x| {
+                (
+                    x.meta.key().to_string(),
+                    CronJobFigures {
+                        schedule: x.schedule_text.clone(),
+                        active: x.status.active.len(),
+                        jobs: api.dependents_of(x.meta.uid, crate::api::Kind::Job).count(),
+                        last_schedule_time: x
+                            .status
+                            .last_schedule_minute
+                            .map(crate::api::cron::format_minute),
+                        last_successful_time_ms: x
+                            .status
+                            .last_successful_time
+                            .map(|t| t.as_millis()),
+                    },
+                )
+            })
+            .collect();
         let mut summary = Summary {
             scenario: sim.name().to_string(),
+            statefulsets,
+            daemonsets,
+            replicationcontrollers,
+            cronjobs,
             seed: sim.seed(),
             pods,
             scheduling: SchedulingCounts {
@@ -435,6 +568,49 @@ impl Summary {
                 a.pending_pod_seconds,
                 a.requests_failed
             );
+        }
+        if !self.statefulsets.is_empty() {
+            let _ = writeln!(s, "statefulsets:");
+            for (k, x) in &self.statefulsets {
+                let _ = writeln!(
+                    s,
+                    "  {k}: {}/{} ready, {} updated (revision {}), {} current (revision {})",
+                    x.ready, x.desired, x.updated, x.update_revision, x.current, x.current_revision
+                );
+            }
+        }
+        if !self.daemonsets.is_empty() {
+            let _ = writeln!(s, "daemonsets:");
+            for (k, x) in &self.daemonsets {
+                let _ = writeln!(
+                    s,
+                    "  {k}: {} desired, {} current, {} ready, {} up-to-date, {} available",
+                    x.desired, x.current, x.ready, x.updated, x.available
+                );
+            }
+        }
+        if !self.replicationcontrollers.is_empty() {
+            let _ = writeln!(s, "replicationcontrollers:");
+            for (k, x) in &self.replicationcontrollers {
+                let _ = writeln!(
+                    s,
+                    "  {k}: {}/{} ready, {} current, {} available",
+                    x.ready, x.desired, x.current, x.available
+                );
+            }
+        }
+        if !self.cronjobs.is_empty() {
+            let _ = writeln!(s, "cronjobs:");
+            for (k, x) in &self.cronjobs {
+                let _ = writeln!(
+                    s,
+                    "  {k}: schedule {:?}, {} active, {} jobs kept, last schedule {}",
+                    x.schedule,
+                    x.active,
+                    x.jobs,
+                    x.last_schedule_time.as_deref().unwrap_or("<none>")
+                );
+            }
         }
         if !self.jobs.is_empty() {
             let _ = writeln!(s, "jobs:");

@@ -114,8 +114,10 @@ pub enum Action {
         fault: FaultAction,
         heal_after: Option<SimDuration>,
     },
-    /// `kubectl set image deployment/NAME CONTAINER=IMAGE`.
+    /// `kubectl set image KIND/NAME CONTAINER=IMAGE` (deployment, statefulset,
+    /// daemonset, replicaset or replicationcontroller).
     SetImage {
+        kind: Kind,
         key: ObjKey,
         container: String,
         image: String,
@@ -214,7 +216,9 @@ impl TimedAction {
             Action::Cordon(n) => format!("kubectl cordon {n}"),
             Action::Uncordon(n) => format!("kubectl uncordon {n}"),
             Action::Drain { node, .. } => format!("kubectl drain {node}"),
-            Action::SetImage { key, .. } => format!("kubectl set image deployment/{}", key.name),
+            Action::SetImage { kind, key, .. } => {
+                format!("kubectl set image {}", obj(*kind, key))
+            }
             Action::RolloutUndo { key, .. } => {
                 format!("kubectl rollout undo deployment/{}", key.name)
             }
@@ -1232,7 +1236,7 @@ fn parse_target(t: &str, loc: &Loc, node_default: bool) -> Result<(Kind, String)
             Some(kind) => Ok((kind, name.to_string())),
             None => Err(loc.at_value(
                 "target",
-                format!("unknown kind {k:?} in target {t:?}: expected deployment, replicaset, pod, service, node or namespace"),
+                format!("unknown kind {k:?} in target {t:?}: expected deployment, replicaset, statefulset, daemonset, replicationcontroller, cronjob, job, pod, service, node or namespace"),
             )),
         },
         None if node_default && !t.is_empty() => Ok((Kind::Node, t.to_string())),
@@ -1897,7 +1901,13 @@ fn resolve_action(
                 Some(r) => r as i32,
             };
             need_target(&mut errors).and_then(|t| match parse_target(&t, loc, false) {
-                Ok((kind @ (Kind::Deployment | Kind::ReplicaSet), name)) => Some(Action::Scale {
+                Ok((
+                    kind @ (Kind::Deployment
+                    | Kind::ReplicaSet
+                    | Kind::StatefulSet
+                    | Kind::ReplicationController),
+                    name,
+                )) => Some(Action::Scale {
                     kind,
                     key: ObjKey::new(ns.clone(), name),
                     replicas,
@@ -1905,7 +1915,7 @@ fn resolve_action(
                 Ok((kind, _)) => {
                     errors.push(loc.at_value(
                         "target",
-                        format!("cannot scale a {kind}: scale takes a deployment or replicaset"),
+                        format!("cannot scale a {kind}: scale takes a deployment, replicaset, statefulset or replicationcontroller"),
                     ));
                     None
                 }
@@ -2035,9 +2045,20 @@ fn resolve_action(
             })
         }
         "set-image" | "rollout-undo" | "rollout-pause" | "rollout-resume" => {
+            let mut target_kind = Kind::Deployment;
             let deployment =
                 need_target(&mut errors).and_then(|t| match parse_target(&t, loc, false) {
                     Ok((Kind::Deployment, name)) => Some(ObjKey::new(ns.clone(), name)),
+                    Ok((
+                        kind @ (Kind::StatefulSet
+                        | Kind::DaemonSet
+                        | Kind::ReplicaSet
+                        | Kind::ReplicationController),
+                        name,
+                    )) if act == "set-image" => {
+                        target_kind = kind;
+                        Some(ObjKey::new(ns.clone(), name))
+                    }
                     Ok((kind, _)) => {
                         errors.push(
                             loc.at_value(
@@ -2068,6 +2089,7 @@ fn resolve_action(
                         errors.push(loc.at_value("image", "image must not be empty"));
                     }
                     Some(Action::SetImage {
+                        kind: target_kind,
                         key,
                         container,
                         image,
@@ -2281,9 +2303,10 @@ fn check_objects(
             Action::Delete { kind, key, .. }
             | Action::Scale { kind, key, .. }
             | Action::Label { kind, key, .. } => (*kind, key.clone()),
-            Action::SetImage { key, .. }
-            | Action::RolloutUndo { key, .. }
-            | Action::RolloutPause { key, .. } => (Kind::Deployment, key.clone()),
+            Action::SetImage { kind, key, .. } => (*kind, key.clone()),
+            Action::RolloutUndo { key, .. } | Action::RolloutPause { key, .. } => {
+                (Kind::Deployment, key.clone())
+            }
             Action::Cordon(n)
             | Action::Drain { node: n, .. }
             | Action::Taint { node: n, .. }

@@ -7,7 +7,10 @@ use crate::api::meta::object_ref;
 use crate::api::pod::PodPhase;
 use crate::api::selector::matches_map;
 use crate::api::taint::TaintEffect;
-use crate::api::{AnyObject, Deployment, Kind, Node, ObjKey, Pod, ReplicaSet};
+use crate::api::{
+    AnyObject, DaemonSet, Deployment, Kind, Node, ObjKey, Pod, ReplicaSet, ReplicationController,
+    StatefulSet,
+};
 use crate::controllers::deployment::{revision, POD_TEMPLATE_HASH};
 use crate::metrics::EventType;
 use crate::node::kubelet::Registry;
@@ -47,6 +50,10 @@ fn kubectl_name(kind: Kind, key: &ObjKey) -> String {
         Kind::PodDisruptionBudget => "poddisruptionbudget.policy",
         Kind::HorizontalPodAutoscaler => "horizontalpodautoscaler.autoscaling",
         Kind::VerticalPodAutoscaler => "verticalpodautoscaler.autoscaling.k8s.io",
+        Kind::StatefulSet => "statefulset.apps",
+        Kind::DaemonSet => "daemonset.apps",
+        Kind::ReplicationController => "replicationcontroller",
+        Kind::CronJob => "cronjob.batch",
     };
     format!("{res}/{}", key.name)
 }
@@ -123,6 +130,12 @@ impl Kubectl {
                     Kind::Deployment => ctx
                         .api
                         .update::<Deployment>(&key, |d| d.replicas = replicas),
+                    Kind::StatefulSet => ctx
+                        .api
+                        .update::<StatefulSet>(&key, |d| d.replicas = replicas),
+                    Kind::ReplicationController => ctx
+                        .api
+                        .update::<ReplicationController>(&key, |d| d.replicas = replicas),
                     _ => ctx
                         .api
                         .update::<ReplicaSet>(&key, |r| r.replicas = replicas),
@@ -151,26 +164,46 @@ impl Kubectl {
                 );
             }
             Action::SetImage {
+                kind,
                 key,
                 container,
                 image,
             } => {
                 let mut found = false;
-                let r = ctx.api.update::<Deployment>(&key, |d| {
-                    let mut spec = (*d.template.spec).clone();
+                let set = |t: &mut crate::api::PodTemplate, found: &mut bool| {
+                    let mut spec = (*t.spec).clone();
                     if let Some(c) = spec.containers.iter_mut().find(|c| c.name == container) {
-                        found = true;
+                        *found = true;
                         if c.image != image {
                             c.image = image.clone();
                             // imagePullPolicy keeps its (already defaulted) value, as upstream
-                            d.template.spec = Arc::new(spec);
+                            t.spec = Arc::new(spec);
                         }
                     }
-                });
+                };
+                let r = match kind {
+                    Kind::StatefulSet => ctx
+                        .api
+                        .update::<StatefulSet>(&key, |d| set(&mut d.template, &mut found)),
+                    Kind::DaemonSet => ctx
+                        .api
+                        .update::<DaemonSet>(&key, |d| set(&mut d.template, &mut found)),
+                    Kind::ReplicaSet => ctx
+                        .api
+                        .update::<ReplicaSet>(&key, |d| set(&mut d.template, &mut found)),
+                    Kind::ReplicationController => {
+                        ctx.api.update::<ReplicationController>(&key, |d| {
+                            set(&mut d.template, &mut found)
+                        })
+                    }
+                    _ => ctx
+                        .api
+                        .update::<Deployment>(&key, |d| set(&mut d.template, &mut found)),
+                };
                 let msg = match r {
                     Ok(()) if found => (
                         EventType::Normal,
-                        format!("{} image updated", kubectl_name(Kind::Deployment, &key)),
+                        format!("{} image updated", kubectl_name(kind, &key)),
                     ),
                     Ok(()) => (
                         EventType::Warning,
@@ -181,13 +214,7 @@ impl Kubectl {
                         format!("Error from server (NotFound): {e}"),
                     ),
                 };
-                ctx.event(
-                    COMPONENT,
-                    msg.0,
-                    "SetImage",
-                    object_ref(Kind::Deployment, &key),
-                    msg.1,
-                );
+                ctx.event(COMPONENT, msg.0, "SetImage", object_ref(kind, &key), msg.1);
             }
             Action::RolloutUndo { key, to_revision } => rollout_undo(ctx, &key, to_revision),
             Action::RolloutPause { key, paused } => {
@@ -442,6 +469,7 @@ impl Kubectl {
         );
         let mut managed = Vec::new();
         let mut bare = Vec::new();
+        let mut daemons = Vec::new();
         for p in ctx.api.list::<Pod>() {
             if p.node_name.as_deref() != Some(node)
                 || p.status.phase.is_terminal()
@@ -449,14 +477,32 @@ impl Kubectl {
             {
                 continue;
             }
-            if p.meta.controller_ref().is_some() {
-                managed.push(p.meta.key());
-            } else {
-                bare.push(p.meta.key());
+            match p.meta.controller_ref() {
+                // --ignore-daemonsets: the DaemonSet would put them back at once
+                Some(o) if o.kind == Kind::DaemonSet => daemons.push(p.meta.key()),
+                Some(_) => managed.push(p.meta.key()),
+                None => bare.push(p.meta.key()),
             }
         }
         managed.sort();
         bare.sort();
+        daemons.sort();
+        if !daemons.is_empty() {
+            let names: Vec<String> = daemons
+                .iter()
+                .map(|k| format!("{}/{}", k.namespace, k.name))
+                .collect();
+            ctx.event(
+                COMPONENT,
+                EventType::Warning,
+                "Drain",
+                object.clone(),
+                format!(
+                    "Warning: ignoring DaemonSet-managed Pods: {}",
+                    names.join(", ")
+                ),
+            );
+        }
         if !bare.is_empty() {
             let names: Vec<String> = bare
                 .iter()

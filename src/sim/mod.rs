@@ -239,6 +239,19 @@ pub struct Simulation {
     replicasets: ReplicaSetController,
     deployments: DeploymentController,
     jobs: JobController,
+    /// Node labels and taints as last routed to the DaemonSet controller.
+    #[allow(clippy::type_complexity)]
+    node_daemon_view: BTreeMap<
+        String,
+        (
+            crate::api::selector::Labels,
+            Vec<(String, String, crate::api::taint::TaintEffect)>,
+        ),
+    >,
+    replication: ReplicaSetController,
+    statefulsets: crate::controllers::statefulset::StatefulSetController,
+    daemonsets: crate::controllers::daemonset::DaemonSetController,
+    cronjobs: crate::controllers::cronjob::CronJobController,
     gc: GarbageCollector,
     endpoints: crate::controllers::endpoints::EndpointsController,
     volumes: crate::controllers::volume::VolumeController,
@@ -311,6 +324,16 @@ impl Simulation {
             replicasets: ReplicaSetController::new(seed, s.controller_sync_delay),
             deployments: DeploymentController::new(s.controller_sync_delay),
             jobs: JobController::new(seed, s.controller_sync_delay),
+            node_daemon_view: BTreeMap::new(),
+            replication: ReplicaSetController::replication(seed, s.controller_sync_delay),
+            statefulsets: crate::controllers::statefulset::StatefulSetController::new(
+                s.controller_sync_delay,
+            ),
+            daemonsets: crate::controllers::daemonset::DaemonSetController::new(
+                seed,
+                s.controller_sync_delay,
+            ),
+            cronjobs: crate::controllers::cronjob::CronJobController::new(s.controller_sync_delay),
             gc: GarbageCollector::default(),
             endpoints: crate::controllers::endpoints::EndpointsController::new(
                 s.controller_sync_delay,
@@ -801,6 +824,18 @@ impl Simulation {
                     self.deployments.on_watch(&mut ctx, &change)
                 }
                 Target::Controller(ControllerId::Job) => self.jobs.on_watch(&mut ctx, &change),
+                Target::Controller(ControllerId::ReplicationController) => {
+                    self.replication.on_watch(&mut ctx, &change)
+                }
+                Target::Controller(ControllerId::StatefulSet) => {
+                    self.statefulsets.on_watch(&mut ctx, &change)
+                }
+                Target::Controller(ControllerId::DaemonSet) => {
+                    self.daemonsets.on_watch(&mut ctx, &change)
+                }
+                Target::Controller(ControllerId::CronJob) => {
+                    self.cronjobs.on_watch(&mut ctx, &change)
+                }
                 Target::Controller(ControllerId::Endpoints) => {
                     self.endpoints.on_watch(&mut ctx, &change)
                 }
@@ -826,6 +861,14 @@ impl Simulation {
             Event::Sync(ControllerId::ReplicaSet, key) => self.replicasets.on_sync(&mut ctx, &key),
             Event::Sync(ControllerId::Deployment, key) => self.deployments.on_sync(&mut ctx, &key),
             Event::Sync(ControllerId::Job, key) => self.jobs.on_sync(&mut ctx, &key),
+            Event::Sync(ControllerId::ReplicationController, key) => {
+                self.replication.on_sync(&mut ctx, &key)
+            }
+            Event::Sync(ControllerId::StatefulSet, key) => {
+                self.statefulsets.on_sync(&mut ctx, &key)
+            }
+            Event::Sync(ControllerId::DaemonSet, key) => self.daemonsets.on_sync(&mut ctx, &key),
+            Event::Sync(ControllerId::CronJob, key) => self.cronjobs.on_sync(&mut ctx, &key),
             Event::Sync(ControllerId::Endpoints, key) => self.endpoints.on_sync(&mut ctx, &key),
             Event::Sync(ControllerId::Volume, key) => self.volumes.on_sync(&mut ctx, &key),
             Event::Sync(ControllerId::Disruption, key) => self.disruption.on_sync(&mut ctx, &key),
@@ -922,6 +965,32 @@ impl Simulation {
                     if matches!(c.owner, Some((Kind::Job, _))) {
                         send(&mut self.queue, Target::Controller(ControllerId::Job), &c);
                     }
+                    let owned_by = |k: Kind| matches!(&c.owner, Some((o, _)) if *o == k);
+                    if owned_by(Kind::ReplicationController)
+                        || (c.owner.is_none()
+                            && c.op != Op::Deleted
+                            && !self.api.store().replication_controllers.is_empty())
+                    {
+                        send(
+                            &mut self.queue,
+                            Target::Controller(ControllerId::ReplicationController),
+                            &c,
+                        );
+                    }
+                    if owned_by(Kind::StatefulSet) {
+                        send(
+                            &mut self.queue,
+                            Target::Controller(ControllerId::StatefulSet),
+                            &c,
+                        );
+                    }
+                    if owned_by(Kind::DaemonSet) {
+                        send(
+                            &mut self.queue,
+                            Target::Controller(ControllerId::DaemonSet),
+                            &c,
+                        );
+                    }
                     if let Some(i) = c.node.as_ref().and_then(|n| self.kubelet_index.get(n)) {
                         send(&mut self.queue, Target::Kubelet(*i), &c);
                     }
@@ -956,6 +1025,16 @@ impl Simulation {
                         _ => {}
                     }
                     send(&mut self.queue, Target::Scheduler, &c);
+                    // nodes joining, leaving or changing labels and taints
+                    if !self.api.store().daemonsets.is_empty() && c.op != Op::Modified
+                        || (c.op == Op::Modified && self.daemon_relevant(&c.key))
+                    {
+                        send(
+                            &mut self.queue,
+                            Target::Controller(ControllerId::DaemonSet),
+                            &c,
+                        );
+                    }
                 }
                 Kind::ReplicaSet => {
                     send(
@@ -1032,6 +1111,41 @@ impl Simulation {
                 }
                 Kind::Job => {
                     send(&mut self.queue, Target::Controller(ControllerId::Job), &c);
+                    if matches!(c.owner, Some((Kind::CronJob, _))) {
+                        send(
+                            &mut self.queue,
+                            Target::Controller(ControllerId::CronJob),
+                            &c,
+                        );
+                    }
+                }
+                Kind::CronJob => {
+                    send(
+                        &mut self.queue,
+                        Target::Controller(ControllerId::CronJob),
+                        &c,
+                    );
+                }
+                Kind::ReplicationController => {
+                    send(
+                        &mut self.queue,
+                        Target::Controller(ControllerId::ReplicationController),
+                        &c,
+                    );
+                }
+                Kind::StatefulSet => {
+                    send(
+                        &mut self.queue,
+                        Target::Controller(ControllerId::StatefulSet),
+                        &c,
+                    );
+                }
+                Kind::DaemonSet => {
+                    send(
+                        &mut self.queue,
+                        Target::Controller(ControllerId::DaemonSet),
+                        &c,
+                    );
                 }
                 // kubelets refresh mounted content (the others are read when needed)
                 Kind::ConfigMap | Kind::Secret => {
@@ -1148,6 +1262,32 @@ impl Simulation {
     /// The HPA controller (its rescales).
     pub fn hpa(&self) -> &crate::controllers::hpa::HpaController {
         &self.hpa
+    }
+
+    /// Whether a Node update may change which nodes run daemon pods: labels or
+    /// taints differ from what the DaemonSet controller last saw. Node status
+    /// updates are frequent; only these matter to it.
+    fn daemon_relevant(&mut self, key: &crate::api::ObjKey) -> bool {
+        if self.api.store().daemonsets.is_empty() {
+            return false;
+        }
+        let now = self.api.get::<Node>(key).map(|n| {
+            (
+                n.meta.labels.clone(),
+                n.taints
+                    .iter()
+                    .map(|t| (t.key.clone(), t.value.clone(), t.effect))
+                    .collect::<Vec<_>>(),
+            )
+        });
+        match now {
+            Some(v) => {
+                let changed = self.node_daemon_view.get(&key.name) != Some(&v);
+                self.node_daemon_view.insert(key.name.clone(), v);
+                changed
+            }
+            None => self.node_daemon_view.remove(&key.name).is_some(),
+        }
     }
 
     /// The claims, volumes and classes the scheduler's volume plugins see.

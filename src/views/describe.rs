@@ -9,7 +9,13 @@ use crate::Simulation;
 use std::fmt::Write;
 
 fn kv(s: &mut String, k: &str, v: impl std::fmt::Display) {
-    let _ = writeln!(s, "{:<16}{v}", format!("{k}:"));
+    let key = format!("{k}:");
+    if key.len() >= 16 {
+        // kubectl aligns its longer keys with at least one space, too
+        let _ = writeln!(s, "{key}  {v}");
+    } else {
+        let _ = writeln!(s, "{key:<16}{v}");
+    }
 }
 
 fn map_lines(m: &std::collections::BTreeMap<String, String>) -> String {
@@ -305,6 +311,164 @@ pub fn describe(
                     ),
                 );
             }
+        }
+        Kind::StatefulSet => {
+            use crate::api::apps::{PodManagementPolicy, StatefulSetUpdateStrategy};
+            let st = api
+                .get::<crate::api::StatefulSet>(&key)
+                .ok_or_else(missing)?;
+            header(&mut s, kind, &st.meta);
+            kv(&mut s, "Selector", st.selector.to_string_k8s());
+            kv(
+                &mut s,
+                "Replicas",
+                format!("{} desired | {} total", st.replicas, st.status.replicas),
+            );
+            kv(
+                &mut s,
+                "Update Strategy",
+                match st.update_strategy {
+                    StatefulSetUpdateStrategy::RollingUpdate { partition } => {
+                        format!("RollingUpdate\n  Partition:        {partition}")
+                    }
+                    StatefulSetUpdateStrategy::OnDelete => "OnDelete".into(),
+                },
+            );
+            kv(
+                &mut s,
+                "Pod Management Policy",
+                match st.pod_management_policy {
+                    PodManagementPolicy::OrderedReady => "OrderedReady",
+                    PodManagementPolicy::Parallel => "Parallel",
+                },
+            );
+            kv(&mut s, "Current Revision", &st.status.current_revision);
+            kv(&mut s, "Update Revision", &st.status.update_revision);
+            kv(
+                &mut s,
+                "Pods Status",
+                format!(
+                    "{} Ready / {} Current / {} Updated",
+                    st.status.ready_replicas,
+                    st.status.current_replicas,
+                    st.status.updated_replicas
+                ),
+            );
+            let claims: Vec<String> = st
+                .volume_claim_templates
+                .iter()
+                .map(|c| {
+                    format!(
+                        "{} ({}, StorageClass {})",
+                        c.meta.name,
+                        crate::api::quantity::format_bytes(c.request),
+                        c.storage_class.as_deref().unwrap_or("<default>")
+                    )
+                })
+                .collect();
+            kv(
+                &mut s,
+                "Volume Claims",
+                if claims.is_empty() {
+                    "<none>".into()
+                } else {
+                    claims.join(", ")
+                },
+            );
+        }
+        Kind::DaemonSet => {
+            let d = api.get::<crate::api::DaemonSet>(&key).ok_or_else(missing)?;
+            header(&mut s, kind, &d.meta);
+            kv(&mut s, "Selector", d.selector.to_string_k8s());
+            kv(
+                &mut s,
+                "Desired Number of Nodes Scheduled",
+                d.status.desired_number_scheduled,
+            );
+            kv(
+                &mut s,
+                "Current Number of Nodes Scheduled",
+                d.status.current_number_scheduled,
+            );
+            kv(
+                &mut s,
+                "Number of Nodes Scheduled with Up-to-date Pods",
+                d.status.updated_number_scheduled,
+            );
+            kv(
+                &mut s,
+                "Number of Nodes Scheduled with Available Pods",
+                d.status.number_available,
+            );
+            kv(
+                &mut s,
+                "Number of Nodes Misscheduled",
+                d.status.number_misscheduled,
+            );
+            kv(
+                &mut s,
+                "Pods Status",
+                format!("{} Ready", d.status.number_ready),
+            );
+        }
+        Kind::ReplicationController => {
+            let r = api
+                .get::<crate::api::ReplicationController>(&key)
+                .ok_or_else(missing)?;
+            header(&mut s, kind, &r.meta);
+            kv(&mut s, "Selector", r.selector.to_string_k8s());
+            kv(
+                &mut s,
+                "Replicas",
+                format!("{} current / {} desired", r.status.replicas, r.replicas),
+            );
+            kv(
+                &mut s,
+                "Pods Status",
+                format!(
+                    "{} Ready / {} Available",
+                    r.status.ready_replicas, r.status.available_replicas
+                ),
+            );
+        }
+        Kind::CronJob => {
+            let c = api.get::<crate::api::CronJob>(&key).ok_or_else(missing)?;
+            header(&mut s, kind, &c.meta);
+            kv(&mut s, "Schedule", &c.schedule_text);
+            kv(&mut s, "Concurrency Policy", c.concurrency_policy.as_str());
+            kv(&mut s, "Suspend", if c.suspend { "True" } else { "False" });
+            kv(
+                &mut s,
+                "Successful Job History Limit",
+                c.successful_jobs_history_limit,
+            );
+            kv(
+                &mut s,
+                "Failed Job History Limit",
+                c.failed_jobs_history_limit,
+            );
+            kv(
+                &mut s,
+                "Starting Deadline Seconds",
+                c.starting_deadline
+                    .map_or("<unset>".into(), |d| format!("{}s", d.as_millis() / 1000)),
+            );
+            kv(
+                &mut s,
+                "Last Schedule Time",
+                c.status
+                    .last_schedule_minute
+                    .map_or("<unset>".into(), crate::api::cron::format_minute),
+            );
+            kv(
+                &mut s,
+                "Active Jobs",
+                if c.status.active.is_empty() {
+                    "<none>".into()
+                } else {
+                    c.status.active.join(", ")
+                },
+            );
         }
         Kind::Job => {
             let j = api.get::<Job>(&key).ok_or_else(missing)?;

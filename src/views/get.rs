@@ -4,7 +4,10 @@
 use super::{age, at, table};
 use crate::api::node::ConditionStatus;
 use crate::api::service::ServiceType;
-use crate::api::{Deployment, Job, Kind, Namespace, Node, Pod, PriorityClass, ReplicaSet, Service};
+use crate::api::{
+    CronJob, DaemonSet, Deployment, Job, Kind, Namespace, Node, Pod, PriorityClass, ReplicaSet,
+    ReplicationController, Service, StatefulSet,
+};
 use crate::metrics::Record;
 use crate::Simulation;
 use serde_json::{json, Value};
@@ -180,6 +183,27 @@ pub fn get(
             "REPLICAS",
             "AGE",
         ],
+        Kind::StatefulSet => vec!["NAME", "READY", "AGE"],
+        Kind::DaemonSet => vec![
+            "NAME",
+            "DESIRED",
+            "CURRENT",
+            "READY",
+            "UP-TO-DATE",
+            "AVAILABLE",
+            "NODE SELECTOR",
+            "AGE",
+        ],
+        Kind::ReplicationController => vec!["NAME", "DESIRED", "CURRENT", "READY", "AGE"],
+        Kind::CronJob => vec![
+            "NAME",
+            "SCHEDULE",
+            "TIMEZONE",
+            "SUSPEND",
+            "ACTIVE",
+            "LAST SCHEDULE",
+            "AGE",
+        ],
     };
     match q.kind {
         Kind::Pod => each!(
@@ -302,6 +326,94 @@ pub fn get(
                          "ports": s.ports.iter().map(|p| json!({"port": p.port, "protocol": p.protocol, "targetPort": p.target_port, "nodePort": p.node_port})).collect::<Vec<_>>()},
                 "status": {"loadBalancer": {"ingress": s.status.load_balancer_ip.iter().map(|ip| json!({"ip": ip})).collect::<Vec<_>>()},
                            "endpoints": s.status.endpoints.iter().map(|e| json!({"pod": e.pod.name, "node": e.node, "ready": e.ready, "terminating": e.terminating})).collect::<Vec<_>>()}
+            })
+        ),
+        Kind::StatefulSet => each!(
+            StatefulSet,
+            |s| vec![
+                s.meta.name.clone(),
+                format!("{}/{}", s.status.ready_replicas, s.replicas),
+                age(now, s.meta.creation_timestamp),
+            ],
+            json!({
+                "spec": {"replicas": s.replicas, "serviceName": s.service_name},
+                "status": {"replicas": s.status.replicas, "readyReplicas": s.status.ready_replicas, "availableReplicas": s.status.available_replicas,
+                           "currentReplicas": s.status.current_replicas, "updatedReplicas": s.status.updated_replicas,
+                           "currentRevision": s.status.current_revision, "updateRevision": s.status.update_revision}
+            })
+        ),
+        Kind::DaemonSet => each!(
+            DaemonSet,
+            |d| {
+                let sel: Vec<String> = d
+                    .template
+                    .spec
+                    .node_selector
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect();
+                vec![
+                    d.meta.name.clone(),
+                    d.status.desired_number_scheduled.to_string(),
+                    d.status.current_number_scheduled.to_string(),
+                    d.status.number_ready.to_string(),
+                    d.status.updated_number_scheduled.to_string(),
+                    d.status.number_available.to_string(),
+                    if sel.is_empty() {
+                        "<none>".into()
+                    } else {
+                        sel.join(",")
+                    },
+                    age(now, d.meta.creation_timestamp),
+                ]
+            },
+            json!({
+                "status": {"desiredNumberScheduled": d.status.desired_number_scheduled, "currentNumberScheduled": d.status.current_number_scheduled,
+                           "numberMisscheduled": d.status.number_misscheduled, "numberReady": d.status.number_ready,
+                           "updatedNumberScheduled": d.status.updated_number_scheduled, "numberAvailable": d.status.number_available}
+            })
+        ),
+        Kind::ReplicationController => each!(
+            ReplicationController,
+            |r| vec![
+                r.meta.name.clone(),
+                r.replicas.to_string(),
+                r.status.replicas.to_string(),
+                r.status.ready_replicas.to_string(),
+                age(now, r.meta.creation_timestamp),
+            ],
+            json!({
+                "spec": {"replicas": r.replicas, "selector": r.selector.match_labels},
+                "status": {"replicas": r.status.replicas, "readyReplicas": r.status.ready_replicas, "availableReplicas": r.status.available_replicas}
+            })
+        ),
+        Kind::CronJob => each!(
+            CronJob,
+            |c| vec![
+                c.meta.name.clone(),
+                c.schedule_text.clone(),
+                "<none>".into(),
+                if c.suspend { "True" } else { "False" }.into(),
+                c.status.active.len().to_string(),
+                c.status
+                    .last_schedule_minute
+                    .map(|m| {
+                        let t = crate::api::cron::time_of(m);
+                        // kubectl's translateTimestampSince has whole seconds
+                        if now.since(t).as_millis() < 1000 {
+                            "0s".to_string()
+                        } else {
+                            age(now, t)
+                        }
+                    })
+                    .unwrap_or_else(|| "<none>".into()),
+                age(now, c.meta.creation_timestamp),
+            ],
+            json!({
+                "spec": {"schedule": c.schedule_text, "suspend": c.suspend, "concurrencyPolicy": c.concurrency_policy.as_str(),
+                         "successfulJobsHistoryLimit": c.successful_jobs_history_limit, "failedJobsHistoryLimit": c.failed_jobs_history_limit},
+                "status": {"active": c.status.active,
+                           "lastScheduleTime": c.status.last_schedule_minute.map(crate::api::cron::format_minute)}
             })
         ),
         Kind::Job => each!(

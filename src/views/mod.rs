@@ -31,7 +31,7 @@ pub fn parse_ref(s: &str) -> Result<(Kind, String), String> {
         format!("{s:?}: expected KIND/NAME, e.g. deployment/web or pod/web-abc12")
     })?;
     let kind = Kind::from_kubectl(k).ok_or_else(|| {
-        format!("unknown kind {k:?}: expected pod, node, deployment, replicaset, service, job, namespace or priorityclass")
+        format!("unknown kind {k:?}: expected pod, node, deployment, replicaset, statefulset, daemonset, replicationcontroller, service, job, cronjob, namespace or priorityclass")
     })?;
     Ok((kind, n.to_string()))
 }
