@@ -349,3 +349,26 @@ fn the_shared_vllm_hpa_loads_and_runs() {
             && r.message.contains("vllm_num_requests_running")));
     assert!(recs.iter().all(|r| r.reason != "SuccessfulRescale"));
 }
+
+/// The shipped autoscaling scenario's report charts the HPA's replicas and the
+/// node groups' nodes over time, from the same series as metrics.csv.
+#[test]
+fn the_hpa_autoscaler_report_charts_replicas_and_nodes() {
+    let out = std::env::temp_dir().join(format!("kubesim-hpa-report-{}", std::process::id()));
+    let r = kubesim([
+        "report".as_ref(),
+        scenario("hpa-autoscaler.yaml").as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert_eq!(r.code, Some(0), "{}", r.describe());
+    let svg = std::fs::read_to_string(out.join("autoscaling.svg")).expect("autoscaling.svg");
+    assert!(svg.contains("HPA default/web: replicas"), "no HPA line");
+    assert!(
+        svg.contains("node group general: nodes"),
+        "no node-group line"
+    );
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("![Autoscaling](autoscaling.svg)"));
+    let _ = std::fs::remove_dir_all(&out);
+}

@@ -113,13 +113,9 @@ fn unknown_objects_and_kinds_are_clear_errors() {
     let (ok, _, err) = kubesim(&["describe", "pod/nope", "scenarios/web-basic.yaml"]);
     assert!(!ok);
     assert!(err.contains("NotFound") && err.contains("nope"), "{err}");
-    let (ok, _, err) = kubesim(&[
-        "get",
-        "horizontalpodautoscalers",
-        "scenarios/web-basic.yaml",
-    ]);
+    let (ok, _, err) = kubesim(&["get", "rolebindings", "scenarios/web-basic.yaml"]);
     assert!(!ok);
-    assert!(err.contains("horizontalpodautoscalers"), "{err}");
+    assert!(err.contains("rolebindings"), "{err}");
 }
 
 #[test]

@@ -80,14 +80,7 @@ impl CronJobController {
     pub fn on_watch(&mut self, ctx: &mut Ctx, change: &Change) {
         match change.kind {
             Kind::CronJob => self.queue.add(ctx, change.key.clone()),
-            Kind::Job => {
-                if let Some((Kind::CronJob, owner)) = &change.owner {
-                    self.queue.add(
-                        ctx,
-                        ObjKey::new(change.key.namespace.clone(), owner.clone()),
-                    );
-                }
-            }
+            Kind::Job => self.queue.add_owner(ctx, change, Kind::CronJob),
             _ => {}
         }
     }

@@ -302,14 +302,7 @@ impl DaemonSetController {
     pub fn on_watch(&mut self, ctx: &mut Ctx, change: &Change) {
         match change.kind {
             Kind::DaemonSet => self.queue.add(ctx, change.key.clone()),
-            Kind::Pod => {
-                if let Some((Kind::DaemonSet, owner)) = &change.owner {
-                    self.queue.add(
-                        ctx,
-                        ObjKey::new(change.key.namespace.clone(), owner.clone()),
-                    );
-                }
-            }
+            Kind::Pod => self.queue.add_owner(ctx, change, Kind::DaemonSet),
             // a node joined, left or changed labels or taints: every set looks again
             Kind::Node => {
                 let keys: Vec<ObjKey> = ctx.api.store().daemonsets.keys().cloned().collect();

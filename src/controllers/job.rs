@@ -73,14 +73,7 @@ impl JobController {
     pub fn on_watch(&mut self, ctx: &mut Ctx, change: &Change) {
         match change.kind {
             Kind::Job => self.queue.add(ctx, change.key.clone()),
-            Kind::Pod => {
-                if let Some((Kind::Job, owner)) = &change.owner {
-                    self.queue.add(
-                        ctx,
-                        ObjKey::new(change.key.namespace.clone(), owner.clone()),
-                    );
-                }
-            }
+            Kind::Pod => self.queue.add_owner(ctx, change, Kind::Job),
             _ => {}
         }
     }

@@ -120,14 +120,7 @@ impl StatefulSetController {
     pub fn on_watch(&mut self, ctx: &mut Ctx, change: &Change) {
         match change.kind {
             Kind::StatefulSet => self.queue.add(ctx, change.key.clone()),
-            Kind::Pod => {
-                if let Some((Kind::StatefulSet, owner)) = &change.owner {
-                    self.queue.add(
-                        ctx,
-                        ObjKey::new(change.key.namespace.clone(), owner.clone()),
-                    );
-                }
-            }
+            Kind::Pod => self.queue.add_owner(ctx, change, Kind::StatefulSet),
             _ => {}
         }
     }

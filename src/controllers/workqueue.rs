@@ -28,6 +28,24 @@ impl WorkQueue {
         self.add_after(ctx, key, self.delay);
     }
 
+    /// Queue the controller of a changed dependent: `change`'s owner, when that
+    /// owner is a `kind` (a Job's pods, a CronJob's Jobs, …).
+    pub fn add_owner(
+        &mut self,
+        ctx: &mut Ctx,
+        change: &crate::api::Change,
+        kind: crate::api::Kind,
+    ) {
+        if let Some((k, owner)) = &change.owner {
+            if *k == kind {
+                self.add(
+                    ctx,
+                    ObjKey::new(change.key.namespace.clone(), owner.clone()),
+                );
+            }
+        }
+    }
+
     /// Queue a sync of `key` after `d`, unless one is already due sooner.
     pub fn add_after(&mut self, ctx: &mut Ctx, key: ObjKey, d: SimDuration) {
         let at = ctx.now + d;

@@ -122,6 +122,43 @@ pub fn charts(d: &RunData) -> Vec<Chart> {
         });
     }
 
+    // autoscaling: each HPA's replicas and each node group's nodes
+    let mut lines: Vec<Line> = Vec::new();
+    for (name, pts) in d.series("hpa_current_replicas") {
+        lines.push(Line {
+            name: format!("HPA {name}: replicas"),
+            points: pts,
+            colour: charts::line_colour(lines.len()),
+            dashed: false,
+        });
+    }
+    for (name, pts) in d.series("node_group_nodes") {
+        lines.push(Line {
+            name: format!("node group {name}: nodes"),
+            points: pts,
+            colour: charts::line_colour(lines.len()),
+            dashed: true,
+        });
+    }
+    if !lines.is_empty() {
+        out.push(Chart {
+            file: "autoscaling.svg".into(),
+            title: "Autoscaling".into(),
+            caption: "Each HorizontalPodAutoscaler's current replicas (solid) and each Cluster Autoscaler node group's registered nodes (dashed), at every metrics sample.".into(),
+            svg: charts::line_chart(&LineChart {
+                title: "Replicas and nodes".into(),
+                y_desc: "replicas / nodes".into(),
+                lines,
+                end_ms: end,
+                start_ms: 0,
+                y_range: None,
+                markers: &markers,
+                steps: true,
+                counts: true,
+            }),
+        });
+    }
+
     let mut hist: Vec<(u64, f64)> = d
         .metrics
         .iter()

@@ -487,37 +487,26 @@ impl Kubectl {
         managed.sort();
         bare.sort();
         daemons.sort();
-        if !daemons.is_empty() {
-            let names: Vec<String> = daemons
+        let pod_list = |keys: &[ObjKey]| {
+            let names: Vec<String> = keys
                 .iter()
                 .map(|k| format!("{}/{}", k.namespace, k.name))
                 .collect();
-            ctx.event(
-                COMPONENT,
-                EventType::Warning,
-                "Drain",
-                object.clone(),
-                format!(
-                    "Warning: ignoring DaemonSet-managed Pods: {}",
-                    names.join(", ")
-                ),
+            names.join(", ")
+        };
+        if !daemons.is_empty() {
+            let msg = format!(
+                "Warning: ignoring DaemonSet-managed Pods: {}",
+                pod_list(&daemons)
             );
+            ctx.event(COMPONENT, EventType::Warning, "Drain", object.clone(), msg);
         }
         if !bare.is_empty() {
-            let names: Vec<String> = bare
-                .iter()
-                .map(|k| format!("{}/{}", k.namespace, k.name))
-                .collect();
-            ctx.event(
-                COMPONENT,
-                EventType::Warning,
-                "Drain",
-                object.clone(),
-                format!(
-                    "error: cannot delete Pods that declare no controller (use --force to override): {}",
-                    names.join(", ")
-                ),
+            let msg = format!(
+                "error: cannot delete Pods that declare no controller (use --force to override): {}",
+                pod_list(&bare)
             );
+            ctx.event(COMPONENT, EventType::Warning, "Drain", object.clone(), msg);
         }
         self.drains.insert(
             i,
