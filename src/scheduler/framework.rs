@@ -186,6 +186,9 @@ fn affinity_flags(spec: &PodSpec) -> (bool, bool) {
     (any, anti)
 }
 
+/// One zone's pods by (namespace, labels) → (pods, Bloom signature of the labels).
+pub type ZoneGroups = BTreeMap<(String, Labels), (u32, u64)>;
+
 /// Cluster-wide sums the scheduler keeps up to date as pods bind and leave and
 /// nodes come and go, so PreFilter/PreScore need not walk every node for each pod.
 /// Only present nodes count. [`ClusterIndex::build`] derives it from scratch; the
@@ -199,7 +202,7 @@ pub struct ClusterIndex {
     /// Zone (`topology.kubernetes.io/zone` value, "" for nodes without the label) →
     /// (namespace, labels) → (pods, [`crate::api::selector::labels_bloom`] of the
     /// labels): PodTopologySpread's zone counts without a scan.
-    pub zone_groups: BTreeMap<String, BTreeMap<(String, Labels), (u32, u64)>>,
+    pub zone_groups: BTreeMap<String, ZoneGroups>,
 }
 
 fn zone_of(node: &NodeInfo) -> &str {
