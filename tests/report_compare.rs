@@ -46,6 +46,9 @@ fn compare_out_writes_a_report_with_ci_bars_and_pooled_latency_cdfs() {
 
     let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
     let page = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    // no autoscaling here: its figures get no table rows of dashes
+    assert!(md.contains("| nodes_used_mean ("), "{md}");
+    assert!(!md.contains("| node_hours ("), "{md}");
     let svgs: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

@@ -172,13 +172,19 @@ fn capitalise(s: &str) -> String {
 /// pooled latency percentiles, and every run.
 pub fn tables(c: &Comparison) -> Vec<Table> {
     let mut out = Vec::new();
+    // metrics no run measured (the autoscaling figures of a run without
+    // autoscaling) would only be rows of dashes
+    let measured: Vec<_> = c
+        .metrics
+        .iter()
+        .filter(|m| c.policies.iter().any(|p| c.per_policy[p][m.name].n > 0))
+        .collect();
     let mut header = vec!["metric".to_string()];
     header.extend(c.policies.iter().cloned());
     out.push(Table {
         title: "Mean ± 95% confidence interval over seeds".into(),
         header,
-        rows: c
-            .metrics
+        rows: measured
             .iter()
             .map(|m| {
                 let mut r = vec![format!("{} ({})", m.name, m.unit)];
@@ -198,8 +204,7 @@ pub fn tables(c: &Comparison) -> Vec<Table> {
         out.push(Table {
             title: format!("Paired difference against {first} (same seed), mean ± 95% CI"),
             header,
-            rows: c
-                .metrics
+            rows: measured
                 .iter()
                 .map(|m| {
                     let mut r = vec![format!("{} ({})", m.name, m.unit)];
