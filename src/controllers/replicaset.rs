@@ -61,8 +61,10 @@ pub fn slow_start_batch<E>(
 /// What [`claim_pods`] found and did.
 #[derive(Debug, Default)]
 pub struct Claimed {
-    /// The active pods the ReplicaSet controls after the claim, in key order.
-    pub pods: Vec<Pod>,
+    /// The active pods the ReplicaSet controls after the claim, in name order.
+    /// Keys, not copies: a sync reads them back from the store (cloning every
+    /// pod of every set on every sync was the biggest cost of large runs).
+    pub pods: Vec<ObjKey>,
     pub adopted: Vec<String>,
     pub released: Vec<String>,
 }
@@ -90,7 +92,7 @@ pub fn claim_pods_as(api: &mut ApiServer, rs: &ReplicaSet, kind: Kind) -> Claime
             continue;
         }
         if rs.selector.matches(&p.meta.labels) {
-            out.pods.push(p.clone());
+            out.pods.push(key);
         } else if !deleting
             && api
                 .update_meta(Kind::Pod, &key, |m| {
@@ -116,14 +118,12 @@ pub fn claim_pods_as(api: &mut ApiServer, rs: &ReplicaSet, kind: Kind) -> Claime
                     .push(OwnerReference::controller_of(kind, &rs.meta))
             };
             if api.update_meta(Kind::Pod, &key, adopt).is_ok() {
-                if let Some(p) = api.get::<Pod>(&key) {
-                    out.pods.push(p.clone());
-                }
-                out.adopted.push(key.name);
+                out.adopted.push(key.name.clone());
+                out.pods.push(key);
             }
         }
     }
-    out.pods.sort_by(|a, b| a.meta.name.cmp(&b.meta.name));
+    out.pods.sort_by(|a, b| a.name.cmp(&b.name));
     out
 }
 
@@ -283,10 +283,41 @@ impl ReplicaSetController {
                 ),
             );
         }
-        let pods = claimed.pods;
-        let diff = pods.len() as i64 - rs.replicas as i64;
-        if diff != 0 {
+        // Everything this sync needs from its pods, read once from the store
+        // before any write (the status is of what was observed at the start).
+        let (count, ready, available, victims, next) = {
+            let pods: Vec<&Pod> = claimed
+                .pods
+                .iter()
+                .filter_map(|k| ctx.api.get::<Pod>(k))
+                .collect();
             let ready = pods.iter().filter(|p| p.status.ready).count();
+            let available = pods
+                .iter()
+                .filter(|p| p.is_available(rs.min_ready, now))
+                .count();
+            let surplus = pods.len().saturating_sub(rs.replicas.max(0) as usize);
+            let victims: Vec<ObjKey> = if surplus > 0 {
+                let mut ranked = pods.clone();
+                rank_for_deletion(&mut ranked, now);
+                ranked
+                    .into_iter()
+                    .take(surplus.min(BURST_REPLICAS))
+                    .map(|p| p.meta.key())
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            // pods that are ready but not yet available for minReadySeconds
+            let next = pods
+                .iter()
+                .filter(|p| p.status.ready && !p.is_available(rs.min_ready, now))
+                .filter_map(|p| p.status.ready_since.map(|t| t + rs.min_ready))
+                .min();
+            (pods.len(), ready, available, victims, next)
+        };
+        let diff = count as i64 - rs.replicas as i64;
+        if diff != 0 {
             let n = (diff.unsigned_abs() as usize).min(BURST_REPLICAS);
             let (verb, why) = if diff < 0 {
                 ("create", "fewer active pods than replicas")
@@ -298,7 +329,7 @@ impl ReplicaSetController {
                 "Reconcile",
                 object.clone(),
                 (
-                    format!("{} active pods ({ready} ready)", pods.len()),
+                    format!("{count} active pods ({ready} ready)"),
                     format!("{} replicas", rs.replicas),
                     format!("{verb} {n} pods"),
                 ),
@@ -338,12 +369,8 @@ impl ReplicaSetController {
             if let Some(e) = err {
                 Self::narrate_slow_start_failure(ctx, component, &object, n, created, &e);
             }
-        } else if diff > 0 {
-            let n = (diff as usize).min(BURST_REPLICAS);
-            let mut victims: Vec<&Pod> = pods.iter().collect();
-            rank_for_deletion(&mut victims, now);
-            for p in victims.into_iter().take(n) {
-                let pk = p.meta.key();
+        } else {
+            for pk in victims {
                 if ctx.api.delete::<Pod>(&pk).is_ok() {
                     ctx.event(
                         component,
@@ -357,15 +384,10 @@ impl ReplicaSetController {
         }
 
         // Status, from what was observed at the start of this sync.
-        let ready = pods.iter().filter(|p| p.status.ready).count() as i32;
-        let available = pods
-            .iter()
-            .filter(|p| p.is_available(rs.min_ready, now))
-            .count() as i32;
         let status = crate::api::workload::ReplicaSetStatus {
-            replicas: pods.len() as i32,
-            ready_replicas: ready,
-            available_replicas: available,
+            replicas: count as i32,
+            ready_replicas: ready as i32,
+            available_replicas: available as i32,
             observed_generation: rs.meta.generation,
         };
         if status != rs.status {
@@ -379,11 +401,6 @@ impl ReplicaSetController {
             };
         }
         // Pods that are ready but not yet available for minReadySeconds: look again then.
-        let next = pods
-            .iter()
-            .filter(|p| p.status.ready && !p.is_available(rs.min_ready, now))
-            .filter_map(|p| p.status.ready_since.map(|t| t + rs.min_ready))
-            .min();
         if let Some(t) = next {
             self.queue.add_after(ctx, key.clone(), t.since(now));
         }
