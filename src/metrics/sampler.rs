@@ -108,7 +108,7 @@ impl Sampler {
         }
         let used = &usage.used;
         let pending_pods = usage.pending.len() as u64;
-        let mut pending = usage.pending.clone();
+        let mut pending = usage.pending;
         pending.sort_unstable();
         pending.dedup();
         let (mut nodes, mut nodes_used) = (0u64, 0u64);

@@ -236,7 +236,7 @@ impl Timeseries {
         self.sink = Some(sink);
     }
 
-    fn push(&mut self, _t: u64, metric: &'static str, object: &str, value: f64) {
+    fn push(&mut self, metric: &'static str, object: &str, value: f64) {
         self.buf.push(metric, object, value);
     }
 
@@ -277,32 +277,30 @@ impl Timeseries {
         }
         self.last_ms = Some(t);
         for (phase, n) in PHASES.iter().zip(usage.phases) {
-            self.push(t, "pods_by_phase", phase.as_str(), n as f64);
+            self.push("pods_by_phase", phase.as_str(), n as f64);
         }
-        self.push(t, "pending_queue", "", usage.pending.len() as f64);
+        self.push("pending_queue", "", usage.pending.len() as f64);
         let used = &usage.used;
         let share = |a: i64, b: i64| if b > 0 { a as f64 / b as f64 } else { 0.0 };
         for n in api.list::<Node>() {
             let a = &n.status.allocatable;
             let name = n.meta.name.as_str();
             let (c, m, k) = used.get(name).copied().unwrap_or_default();
-            self.push(t, "node_cpu_allocated", name, share(c, a.cpu_millis));
-            self.push(t, "node_memory_allocated", name, share(m, a.memory));
-            self.push(t, "node_pods", name, k as f64);
+            self.push("node_cpu_allocated", name, share(c, a.cpu_millis));
+            self.push("node_memory_allocated", name, share(m, a.memory));
+            self.push("node_pods", name, k as f64);
             let ready = n.status.ready == crate::api::node::ConditionStatus::True;
-            self.push(t, "node_ready", name, if ready { 1.0 } else { 0.0 });
+            self.push("node_ready", name, if ready { 1.0 } else { 0.0 });
         }
         for d in api.list::<Deployment>() {
             let name = format!("{}/{}", d.meta.namespace, d.meta.name);
-            self.push(t, "deployment_desired", &name, d.replicas as f64);
+            self.push("deployment_desired", &name, d.replicas as f64);
             self.push(
-                t,
                 "deployment_updated",
                 &name,
                 d.status.updated_replicas as f64,
             );
             self.push(
-                t,
                 "deployment_available",
                 &name,
                 d.status.available_replicas as f64,
@@ -311,8 +309,8 @@ impl Timeseries {
         for h in api.list::<crate::api::HorizontalPodAutoscaler>() {
             let name = format!("{}/{}", h.meta.namespace, h.meta.name);
             let st = &h.status;
-            self.push(t, "hpa_current_replicas", &name, st.current_replicas as f64);
-            self.push(t, "hpa_desired_replicas", &name, st.desired_replicas as f64);
+            self.push("hpa_current_replicas", &name, st.current_replicas as f64);
+            self.push("hpa_desired_replicas", &name, st.desired_replicas as f64);
         }
         let mut groups: BTreeMap<&str, u64> = BTreeMap::new();
         for n in api.list::<Node>() {
@@ -321,13 +319,12 @@ impl Timeseries {
             }
         }
         for (g, k) in groups {
-            self.push(t, "node_group_nodes", g, k as f64);
+            self.push("node_group_nodes", g, k as f64);
         }
         for rs in api.list::<ReplicaSet>() {
             let name = format!("{}/{}", rs.meta.namespace, rs.meta.name);
-            self.push(t, "replicaset_replicas", &name, rs.status.replicas as f64);
+            self.push("replicaset_replicas", &name, rs.status.replicas as f64);
             self.push(
-                t,
                 "replicaset_available",
                 &name,
                 rs.status.available_replicas as f64,
