@@ -53,6 +53,12 @@ enum Command {
         /// none (summary.json only) — for huge runs.
         #[arg(long, value_enum, default_value_t = EventsArg::Full)]
         events: EventsArg,
+        /// How much of metrics.csv to write: full (cluster-wide series plus one
+        /// per node, Deployment, ReplicaSet and HPA), cluster (cluster-wide
+        /// series and the end-of-run rows only) or none (no metrics.csv) — a
+        /// day of a 5,000-node cluster is 3 GB in full.
+        #[arg(long, value_enum, default_value_t = MetricsArg::Full)]
+        metrics: MetricsArg,
         /// Run the scenario twice and compare the event logs record by record;
         /// report the first difference (writes no output files).
         #[arg(long, conflicts_with_all = ["out", "check_invariants"])]
@@ -293,10 +299,12 @@ fn main() -> ExitCode {
             check_invariants,
             check_determinism,
             events,
+            metrics,
             export,
         } => run(
             &scenario,
             RunOpts {
+                metrics,
                 seed,
                 until,
                 out: out.as_deref(),
@@ -513,8 +521,16 @@ enum EventsArg {
     None,
 }
 
+#[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
+enum MetricsArg {
+    Full,
+    Cluster,
+    None,
+}
+
 struct RunOpts<'a> {
     events: kubesim::metrics::recorder::EventsLevel,
+    metrics: MetricsArg,
     seed: Option<u64>,
     until: Option<SimDuration>,
     out: Option<&'a Path>,
@@ -624,6 +640,7 @@ fn run(path: &Path, o: RunOpts) -> Result<ExitCode> {
         check_invariants,
         check_determinism,
         events,
+        metrics,
         perfetto,
     } = o;
     if let Some(Err(code)) = scheduler.map(check_policy) {
@@ -685,12 +702,23 @@ fn run(path: &Path, o: RunOpts) -> Result<ExitCode> {
             // streamed to a spill file so that memory stays flat
             let metrics_path = dir.join("metrics.csv");
             let spill_path = dir.join("metrics.csv.spill");
-            let spill = std::fs::File::create(&spill_path)
-                .with_context(|| format!("cannot write {}", spill_path.display()))?;
-            let sink = kubesim::metrics::timeseries::CsvSink::new(Box::new(
-                std::io::BufWriter::with_capacity(1 << 16, spill),
-            ));
-            sim.stream_timeseries(sink.clone());
+            let sink = if metrics == MetricsArg::None {
+                // no metrics.csv: one left from an earlier run would look like this run's
+                if metrics_path.exists() {
+                    std::fs::remove_file(&metrics_path).with_context(|| {
+                        format!("cannot remove the old {}", metrics_path.display())
+                    })?;
+                }
+                None
+            } else {
+                let spill = std::fs::File::create(&spill_path)
+                    .with_context(|| format!("cannot write {}", spill_path.display()))?;
+                let sink = kubesim::metrics::timeseries::CsvSink::new(Box::new(
+                    std::io::BufWriter::with_capacity(1 << 16, spill),
+                ));
+                sim.stream_timeseries(sink.clone(), metrics == MetricsArg::Cluster);
+                Some(sink)
+            };
             let mut tracker = perfetto.then(kubesim::export::perfetto::PodTracker::new);
             let mut progress = kubesim::progress::RunProgress::new(sc.until, quiet);
             stopped = drive(&mut sim, checker.as_mut(), tracker.as_mut(), &mut progress);
@@ -721,9 +749,11 @@ fn run(path: &Path, o: RunOpts) -> Result<ExitCode> {
                 write_atomic(&p, csv.as_bytes())
                     .with_context(|| format!("cannot write {}", p.display()))?;
             }
-            let rows = kubesim::metrics::timeseries::run_rows(&sim);
-            write_metrics(&metrics_path, &spill_path, &sink, &rows)
-                .with_context(|| format!("cannot write {}", metrics_path.display()))?;
+            if let Some(sink) = &sink {
+                let rows = kubesim::metrics::timeseries::run_rows(&sim);
+                write_metrics(&metrics_path, &spill_path, sink, &rows)
+                    .with_context(|| format!("cannot write {}", metrics_path.display()))?;
+            }
             let pods = tracker.map(|t| t.finish(sim.now().as_millis()));
             let title = format!("kubesim {} (seed {})", sim.name(), sim.seed());
             drop(sim);

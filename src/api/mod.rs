@@ -23,6 +23,7 @@ pub mod service;
 pub mod storage;
 pub mod store;
 pub mod taint;
+pub mod totals;
 pub mod workload;
 
 pub use any::AnyObject;

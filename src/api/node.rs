@@ -2,7 +2,7 @@
 
 use super::meta::ObjectMeta;
 use super::taint::Taint;
-use crate::sim::time::SimTime;
+use crate::sim::time::{SimDuration, SimTime};
 use std::collections::BTreeMap;
 
 /// Capacity or allocatable: CPU millicores, memory bytes, max pods, and others.
@@ -32,15 +32,54 @@ impl ConditionStatus {
     }
 }
 
+/// How often a kubelet renews its node's lease (the lease renew interval,
+/// `nodeStatusUpdateFrequency`: 10 s upstream).
+pub const LEASE_RENEW_INTERVAL: SimDuration = SimDuration::from_secs(10);
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NodeStatus {
     pub capacity: NodeResources,
     pub allocatable: NodeResources,
     /// Condition Ready.
     pub ready: ConditionStatus,
+    /// The last heartbeat posted explicitly (a kubelet start or reconnect), or
+    /// the last renewal before renewals stopped. Read it through
+    /// [`NodeStatus::heartbeat_at`], which adds the periodic renewals.
     pub last_heartbeat: SimTime,
+    /// While the kubelet renews its lease: the instant its renewals count from
+    /// (they fall at `renewing + k * LEASE_RENEW_INTERVAL`). A healthy node's
+    /// renewals are a function of time, so they are computed, not simulated as
+    /// an event each: at 5,000 nodes that is 43 million events a day saved.
+    pub renewing: Option<SimTime>,
     /// Images present on the node (name → size in bytes), for image locality and pulls.
     pub images: BTreeMap<String, i64>,
+}
+
+impl NodeStatus {
+    /// The latest heartbeat at or before `now`: the explicit one, or the last
+    /// periodic renewal if the kubelet is renewing.
+    pub fn heartbeat_at(&self, now: SimTime) -> SimTime {
+        match self.renewing {
+            Some(from) if now >= from => {
+                let step = LEASE_RENEW_INTERVAL.as_millis();
+                let tick = from.as_millis() + (now.as_millis() - from.as_millis()) / step * step;
+                self.last_heartbeat.max(SimTime::from_millis(tick))
+            }
+            _ => self.last_heartbeat,
+        }
+    }
+
+    /// Renewals stop at `now` (the kubelet crashed or lost the API server): the
+    /// last renewal strictly before `now` becomes the last heartbeat. A renewal
+    /// due at the very instant renewals stop is missed, as a timer that fires
+    /// after the fault would find the kubelet gone.
+    pub fn stop_renewing(&mut self, now: SimTime) {
+        if self.renewing.is_some() && now.as_millis() > 0 {
+            let before = SimTime::from_millis(now.as_millis() - 1);
+            self.last_heartbeat = self.heartbeat_at(before).max(self.last_heartbeat);
+        }
+        self.renewing = None;
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

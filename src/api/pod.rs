@@ -171,6 +171,16 @@ impl PodSpec {
         })
     }
     /// Effective requests: the sum over containers (what the NodeResourcesFit filter uses).
+    /// The CPU millis and memory bytes of [`PodSpec::requests`], without the rest.
+    pub fn cpu_memory_requests(&self) -> (i64, i64) {
+        self.containers.iter().fold((0, 0), |(c, m), x| {
+            (
+                c + x.requests.cpu_millis.unwrap_or(0),
+                m + x.requests.memory.unwrap_or(0),
+            )
+        })
+    }
+
     pub fn requests(&self) -> PodRequests {
         let mut r = PodRequests::default();
         for c in &self.containers {

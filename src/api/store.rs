@@ -13,6 +13,7 @@ use super::job::{CronJob, Job};
 use super::meta::{Kind, ObjKey, ObjectMeta, Uid, FINALIZER_FOREGROUND, FINALIZER_ORPHAN};
 use super::node::Node;
 use super::pod::Pod;
+use super::totals::{PodTotals, Tally};
 use super::pod::PodSpec;
 use super::policy::PodDisruptionBudget;
 use super::scheduling::{PriorityClass, SYSTEM_CLASSES};
@@ -44,6 +45,19 @@ pub struct Change {
     pub node: Option<String>,
     /// The controlling owner (kind and name, same namespace), if any.
     pub owner: Option<(Kind, String)>,
+}
+
+/// The watch notification for a write of `obj`.
+fn change_of<T: Object>(obj: &T, op: Op) -> Change {
+    let m = obj.meta();
+    Change {
+        kind: T::KIND,
+        key: m.key(),
+        uid: m.uid,
+        op,
+        node: obj.bound_node().map(str::to_string),
+        owner: m.controller_ref().map(|o| (o.kind, o.name.clone())),
+    }
 }
 
 /// How a delete treats the object's dependents (`metav1.DeletionPropagation`).
@@ -85,6 +99,10 @@ pub trait Object: Clone {
     fn table_mut(s: &mut Store) -> &mut BTreeMap<ObjKey, Self>;
     /// The node a pod is bound to; `None` for other kinds.
     fn bound_node(&self) -> Option<&str> {
+        None
+    }
+    /// What a pod adds to the API server's [`PodTotals`]; `None` for other kinds.
+    fn tally(&self) -> Option<Tally> {
         None
     }
     /// Mutating and validating admission on create (only pods have any).
@@ -344,6 +362,9 @@ impl Object for Pod {
     fn bound_node(&self) -> Option<&str> {
         self.node_name.as_deref()
     }
+    fn tally(&self) -> Option<Tally> {
+        Some(Tally::of(self))
+    }
     fn admit(&mut self, adm: &mut Admission, store: &Store) -> Result<(), ApiError> {
         admit_pod(self, adm, store)?;
         // the VPA admission controller (a webhook upstream)
@@ -502,6 +523,15 @@ pub struct ApiServer {
     /// Objects waiting for the garbage collector (foreground or orphan deletion),
     /// so that it finds them by uid.
     finalizing: BTreeMap<Uid, (Kind, ObjKey)>,
+    /// node name → the pods bound to it (upstream's `spec.nodeName` field
+    /// index), so that per-node work (the taint manager, MarkPodsNotReady) does
+    /// not scan every pod of the cluster.
+    pods_by_node: BTreeMap<String, BTreeSet<ObjKey>>,
+    /// Pods per phase and requests per node, kept up to date on every pod write.
+    totals: PodTotals,
+    /// Bumped by every change to a Node: a write, or its lease starting or
+    /// stopping renewals. Periodic node checks skip work when it has not moved.
+    node_epoch: u64,
     admission: Admission,
     pub stats: ApiStats,
 }
@@ -530,6 +560,9 @@ impl ApiServer {
             now: SimTime::ZERO,
             changes: Vec::new(),
             dependents: BTreeMap::new(),
+            pods_by_node: BTreeMap::new(),
+            totals: PodTotals::default(),
+            node_epoch: 0,
             controllerless: BTreeSet::new(),
             finalizing: BTreeMap::new(),
             admission: Admission::default(),
@@ -680,15 +713,48 @@ impl ApiServer {
     }
 
     fn emit<T: Object>(&mut self, obj: &T, op: Op) {
-        let m = obj.meta();
-        self.changes.push(Change {
-            kind: T::KIND,
-            key: m.key(),
-            uid: m.uid,
-            op,
-            node: obj.bound_node().map(str::to_string),
-            owner: m.controller_ref().map(|o| (o.kind, o.name.clone())),
-        });
+        self.changes.push(change_of(obj, op));
+    }
+
+    /// File a pod under (or take it off) the node it is bound to.
+    fn index_node(&mut self, node: &str, pod: &ObjKey, add: bool) {
+        if add {
+            match self.pods_by_node.get_mut(node) {
+                Some(s) => {
+                    s.insert(pod.clone());
+                }
+                None => {
+                    self.pods_by_node
+                        .insert(node.to_owned(), BTreeSet::from([pod.clone()]));
+                }
+            }
+        } else if let Some(s) = self.pods_by_node.get_mut(node) {
+            s.remove(pod);
+            if s.is_empty() {
+                self.pods_by_node.remove(node);
+            }
+        }
+    }
+
+    /// Moves with every change to any Node (see the field): equal values mean
+    /// no node changed in between.
+    pub fn node_epoch(&self) -> u64 {
+        self.node_epoch
+    }
+
+    /// How many objects of a kind are stored.
+    pub fn count<T: Object>(&self) -> usize {
+        T::table(&self.store).len()
+    }
+
+    /// Pods per phase and the requests per node and of pending pods, as of now.
+    pub fn pod_totals(&self) -> &PodTotals {
+        &self.totals
+    }
+
+    /// Keys of the pods bound to `node`, in key order (whatever their phase).
+    pub fn pods_on<'a>(&'a self, node: &str) -> impl Iterator<Item = &'a ObjKey> + 'a {
+        self.pods_by_node.get(node).into_iter().flatten()
     }
 
     /// Keep the adoption and finalization indexes in step with `m`'s metadata.
@@ -758,6 +824,15 @@ impl ApiServer {
         let meta = obj.meta().clone();
         self.index_owners(kind, &meta, true);
         self.index_meta(kind, &meta, true);
+        if let Some(node) = obj.bound_node() {
+            self.index_node(node, &key, true);
+        }
+        if let Some(t) = obj.tally() {
+            self.totals.apply(&t, obj.bound_node(), true);
+        }
+        if kind == Kind::Node {
+            self.node_epoch += 1;
+        }
         self.emit(&obj, Op::Added);
         Ok(T::table_mut(&mut self.store).entry(key).or_insert(obj))
     }
@@ -782,7 +857,28 @@ impl ApiServer {
             obj.meta().gc_finalizing(),
         );
         let before_uid = obj.meta().uid;
+        let had_node = obj.bound_node().is_some();
+        let tally_before = obj.tally();
+        #[cfg(debug_assertions)]
+        let node_before = obj.bound_node().map(str::to_owned);
         f(obj);
+        // `spec.nodeName` is set once (binding) and never changed after
+        #[cfg(debug_assertions)]
+        debug_assert!(
+            node_before.is_none() || node_before.as_deref() == obj.bound_node(),
+            "{key}: nodeName changed from {node_before:?}"
+        );
+        let bound = (!had_node).then(|| obj.bound_node().map(str::to_owned)).flatten();
+        let tally_after = obj.tally();
+        if tally_before != tally_after {
+            let node = obj.bound_node();
+            if let Some(t) = tally_before {
+                self.totals.apply(&t, node.filter(|_| had_node), false);
+            }
+            if let Some(t) = tally_after {
+                self.totals.apply(&t, node, true);
+            }
+        }
         let m = obj.meta_mut();
         // identity is not the caller's to change
         m.uid = before_uid;
@@ -790,30 +886,40 @@ impl ApiServer {
         if spec_change {
             m.generation += 1;
         }
-        let obj = obj.clone();
-        self.next_rv();
-        if owners_before != obj.meta().owner_references {
-            let mut old = obj.meta().clone();
-            old.owner_references = owners_before;
-            self.index_owners(T::KIND, &old, false);
-            self.index_owners(T::KIND, obj.meta(), true);
-        }
-        // most writes are status writes: touch the indexes only when they change
-        if was_indexed
-            != (
-                obj.meta().controller_ref().is_none(),
-                obj.meta().gc_finalizing(),
-            )
-        {
-            self.index_meta(T::KIND, obj.meta(), true);
-        }
+        // Only the metadata is copied, and only when an index must follow it:
+        // most writes are status writes of pods, and cloning the whole object
+        // on each of them was a hot path of big runs.
         let m = obj.meta();
-        if had_finalizers && m.finalizers.is_empty() && m.deletion_timestamp.is_some() {
+        let owners_moved = owners_before != m.owner_references;
+        let reindex = was_indexed != (m.controller_ref().is_none(), m.gc_finalizing());
+        let finalized =
+            had_finalizers && m.finalizers.is_empty() && m.deletion_timestamp.is_some();
+        let meta = (owners_moved || reindex).then(|| m.clone());
+        let change = (!finalized).then(|| change_of(&*obj, Op::Modified));
+        self.next_rv();
+        if T::KIND == Kind::Node {
+            self.node_epoch += 1;
+        }
+        if let Some(node) = bound {
+            self.index_node(&node, key, true);
+        }
+        if let Some(meta) = meta {
+            if owners_moved {
+                let mut old = meta.clone();
+                old.owner_references = owners_before;
+                self.index_owners(T::KIND, &old, false);
+                self.index_owners(T::KIND, &meta, true);
+            }
+            if reindex {
+                self.index_meta(T::KIND, &meta, true);
+            }
+        }
+        match change {
+            Some(c) => self.changes.push(c),
             // the last finalizer of a deleted object is gone: the API server
             // removes it, and watchers see the deletion
-            return self.remove::<T>(key);
+            None => return self.remove::<T>(key),
         }
-        self.emit(&obj, Op::Modified);
         Ok(())
     }
 
@@ -875,6 +981,15 @@ impl ApiServer {
         let meta = obj.meta().clone();
         self.index_owners(T::KIND, &meta, false);
         self.index_meta(T::KIND, &meta, false);
+        if let Some(node) = obj.bound_node() {
+            self.index_node(node, key, false);
+        }
+        if let Some(t) = obj.tally() {
+            self.totals.apply(&t, obj.bound_node(), false);
+        }
+        if T::KIND == Kind::Node {
+            self.node_epoch += 1;
+        }
         self.emit(&obj, Op::Deleted);
         Ok(())
     }
@@ -988,34 +1103,52 @@ impl ApiServer {
         }
     }
 
-    /// The kubelet's heartbeat: renew the node's lease / post its status, setting
-    /// `status.lastHeartbeatTime` to now. The write bumps `resourceVersion` (it is
-    /// a write) but queues no watch notification: in Kubernetes the renewals go to
-    /// a Lease object in `kube-node-lease` that only the node-lifecycle controller
-    /// reads, and the scheduler's node informer ignores heartbeat-only status
-    /// updates. One notification per node every 10 s would wake the scheduler and
-    /// flood the event queue for nothing; the node-lifecycle controller polls
-    /// instead, every `node-monitor-period`, as upstream's does.
+    /// The kubelet's heartbeat: post the node's status now, setting
+    /// `status.lastHeartbeatTime`, and keep renewing the lease every
+    /// [`LEASE_RENEW_INTERVAL`](super::node::LEASE_RENEW_INTERVAL) counted from
+    /// `from` until [`ApiServer::stop_renewing`]. The write bumps
+    /// `resourceVersion` (it is a write) but queues no watch notification: in
+    /// Kubernetes the renewals go to a Lease object in `kube-node-lease` that
+    /// only the node-lifecycle controller reads, and the scheduler's node
+    /// informer ignores heartbeat-only status updates. The periodic renewals
+    /// themselves are computed from time ([`NodeStatus::heartbeat_at`](super::node::NodeStatus::heartbeat_at)),
+    /// so they cost neither events nor writes.
     pub fn heartbeat(&mut self, node: &str) -> Result<(), ApiError> {
-        self.heartbeat_key(&ObjKey::cluster(node))
+        let now = self.now;
+        self.renew_lease(&ObjKey::cluster(node), now)
     }
 
-    /// [`ApiServer::heartbeat`] by the Node's key (the kubelet keeps it).
-    pub fn heartbeat_key(&mut self, key: &ObjKey) -> Result<(), ApiError> {
+    /// [`ApiServer::heartbeat`] by the Node's key (the kubelet keeps it), with
+    /// renewals counted from `from` (the kubelet's start).
+    pub fn renew_lease(&mut self, key: &ObjKey, from: SimTime) -> Result<(), ApiError> {
         let rv = self.resource_version + 1;
         let now = self.now;
-        let n = self
-            .store
+        let n = self.node_mut(key)?;
+        n.status.last_heartbeat = now;
+        n.status.renewing = Some(from);
+        n.meta.resource_version = rv;
+        self.next_rv();
+        self.node_epoch += 1;
+        Ok(())
+    }
+
+    /// The kubelet stops renewing (it crashed or lost the API server): its
+    /// last renewal is the node's last heartbeat from now on. Not a write.
+    pub fn stop_renewing(&mut self, key: &ObjKey) -> Result<(), ApiError> {
+        let now = self.now;
+        self.node_mut(key)?.status.stop_renewing(now);
+        self.node_epoch += 1;
+        Ok(())
+    }
+
+    fn node_mut(&mut self, key: &ObjKey) -> Result<&mut Node, ApiError> {
+        self.store
             .nodes
             .get_mut(key)
             .ok_or_else(|| ApiError::NotFound {
                 kind: Kind::Node,
                 key: key.clone(),
-            })?;
-        n.status.last_heartbeat = now;
-        n.meta.resource_version = rv;
-        self.next_rv();
-        Ok(())
+            })
     }
 
     /// Bind a pod to a node (the scheduler's `pods/binding` call).
@@ -1094,6 +1227,19 @@ mod tests {
         assert_eq!(n.status.last_heartbeat, SimTime::from_millis(10_000));
         assert_eq!(n.meta.resource_version, api.resource_version());
         assert!(api.heartbeat("nope").is_err());
+        // renewals follow every 10 s without writes, and stop with the kubelet
+        let rv = api.resource_version();
+        let at = |ms| SimTime::from_millis(ms);
+        let status = |api: &ApiServer| api.get::<Node>(&ObjKey::cluster("n1")).unwrap().status.clone();
+        assert_eq!(status(&api).heartbeat_at(at(19_999)), at(10_000));
+        assert_eq!(status(&api).heartbeat_at(at(20_000)), at(20_000));
+        assert_eq!(status(&api).heartbeat_at(at(45_000)), at(40_000));
+        api.set_now(at(50_000));
+        api.stop_renewing(&ObjKey::cluster("n1")).unwrap();
+        // the renewal due at the very instant renewals stop is missed
+        assert_eq!(status(&api).heartbeat_at(at(90_000)), at(40_000));
+        assert_eq!(api.resource_version(), rv, "renewals are not writes");
+        assert!(!api.has_changes());
     }
 
     #[test]

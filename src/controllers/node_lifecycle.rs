@@ -138,6 +138,12 @@ pub struct NodeLifecycleController {
     taint_pass_at: Option<SimTime>,
     /// Nodes at the last check (fewer now: look for orphaned pods).
     nodes_seen: usize,
+    /// The API server's node epoch when a check last found every node quiet
+    /// (renewing, Ready, no lost-node or NoExecute taint, no queues): until a
+    /// node changes, every later check would find the same and do nothing.
+    quiet_at: Option<u64>,
+    /// The node epoch of the last zone-state pass, which reads only nodes.
+    disruption_at: Option<u64>,
     /// Evictions with a timer set, so each is scheduled once.
     scheduled: BTreeSet<(ObjKey, Uid)>,
     /// Every taint-manager eviction: (time, node), for the fault figures.
@@ -199,6 +205,21 @@ fn eviction_time(pod: &Pod, node: &Node, now: SimTime) -> Option<SimTime> {
     due
 }
 
+/// Terminating pods on nodes that are not Ready, in key order: their kubelet
+/// cannot finish them. Found through the store's node index, so a node that
+/// stays down does not cost a scan of every pod each period.
+fn terminating_on_lost_nodes(api: &ApiServer) -> Vec<ObjKey> {
+    let mut out: Vec<ObjKey> = api
+        .list::<Node>()
+        .filter(|n| n.status.ready != ConditionStatus::True)
+        .flat_map(|n| api.pods_on(&n.meta.name))
+        .filter(|k| api.get::<Pod>(k).is_some_and(|p| p.is_terminating()))
+        .cloned()
+        .collect();
+    out.sort();
+    out
+}
+
 impl NodeLifecycleController {
     pub fn new(grace: SimDuration, eviction: EvictionSettings) -> Self {
         NodeLifecycleController {
@@ -208,6 +229,8 @@ impl NodeLifecycleController {
             master_disruption: false,
             taint_pass_at: None,
             nodes_seen: 0,
+            quiet_at: None,
+            disruption_at: None,
             scheduled: BTreeSet::new(),
             evictions: Vec::new(),
         }
@@ -228,7 +251,7 @@ impl NodeLifecycleController {
     pub fn has_pending_work(&self, api: &ApiServer, now: SimTime) -> bool {
         let mut any_not_ready = false;
         for n in api.list::<Node>() {
-            let age = now.since(n.status.last_heartbeat);
+            let age = now.since(n.status.heartbeat_at(now));
             match n.status.ready {
                 ConditionStatus::True if age > HEARTBEAT_INTERVAL => return true,
                 ConditionStatus::True => {}
@@ -236,26 +259,16 @@ impl NodeLifecycleController {
                 _ => any_not_ready = true,
             }
         }
-        any_not_ready && self.terminating_on_lost_nodes(api).next().is_some()
-    }
-
-    fn terminating_on_lost_nodes<'a>(
-        &self,
-        api: &'a ApiServer,
-    ) -> impl Iterator<Item = &'a Pod> + 'a {
-        api.list::<Pod>().filter(move |p| {
-            p.is_terminating()
-                && p.node_name.as_ref().is_some_and(|n| {
-                    api.get::<Node>(&ObjKey::cluster(n.clone()))
-                        .is_some_and(|n| n.status.ready != ConditionStatus::True)
-                })
-        })
+        any_not_ready && !terminating_on_lost_nodes(api).is_empty()
     }
 
     pub fn on_event(&mut self, ctx: &mut Ctx, ev: &NodeLifecycleEvent) {
         match ev {
             NodeLifecycleEvent::Monitor => {
-                self.monitor(ctx);
+                if self.quiet_at != Some(ctx.api.node_epoch()) {
+                    self.monitor(ctx);
+                    self.quiet_at = self.is_quiet(ctx.api).then(|| ctx.api.node_epoch());
+                }
                 ctx.after_background(
                     NODE_MONITOR_PERIOD,
                     Event::NodeLifecycle(NodeLifecycleEvent::Monitor),
@@ -284,7 +297,7 @@ impl NodeLifecycleController {
             .api
             .list::<Node>()
             .filter_map(|n| {
-                let stale = now.since(n.status.last_heartbeat) > grace;
+                let stale = now.since(n.status.heartbeat_at(now)) > grace;
                 let ready = n.status.ready;
                 let acts = if stale {
                     ready == ConditionStatus::True
@@ -325,9 +338,9 @@ impl NodeLifecycleController {
                 // MarkPodsNotReady
                 let pods: Vec<ObjKey> = ctx
                     .api
-                    .list::<Pod>()
-                    .filter(|p| p.node_name.as_deref() == Some(name.as_str()) && p.status.ready)
-                    .map(|p| p.meta.key())
+                    .pods_on(&name)
+                    .filter(|k| ctx.api.get::<Pod>(k).is_some_and(|p| p.status.ready))
+                    .cloned()
                     .collect();
                 for p in pods {
                     let _ = ctx.api.update_status::<Pod>(&p, |p| {
@@ -369,9 +382,7 @@ impl NodeLifecycleController {
             .list::<Node>()
             .any(|n| n.status.ready != ConditionStatus::True);
         let lost: Vec<ObjKey> = if any_down {
-            self.terminating_on_lost_nodes(ctx.api)
-                .map(|p| p.meta.key())
-                .collect()
+            terminating_on_lost_nodes(ctx.api)
         } else {
             Vec::new()
         };
@@ -380,7 +391,7 @@ impl NodeLifecycleController {
         }
         // pod GC `gcOrphaned`: pods bound to a Node that no longer exists (a
         // scan of every pod, so only after the node count went down)
-        let count = ctx.api.list::<Node>().count();
+        let count = ctx.api.count::<Node>();
         let shrunk = count < self.nodes_seen;
         self.nodes_seen = count;
         if !shrunk {
@@ -401,10 +412,37 @@ impl NodeLifecycleController {
         }
     }
 
+    /// Whether a check now would change nothing, and keep changing nothing
+    /// until some node changes (see `quiet_at`).
+    fn is_quiet(&self, api: &ApiServer) -> bool {
+        !self.master_disruption
+            && self.zones.values().all(|z| z.queue.is_empty())
+            && api.list::<Node>().all(|n| {
+                n.status.renewing.is_some()
+                    && n.status.ready == ConditionStatus::True
+                    && !n.taints.iter().any(|t| {
+                        t.effect == TaintEffect::NoExecute
+                            || t.key == TAINT_UNREACHABLE
+                            || t.key == TAINT_NOT_READY
+                    })
+            })
+    }
+
     /// Zone states from the nodes' Ready conditions (upstream `handleDisruption`):
     /// set each zone's taint rate, queue not-Ready nodes still without their
-    /// NoExecute taint, and enter or leave master disruption mode.
+    /// NoExecute taint, and enter or leave master disruption mode. It reads only
+    /// nodes (and its own state, which only it and node changes move), so it is
+    /// skipped while no node has changed since its last pass.
     fn handle_disruption(&mut self, ctx: &mut Ctx) {
+        if self.disruption_at == Some(ctx.api.node_epoch()) {
+            return;
+        }
+        self.disruption_pass(ctx);
+        // after its own writes (master disruption removes taints)
+        self.disruption_at = Some(ctx.api.node_epoch());
+    }
+
+    fn disruption_pass(&mut self, ctx: &mut Ctx) {
         // counted by the borrowed zone labels first: no allocation per node
         let mut by_labels: BTreeMap<(&str, &str), (u32, u32)> = BTreeMap::new();
         let mut untainted: Vec<(String, String)> = Vec::new();
@@ -599,27 +637,27 @@ impl NodeLifecycleController {
     /// now or set a timer for when their toleration runs out.
     fn taint_pass(&mut self, ctx: &mut Ctx) {
         let now = ctx.now;
-        let tainted: BTreeMap<String, &Node> = ctx
-            .api
+        // only the pods of tainted nodes are looked at (the store's node
+        // index), in pod key order as a scan of every pod would give them
+        let api = &*ctx.api;
+        let mut due: Vec<(ObjKey, Uid, SimTime)> = Vec::new();
+        for node in api
             .list::<Node>()
             .filter(|n| n.taints.iter().any(|t| t.effect == TaintEffect::NoExecute))
-            .map(|n| (n.meta.name.clone(), n))
-            .collect();
-        if tainted.is_empty() {
-            return;
-        }
-        let mut due: Vec<(ObjKey, Uid, SimTime)> = Vec::new();
-        for p in ctx.api.list::<Pod>() {
-            if p.is_terminating() || p.status.phase.is_terminal() {
-                continue;
-            }
-            let Some(node) = p.node_name.as_ref().and_then(|n| tainted.get(n)) else {
-                continue;
-            };
-            if let Some(at) = eviction_time(p, node, now) {
-                due.push((p.meta.key(), p.meta.uid, at));
+        {
+            for key in api.pods_on(&node.meta.name) {
+                let Some(p) = api.get::<Pod>(key) else {
+                    continue;
+                };
+                if p.is_terminating() || p.status.phase.is_terminal() {
+                    continue;
+                }
+                if let Some(at) = eviction_time(p, node, now) {
+                    due.push((key.clone(), p.meta.uid, at));
+                }
             }
         }
+        due.sort_by(|a, b| a.0.cmp(&b.0));
         for (key, uid, at) in due {
             if at <= now {
                 self.evict_if_due(ctx, &key, uid);

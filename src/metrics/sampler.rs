@@ -4,7 +4,6 @@
 use crate::api::{ApiServer, Node, Pod, PodPhase};
 use crate::sim::time::{SimDuration, SimTime};
 use serde::Serialize;
-use std::collections::BTreeMap;
 
 /// One sample of the cluster.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -22,44 +21,22 @@ pub struct Sample {
     pub fragmentation: f64,
 }
 
-/// One pass over the pods, shared by [`Sampler`] and the detailed time series
-/// (both sample at the same moments).
-#[derive(Debug, Default)]
-pub struct Usage<'a> {
-    /// Pods per phase: Pending, Running, Succeeded, Failed, Unknown.
-    pub phases: [u64; 5],
-    /// Node → (CPU millis, memory bytes, pods) requested by its unfinished pods.
-    pub used: BTreeMap<&'a str, (i64, i64, i64)>,
-    /// (CPU millis, memory bytes) of each unfinished, unbound pod not being deleted.
-    pub pending: Vec<(i64, i64)>,
+/// What the sampler and the detailed time series read of the pods: the API
+/// server's running totals (both sample at the same moments).
+pub type Usage = crate::api::totals::PodTotals;
+
+/// The running totals, checked in debug builds against a count made afresh
+/// (on clusters small enough for the check to stay cheap).
+pub fn usage_of(api: &ApiServer) -> &Usage {
+    let u = api.pod_totals();
+    debug_assert!(
+        api.list::<Pod>().count() > 5_000 || *u == Usage::scan(api.list::<Pod>()),
+        "the API server's pod totals drifted from its pods"
+    );
+    u
 }
 
-impl<'a> Usage<'a> {
-    pub fn of(api: &'a ApiServer) -> Self {
-        let mut u = Usage::default();
-        for p in api.list::<Pod>() {
-            let phase = p.status.phase;
-            u.phases[PHASES.iter().position(|&x| x == phase).unwrap_or(4)] += 1;
-            if phase.is_terminal() {
-                continue;
-            }
-            let r = p.spec.requests();
-            match p.node_name.as_deref() {
-                Some(n) => {
-                    let e = u.used.entry(n).or_default();
-                    e.0 += r.cpu_millis;
-                    e.1 += r.memory;
-                    e.2 += 1;
-                }
-                None if !p.is_terminating() => u.pending.push((r.cpu_millis, r.memory)),
-                None => {}
-            }
-        }
-        u
-    }
-}
-
-/// The order of [`Usage::phases`].
+/// The order of [`Usage::phases`] (`PodPhase`'s declaration order).
 pub const PHASES: [PodPhase; 5] = [
     PodPhase::Pending,
     PodPhase::Running,
@@ -102,15 +79,14 @@ impl Sampler {
     }
 
     pub fn sample(&mut self, api: &ApiServer, now: SimTime) {
-        let usage = Usage::of(api);
+        let usage = usage_of(api);
         if let Some(ts) = self.series.as_mut() {
-            ts.sample_usage(api, now, &usage);
+            ts.sample_usage(api, now, usage);
         }
         let used = &usage.used;
-        let pending_pods = usage.pending.len() as u64;
-        let mut pending = usage.pending;
-        pending.sort_unstable();
-        pending.dedup();
+        let pending_pods = usage.pending_count;
+        // the distinct requests of pending pods, in order
+        let pending: Vec<(i64, i64)> = usage.pending.keys().copied().collect();
         let (mut nodes, mut nodes_used) = (0u64, 0u64);
         let (mut cpu_req, mut cpu_cap, mut mem_req, mut mem_cap) = (0i64, 0i64, 0i64, 0i64);
         let (mut free_total, mut free_stuck) = (0i64, 0i64);

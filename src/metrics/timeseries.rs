@@ -189,6 +189,17 @@ impl SampleRows {
         self.rows.push((metric, start..self.objects.len(), value));
     }
 
+    /// Whether the rows are in `metrics.csv` order already (as pushed).
+    fn is_sorted(&self) -> bool {
+        let objects = &self.objects;
+        self.rows.is_sorted_by(|a, b| {
+            (a.0, &objects[a.1.clone()])
+                .cmp(&(b.0, &objects[b.1.clone()]))
+                .then(a.2.total_cmp(&b.2))
+                .is_le()
+        })
+    }
+
     /// Sort by metric, object and value, as `metrics.csv` is.
     fn sort(&mut self) {
         let objects = &self.objects;
@@ -215,6 +226,11 @@ pub struct Timeseries {
     sink: Option<CsvSink>,
     /// The sample being taken.
     buf: SampleRows,
+    /// Scratch: each node's figures in the sample being taken.
+    nodes: Vec<NodeRow>,
+    /// Only cluster-wide series (`--metrics cluster`): no rows per node,
+    /// Deployment, ReplicaSet or HPA.
+    pub cluster_only: bool,
 }
 
 impl Timeseries {
@@ -236,16 +252,14 @@ impl Timeseries {
         self.sink = Some(sink);
     }
 
-    fn push(&mut self, metric: &'static str, object: &str, value: f64) {
-        self.buf.push(metric, object, value);
-    }
-
     /// The sample at `t` is complete: stream it, or keep it as rows.
     fn finish_sample(&mut self, t: u64) {
         let b = &mut self.buf;
         match &self.sink {
             Some(sink) => {
-                b.sort();
+                if !b.is_sorted() {
+                    b.sort();
+                }
                 for (metric, object, value) in &b.rows {
                     push_csv_fields(&mut b.text, t, metric, &b.objects[object.clone()], *value);
                 }
@@ -266,52 +280,71 @@ impl Timeseries {
 
     /// Take a sample of the cluster at `now` (reads only).
     pub fn sample(&mut self, api: &ApiServer, now: SimTime) {
-        self.sample_usage(api, now, &Usage::of(api));
+        self.sample_usage(api, now, super::sampler::usage_of(api));
     }
 
-    /// [`Timeseries::sample`] with the pass over the pods already made.
+    /// [`Timeseries::sample`] with the pod totals already read.
+    ///
+    /// Rows are pushed in `metrics.csv` order (metric, then object), so that a
+    /// finished sample needs no sort in the usual case.
     pub fn sample_usage(&mut self, api: &ApiServer, now: SimTime, usage: &Usage) {
         let t = now.as_millis();
         if self.last_ms == Some(t) {
             return;
         }
         self.last_ms = Some(t);
-        for (phase, n) in PHASES.iter().zip(usage.phases) {
-            self.push("pods_by_phase", phase.as_str(), n as f64);
+        let detail = !self.cluster_only;
+        let mut name = String::new();
+        if detail {
+            type Of = fn(&Deployment) -> f64;
+            let metrics: [(&'static str, Of); 3] = [
+                ("deployment_available", |d| d.status.available_replicas as f64),
+                ("deployment_desired", |d| d.replicas as f64),
+                ("deployment_updated", |d| d.status.updated_replicas as f64),
+            ];
+            for (metric, of) in metrics {
+                for d in api.list::<Deployment>() {
+                    self.buf.push(metric, object_name(&mut name, &d.meta), of(d));
+                }
+            }
+            type OfHpa = fn(&crate::api::HorizontalPodAutoscaler) -> f64;
+            let metrics: [(&'static str, OfHpa); 2] = [
+                ("hpa_current_replicas", |h| h.status.current_replicas as f64),
+                ("hpa_desired_replicas", |h| h.status.desired_replicas as f64),
+            ];
+            for (metric, of) in metrics {
+                for h in api.list::<crate::api::HorizontalPodAutoscaler>() {
+                    self.buf.push(metric, object_name(&mut name, &h.meta), of(h));
+                }
+            }
         }
-        self.push("pending_queue", "", usage.pending.len() as f64);
-        let used = &usage.used;
         let share = |a: i64, b: i64| if b > 0 { a as f64 / b as f64 } else { 0.0 };
-        for n in api.list::<Node>() {
-            let a = &n.status.allocatable;
-            let name = n.meta.name.as_str();
-            let (c, m, k) = used.get(name).copied().unwrap_or_default();
-            self.push("node_cpu_allocated", name, share(c, a.cpu_millis));
-            self.push("node_memory_allocated", name, share(m, a.memory));
-            self.push("node_pods", name, k as f64);
-            let ready = n.status.ready == crate::api::node::ConditionStatus::True;
-            self.push("node_ready", name, if ready { 1.0 } else { 0.0 });
+        // each node with what its pods request: one merge of two name-ordered maps
+        self.nodes.clear();
+        if detail {
+            let mut used = usage.used.iter().peekable();
+            for n in api.list::<Node>() {
+                let name = n.meta.name.as_str();
+                while used.next_if(|(k, _)| k.as_str() < name).is_some() {}
+                let (c, m, k) = used
+                    .next_if(|(k, _)| k.as_str() == name)
+                    .map_or((0, 0, 0), |(_, v)| *v);
+                let a = &n.status.allocatable;
+                let ready = n.status.ready == crate::api::node::ConditionStatus::True;
+                self.nodes.push(NodeRow {
+                    cpu: share(c, a.cpu_millis),
+                    memory: share(m, a.memory),
+                    pods: k as f64,
+                    ready: if ready { 1.0 } else { 0.0 },
+                });
+            }
         }
-        for d in api.list::<Deployment>() {
-            let name = format!("{}/{}", d.meta.namespace, d.meta.name);
-            self.push("deployment_desired", &name, d.replicas as f64);
-            self.push(
-                "deployment_updated",
-                &name,
-                d.status.updated_replicas as f64,
-            );
-            self.push(
-                "deployment_available",
-                &name,
-                d.status.available_replicas as f64,
-            );
-        }
-        for h in api.list::<crate::api::HorizontalPodAutoscaler>() {
-            let name = format!("{}/{}", h.meta.namespace, h.meta.name);
-            let st = &h.status;
-            self.push("hpa_current_replicas", &name, st.current_replicas as f64);
-            self.push("hpa_desired_replicas", &name, st.desired_replicas as f64);
-        }
+        let node_metric = |buf: &mut SampleRows, rows: &[NodeRow], metric, of: fn(&NodeRow) -> f64| {
+            for (n, r) in api.list::<Node>().zip(rows) {
+                buf.push(metric, &n.meta.name, of(r));
+            }
+        };
+        node_metric(&mut self.buf, &self.nodes, "node_cpu_allocated", |r| r.cpu);
         let mut groups: BTreeMap<&str, u64> = BTreeMap::new();
         for n in api.list::<Node>() {
             if let Some(g) = n.meta.labels.get(crate::autoscaler::cluster::GROUP_LABEL) {
@@ -319,19 +352,51 @@ impl Timeseries {
             }
         }
         for (g, k) in groups {
-            self.push("node_group_nodes", g, k as f64);
+            self.buf.push("node_group_nodes", g, k as f64);
         }
-        for rs in api.list::<ReplicaSet>() {
-            let name = format!("{}/{}", rs.meta.namespace, rs.meta.name);
-            self.push("replicaset_replicas", &name, rs.status.replicas as f64);
-            self.push(
-                "replicaset_available",
-                &name,
-                rs.status.available_replicas as f64,
-            );
+        node_metric(&mut self.buf, &self.nodes, "node_memory_allocated", |r| r.memory);
+        node_metric(&mut self.buf, &self.nodes, "node_pods", |r| r.pods);
+        node_metric(&mut self.buf, &self.nodes, "node_ready", |r| r.ready);
+        self.buf.push("pending_queue", "", usage.pending_count as f64);
+        // by phase name: Failed, Pending, Running, Succeeded, Unknown
+        for i in PHASES_BY_NAME {
+            self.buf.push("pods_by_phase", PHASES[i].as_str(), usage.phases[i] as f64);
+        }
+        if detail {
+            type Of = fn(&ReplicaSet) -> f64;
+            let metrics: [(&'static str, Of); 2] = [
+                ("replicaset_available", |r| r.status.available_replicas as f64),
+                ("replicaset_replicas", |r| r.status.replicas as f64),
+            ];
+            for (metric, of) in metrics {
+                for rs in api.list::<ReplicaSet>() {
+                    self.buf.push(metric, object_name(&mut name, &rs.meta), of(rs));
+                }
+            }
         }
         self.finish_sample(t);
     }
+}
+
+/// `namespace/name` of an object, written into `buf` (reused row after row).
+fn object_name<'a>(buf: &'a mut String, m: &crate::api::ObjectMeta) -> &'a str {
+    buf.clear();
+    buf.push_str(&m.namespace);
+    buf.push('/');
+    buf.push_str(&m.name);
+    buf
+}
+
+/// [`PHASES`] indices in the order of the phases' names.
+const PHASES_BY_NAME: [usize; 5] = [3, 0, 1, 2, 4];
+
+/// One node's figures in a sample.
+#[derive(Debug, Clone, Copy)]
+struct NodeRow {
+    cpu: f64,
+    memory: f64,
+    pods: f64,
+    ready: f64,
 }
 
 /// The rows of a finished run: the samples, a last sample at the end of the

@@ -25,7 +25,7 @@ pub const RUN_FOR: &str = "kubesim.io/run-for";
 
 /// How often the kubelet renews its node's lease and posts node status
 /// (`nodeStatusUpdateFrequency` / the lease renew interval, 10 s upstream).
-pub const HEARTBEAT_INTERVAL: SimDuration = SimDuration::from_secs(10);
+pub const HEARTBEAT_INTERVAL: SimDuration = crate::api::node::LEASE_RENEW_INTERVAL;
 
 /// Container runtime timings (simulator defaults, settable per scenario).
 #[derive(Debug, Clone)]
@@ -107,9 +107,6 @@ pub enum KubeletEvent {
     RetryConfig { pod: ObjKey, uid: Uid },
     /// A periodic pod sync of run `gen` refreshes its ConfigMap / Secret volumes.
     VolumeSync { pod: ObjKey, uid: Uid, gen: u32 },
-    /// Renew the node's lease (every [`HEARTBEAT_INTERVAL`]). `epoch` tells the
-    /// chain started by one kubelet start apart from a later one's (crash and recover).
-    Heartbeat { epoch: u32 },
 }
 
 impl KubeletEvent {
@@ -127,7 +124,6 @@ impl KubeletEvent {
             | KubeletEvent::RetryMount { pod, .. }
             | KubeletEvent::RetryConfig { pod, .. }
             | KubeletEvent::VolumeSync { pod, .. } => Some(pod),
-            KubeletEvent::Heartbeat { .. } => None,
         }
     }
 }
@@ -242,8 +238,9 @@ pub struct Kubelet {
     /// `network-partition`, or a control-plane outage): heartbeats fail otherwise.
     reachable: bool,
     registry: Registry,
-    /// Bumped at every (re)start, so an old heartbeat chain dies out.
-    epoch: u32,
+    /// When the kubelet last started: its lease renewals fall every
+    /// [`HEARTBEAT_INTERVAL`] from here.
+    renewing_from: SimTime,
     /// Container run numbers, unique on this node across crashes, so a timer of
     /// a run from before a node crash never matches a run after it.
     next_gen: u32,
@@ -269,7 +266,7 @@ impl Kubelet {
             down: false,
             reachable: true,
             registry: Registry::Up,
-            epoch: 0,
+            renewing_from: SimTime::ZERO,
             next_gen: 0,
         }
     }
@@ -289,9 +286,15 @@ impl Kubelet {
     /// so the node-lifecycle controller sees it alive before its next check.
     pub fn set_reachable(&mut self, ctx: &mut Ctx, reachable: bool) {
         let back = reachable && !self.reachable;
+        let lost = !reachable && self.reachable;
         self.reachable = reachable;
+        if lost && !self.down {
+            // renewals stop while the API server cannot be reached
+            let _ = ctx.api.stop_renewing(&self.node_key);
+        }
         if back && !self.down {
-            let _ = ctx.api.heartbeat_key(&self.node_key);
+            // the lease controller retries at once, then renews on its old beat
+            let _ = ctx.api.renew_lease(&self.node_key, self.renewing_from);
             self.post_node_ready(ctx);
             // the status manager re-posts what it knows: pods the node-lifecycle
             // controller marked not ready while the node was silent are Ready again
@@ -341,24 +344,24 @@ impl Kubelet {
         self.registry = r;
     }
 
-    /// Post the node's status now and renew it every [`HEARTBEAT_INTERVAL`].
+    /// Post the node's status now and renew it every [`HEARTBEAT_INTERVAL`]
+    /// from now on (the API server computes the renewals from time).
     pub fn start_heartbeats(&mut self, ctx: &mut Ctx) {
-        self.epoch += 1;
+        self.renewing_from = ctx.now;
         if self.reachable {
-            let _ = ctx.api.heartbeat_key(&self.node_key);
+            let _ = ctx.api.renew_lease(&self.node_key, self.renewing_from);
         }
-        ctx.after_background(
-            HEARTBEAT_INTERVAL,
-            Event::Kubelet(self.index, KubeletEvent::Heartbeat { epoch: self.epoch }),
-        );
     }
 
     /// The node crashes: the kubelet and its containers stop at once. Nothing is
     /// written to the API (a dead node cannot): its pods stay as they are there
-    /// until the node-lifecycle controller notices the missing heartbeats.
-    pub fn crash(&mut self) {
+    /// until the node-lifecycle controller notices the missing heartbeats (its
+    /// renewals stop, which is not a write).
+    pub fn crash(&mut self, api: &mut crate::api::ApiServer) {
+        if !self.down && self.reachable {
+            let _ = api.stop_renewing(&self.node_key);
+        }
         self.down = true;
-        self.epoch += 1;
         self.pods.clear();
         self.pulls.clear();
     }
@@ -1213,18 +1216,6 @@ impl Kubelet {
             return; // a dead kubelet's timers died with it
         }
         match ev {
-            KubeletEvent::Heartbeat { epoch } => {
-                if *epoch != self.epoch {
-                    return;
-                }
-                if self.reachable {
-                    let _ = ctx.api.heartbeat_key(&self.node_key);
-                }
-                ctx.after_background(
-                    HEARTBEAT_INTERVAL,
-                    Event::Kubelet(self.index, KubeletEvent::Heartbeat { epoch: *epoch }),
-                );
-            }
             KubeletEvent::ImagesPulled { pod, uid } => {
                 let pulled = self.pulls.remove(pod).unwrap_or_default();
                 if !self

@@ -12,7 +12,7 @@
 
 use super::{Ctx, Event, Simulation, Target};
 use crate::api::ObjKey;
-use crate::node::kubelet::{KubeletEvent, Registry};
+use crate::node::kubelet::Registry;
 use crate::sim::time::SimDuration;
 use std::collections::BTreeMap;
 
@@ -152,8 +152,6 @@ impl Simulation {
             | Event::Autoscale(crate::autoscaler::AutoscaleEvent::Hpa(_)) => cm,
             Event::Autoscale(crate::autoscaler::AutoscaleEvent::Scan) => api,
             Event::Drain(_) => api,
-            // a cut-off kubelet renews nothing but keeps its heartbeat timer
-            Event::Kubelet(_, KubeletEvent::Heartbeat { .. }) => false,
             Event::Watch(Target::Kubelet(i), _) | Event::Kubelet(i, _) => {
                 !self.kubelets[*i as usize].is_reachable()
             }
@@ -260,7 +258,7 @@ impl Simulation {
                 for n in nodes {
                     if let Some(&i) = index.get(n) {
                         if on {
-                            self.kubelets[i as usize].crash();
+                            self.kubelets[i as usize].crash(ctx.api);
                         } else {
                             self.kubelets[i as usize].recover(&mut ctx);
                             self.recovery.node_recovered(n, ctx.now);

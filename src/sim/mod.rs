@@ -94,19 +94,16 @@ fn changes_routing(ev: &Event) -> bool {
             | Event::Arrival
             | Event::Bootstrap
             | Event::Sample
-            | Event::Kubelet(_, KubeletEvent::Heartbeat { .. })
     )
 }
 
 impl Event {
-    /// Periodic upkeep that does not by itself keep a run going: metrics samples,
-    /// kubelet heartbeats, the node-lifecycle controller's period.
+    /// Periodic upkeep that does not by itself keep a run going: metrics samples and
+    /// the node-lifecycle controller's period.
     pub fn is_background(&self) -> bool {
         matches!(
             self,
-            Event::Sample
-                | Event::Kubelet(_, KubeletEvent::Heartbeat { .. })
-                | Event::NodeLifecycle(NodeLifecycleEvent::Monitor)
+            Event::Sample | Event::NodeLifecycle(NodeLifecycleEvent::Monitor)
         )
     }
 }
@@ -1021,7 +1018,7 @@ impl Simulation {
                             self.kubelets[i as usize].recover(&mut ctx);
                         }
                         // a deleted Node's machine is gone
-                        (Op::Deleted, Some(i)) => self.kubelets[i as usize].crash(),
+                        (Op::Deleted, Some(i)) => self.kubelets[i as usize].crash(&mut self.api),
                         _ => {}
                     }
                     send(&mut self.queue, Target::Scheduler, &c);
@@ -1362,8 +1359,16 @@ impl Simulation {
     }
     /// Keep the detailed metrics time series, streaming each finished sample
     /// to `sink` (see [`crate::metrics::timeseries`]).
-    pub fn stream_timeseries(&mut self, sink: crate::metrics::timeseries::CsvSink) {
+    /// With `cluster_only`, no rows per node, Deployment, ReplicaSet or HPA.
+    pub fn stream_timeseries(
+        &mut self,
+        sink: crate::metrics::timeseries::CsvSink,
+        cluster_only: bool,
+    ) {
         self.sampler.stream_series(sink);
+        if let Some(ts) = self.sampler.series.as_mut() {
+            ts.cluster_only = cluster_only;
+        }
     }
     /// Availability and fault figures so far.
     pub fn recovery(&self) -> &crate::metrics::recovery::Recovery {

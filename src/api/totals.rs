@@ -1,0 +1,102 @@
+//! Running totals of what pods ask for, kept by the API server as pods are
+//! written: pods per phase, requests per node, and the requests of pods waiting
+//! for a node. Periodic readers (the metrics sampler every minute) read them
+//! instead of walking every pod: at 150,000 pods and one sample a minute that
+//! walk was 200 million pod visits a day of virtual time.
+
+use super::pod::Pod;
+use std::collections::BTreeMap;
+
+/// What one pod adds to the [`PodTotals`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tally {
+    /// `PodPhase` as an index (declaration order: Pending … Unknown).
+    phase: usize,
+    /// Not finished: its requests count on its node, or as pending.
+    active: bool,
+    /// Unbound, not finished and not being deleted: waiting for a node.
+    pending: bool,
+    cpu: i64,
+    memory: i64,
+}
+
+impl Tally {
+    pub fn of(p: &Pod) -> Self {
+        let active = !p.status.phase.is_terminal();
+        let (cpu, memory) = if active {
+            p.spec.cpu_memory_requests()
+        } else {
+            (0, 0)
+        };
+        Tally {
+            phase: p.status.phase as usize,
+            active,
+            pending: active && p.node_name.is_none() && !p.is_terminating(),
+            cpu,
+            memory,
+        }
+    }
+}
+
+/// The totals over every pod in the store.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PodTotals {
+    /// Pods per phase: Pending, Running, Succeeded, Failed, Unknown.
+    pub phases: [u64; 5],
+    /// Node → (CPU millis, memory bytes, pods) requested by its unfinished pods;
+    /// nodes without any are absent.
+    pub used: BTreeMap<String, (i64, i64, i64)>,
+    /// (CPU millis, memory bytes) → how many unfinished, unbound pods not being
+    /// deleted ask for exactly that.
+    pub pending: BTreeMap<(i64, i64), u64>,
+    /// The sum of `pending`'s counts.
+    pub pending_count: u64,
+}
+
+impl PodTotals {
+    /// Add (`add`) or take away one pod's tally; `node` is the node it is bound to.
+    pub fn apply(&mut self, t: &Tally, node: Option<&str>, add: bool) {
+        let sign = if add { 1 } else { -1 };
+        if add {
+            self.phases[t.phase] += 1;
+        } else {
+            self.phases[t.phase] -= 1;
+        }
+        if !t.active {
+            return;
+        }
+        if let Some(n) = node {
+            let e = match self.used.get_mut(n) {
+                Some(e) => e,
+                None => self.used.entry(n.to_owned()).or_default(),
+            };
+            e.0 += sign * t.cpu;
+            e.1 += sign * t.memory;
+            e.2 += sign;
+            if e.2 == 0 {
+                self.used.remove(n);
+            }
+        } else if t.pending {
+            let c = self.pending.entry((t.cpu, t.memory)).or_default();
+            if add {
+                *c += 1;
+                self.pending_count += 1;
+            } else {
+                *c -= 1;
+                self.pending_count -= 1;
+                if *c == 0 {
+                    self.pending.remove(&(t.cpu, t.memory));
+                }
+            }
+        }
+    }
+
+    /// The totals counted afresh from `pods` (what the running totals must equal).
+    pub fn scan<'a>(pods: impl Iterator<Item = &'a Pod>) -> Self {
+        let mut out = PodTotals::default();
+        for p in pods {
+            out.apply(&Tally::of(p), p.node_name.as_deref(), true);
+        }
+        out
+    }
+}
