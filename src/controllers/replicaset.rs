@@ -78,6 +78,39 @@ pub fn claim_pods(api: &mut ApiServer, rs: &ReplicaSet) -> Claimed {
     claim_pods_as(api, rs, Kind::ReplicaSet)
 }
 
+/// The pods [`claim_pods`] would return, read without writing, when the claim
+/// has nothing to adopt or release (the usual case); `None` when it has. A
+/// sync then reads each pod once, not once to claim and once more to count.
+pub fn claimed_view<'a>(api: &'a ApiServer, rs: &ReplicaSet) -> Option<Vec<&'a Pod>> {
+    let uid = rs.meta.uid;
+    let deleting = rs.meta.deletion_timestamp.is_some();
+    let mut pods = Vec::new();
+    for key in api.dependents_of(uid, Kind::Pod) {
+        let Some(p) = api.get::<Pod>(key) else {
+            continue;
+        };
+        if !p.is_active() || p.meta.controller_ref().is_none_or(|o| o.uid != uid) {
+            continue;
+        }
+        if rs.selector.matches(&p.meta.labels) {
+            pods.push(p);
+        } else if !deleting {
+            return None; // to be released
+        }
+    }
+    if !deleting && !rs.selector.is_empty() {
+        let adoptable = api.without_controller(Kind::Pod, &rs.meta.namespace).any(|k| {
+            api.get::<Pod>(k)
+                .is_some_and(|p| p.is_active() && rs.selector.matches(&p.meta.labels))
+        });
+        if adoptable {
+            return None;
+        }
+    }
+    pods.sort_by(|a, b| a.meta.name.cmp(&b.meta.name));
+    Some(pods)
+}
+
 /// [`claim_pods`] for a controller of `kind` (ReplicaSet or ReplicationController).
 pub fn claim_pods_as(api: &mut ApiServer, rs: &ReplicaSet, kind: Kind) -> Claimed {
     let uid = rs.meta.uid;
@@ -140,6 +173,39 @@ pub fn matching_sets<'a>(
         .take_while(move |(k, _)| k.namespace == namespace)
         .map(|(_, rs)| rs)
         .filter(move |rs| !rs.selector.is_empty() && rs.selector.matches(labels))
+}
+
+/// What a sync reads from its pods: (count, ready, available, the pods to
+/// delete first if there are too many, when the next pod becomes available).
+fn observe(
+    pods: &[&Pod],
+    rs: &ReplicaSet,
+    now: SimTime,
+) -> (usize, usize, usize, Vec<ObjKey>, Option<SimTime>) {
+    let ready = pods.iter().filter(|p| p.status.ready).count();
+    let available = pods
+        .iter()
+        .filter(|p| p.is_available(rs.min_ready, now))
+        .count();
+    let surplus = pods.len().saturating_sub(rs.replicas.max(0) as usize);
+    let victims: Vec<ObjKey> = if surplus > 0 {
+        let mut ranked = pods.to_vec();
+        rank_for_deletion(&mut ranked, now);
+        ranked
+            .into_iter()
+            .take(surplus.min(BURST_REPLICAS))
+            .map(|p| p.meta.key())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    // pods that are ready but not yet available for minReadySeconds
+    let next = pods
+        .iter()
+        .filter(|p| p.status.ready && !p.is_available(rs.min_ready, now))
+        .filter_map(|p| p.status.ready_since.map(|t| t + rs.min_ready))
+        .min();
+    (pods.len(), ready, available, victims, next)
 }
 
 /// The ReplicationControllers of `namespace` whose selector matches `labels`.
@@ -256,7 +322,22 @@ impl ReplicaSetController {
         let now = ctx.now;
         let component = self.component;
         let object = object_ref(self.kind, key);
-        let claimed = claim_pods_as(ctx.api, &rs, self.kind);
+        // Everything this sync needs from its pods, read once from the store
+        // before any write (the status is of what was observed at the start).
+        let observed = claimed_view(ctx.api, &rs).map(|pods| observe(&pods, &rs, now));
+        let (claimed, observed) = match observed {
+            Some(o) => (Claimed::default(), o),
+            None => {
+                let claimed = claim_pods_as(ctx.api, &rs, self.kind);
+                let pods: Vec<&Pod> = claimed
+                    .pods
+                    .iter()
+                    .filter_map(|k| ctx.api.get::<Pod>(k))
+                    .collect();
+                let o = observe(&pods, &rs, now);
+                (claimed, o)
+            }
+        };
         if !claimed.adopted.is_empty() || !claimed.released.is_empty() {
             ctx.decision(
                 component,
@@ -283,39 +364,7 @@ impl ReplicaSetController {
                 ),
             );
         }
-        // Everything this sync needs from its pods, read once from the store
-        // before any write (the status is of what was observed at the start).
-        let (count, ready, available, victims, next) = {
-            let pods: Vec<&Pod> = claimed
-                .pods
-                .iter()
-                .filter_map(|k| ctx.api.get::<Pod>(k))
-                .collect();
-            let ready = pods.iter().filter(|p| p.status.ready).count();
-            let available = pods
-                .iter()
-                .filter(|p| p.is_available(rs.min_ready, now))
-                .count();
-            let surplus = pods.len().saturating_sub(rs.replicas.max(0) as usize);
-            let victims: Vec<ObjKey> = if surplus > 0 {
-                let mut ranked = pods.clone();
-                rank_for_deletion(&mut ranked, now);
-                ranked
-                    .into_iter()
-                    .take(surplus.min(BURST_REPLICAS))
-                    .map(|p| p.meta.key())
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            // pods that are ready but not yet available for minReadySeconds
-            let next = pods
-                .iter()
-                .filter(|p| p.status.ready && !p.is_available(rs.min_ready, now))
-                .filter_map(|p| p.status.ready_since.map(|t| t + rs.min_ready))
-                .min();
-            (pods.len(), ready, available, victims, next)
-        };
+        let (count, ready, available, victims, next) = observed;
         let diff = count as i64 - rs.replicas as i64;
         if diff != 0 {
             let n = (diff.unsigned_abs() as usize).min(BURST_REPLICAS);
