@@ -581,3 +581,61 @@ fn events_switch_writes_all_some_or_no_records() {
     assert_eq!(kept.len(), summary.len());
     assert!(kept.iter().zip(&summary).all(|(a, b)| *a == b));
 }
+
+#[test]
+fn metrics_switch_writes_every_series_cluster_series_or_no_file() {
+    let tmp = TempDir::new("metrics_switch");
+    let sc = scenario("zone-outage.yaml");
+    let rows = |level: &str| -> Option<String> {
+        let out = tmp.join(level);
+        // a metrics.csv left from an earlier run must not survive `none`
+        std::fs::create_dir_all(&out).unwrap();
+        std::fs::write(out.join("metrics.csv"), "stale").unwrap();
+        let r = kubesim([
+            "run".as_ref(),
+            sc.as_os_str(),
+            "--out".as_ref(),
+            out.as_os_str(),
+            "--metrics".as_ref(),
+            level.as_ref(),
+            "-q".as_ref(),
+        ]);
+        r.assert_success();
+        assert!(out.join("summary.json").exists());
+        assert!(!out.join("metrics.csv.spill").exists());
+        std::fs::read_to_string(out.join("metrics.csv")).ok()
+    };
+    let full = rows("full").expect("metrics.csv");
+    let cluster = rows("cluster").expect("metrics.csv");
+    assert!(
+        rows("none").is_none(),
+        "--metrics none writes no metrics.csv"
+    );
+    let metric = |line: &str| line.split(',').nth(1).unwrap_or("").to_string();
+    let per_object = [
+        "node_cpu_allocated",
+        "node_ready",
+        "deployment_available",
+        "replicaset_replicas",
+    ];
+    for m in per_object {
+        assert!(full.lines().any(|l| metric(l) == m), "full has {m}");
+        assert!(
+            !cluster.lines().any(|l| metric(l) == m),
+            "cluster has no {m}"
+        );
+    }
+    // the cluster file is the full file without the per-object rows, in the same order
+    let kept: Vec<&str> = full
+        .lines()
+        .filter(|l| {
+            let m = metric(l);
+            !(m.starts_with("node_") && m != "node_group_nodes"
+                || m.starts_with("deployment_")
+                || m.starts_with("replicaset_")
+                || m.starts_with("hpa_"))
+        })
+        .collect();
+    assert_eq!(kept, cluster.lines().collect::<Vec<_>>());
+    assert!(cluster.lines().any(|l| metric(l) == "pods_by_phase"));
+}

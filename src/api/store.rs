@@ -13,13 +13,13 @@ use super::job::{CronJob, Job};
 use super::meta::{Kind, ObjKey, ObjectMeta, Uid, FINALIZER_FOREGROUND, FINALIZER_ORPHAN};
 use super::node::Node;
 use super::pod::Pod;
-use super::totals::{PodTotals, Tally};
 use super::pod::PodSpec;
 use super::policy::PodDisruptionBudget;
 use super::scheduling::{PriorityClass, SYSTEM_CLASSES};
 use super::service::{Namespace, Service};
 use super::storage::{PersistentVolume, PersistentVolumeClaim, StorageClass};
 use super::taint::{TaintEffect, Toleration, TolerationOperator};
+use super::totals::{PodTotals, Tally};
 use super::workload::{Deployment, ReplicaSet};
 use crate::sim::time::SimTime;
 use std::collections::{BTreeMap, BTreeSet};
@@ -868,7 +868,9 @@ impl ApiServer {
             node_before.is_none() || node_before.as_deref() == obj.bound_node(),
             "{key}: nodeName changed from {node_before:?}"
         );
-        let bound = (!had_node).then(|| obj.bound_node().map(str::to_owned)).flatten();
+        let bound = (!had_node)
+            .then(|| obj.bound_node().map(str::to_owned))
+            .flatten();
         let tally_after = obj.tally();
         if tally_before != tally_after {
             let node = obj.bound_node();
@@ -892,8 +894,7 @@ impl ApiServer {
         let m = obj.meta();
         let owners_moved = owners_before != m.owner_references;
         let reindex = was_indexed != (m.controller_ref().is_none(), m.gc_finalizing());
-        let finalized =
-            had_finalizers && m.finalizers.is_empty() && m.deletion_timestamp.is_some();
+        let finalized = had_finalizers && m.finalizers.is_empty() && m.deletion_timestamp.is_some();
         let meta = (owners_moved || reindex).then(|| m.clone());
         let change = (!finalized).then(|| change_of(&*obj, Op::Modified));
         self.next_rv();
@@ -1230,7 +1231,12 @@ mod tests {
         // renewals follow every 10 s without writes, and stop with the kubelet
         let rv = api.resource_version();
         let at = |ms| SimTime::from_millis(ms);
-        let status = |api: &ApiServer| api.get::<Node>(&ObjKey::cluster("n1")).unwrap().status.clone();
+        let status = |api: &ApiServer| {
+            api.get::<Node>(&ObjKey::cluster("n1"))
+                .unwrap()
+                .status
+                .clone()
+        };
         assert_eq!(status(&api).heartbeat_at(at(19_999)), at(10_000));
         assert_eq!(status(&api).heartbeat_at(at(20_000)), at(20_000));
         assert_eq!(status(&api).heartbeat_at(at(45_000)), at(40_000));

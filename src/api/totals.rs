@@ -100,3 +100,80 @@ impl PodTotals {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::pod::PodPhase;
+    use crate::api::store::ApiServer;
+    use crate::api::{ObjKey, ObjectMeta};
+
+    fn pod(name: &str, cpu: i64) -> Pod {
+        use crate::api::pod::{Container, PodSpec, PodStatus, PullPolicy};
+        let c = Container {
+            name: "c".into(),
+            image: "nginx:1.25".into(),
+            image_pull_policy: PullPolicy::IfNotPresent,
+            requests: crate::api::resources::ResourceList {
+                cpu_millis: Some(cpu),
+                memory: Some(cpu * 1000),
+                ..Default::default()
+            },
+            limits: Default::default(),
+            ports: Vec::new(),
+        };
+        Pod {
+            meta: ObjectMeta::new("default", name),
+            spec: std::sync::Arc::new(PodSpec {
+                containers: vec![c],
+                ..Default::default()
+            }),
+            node_name: None,
+            status: PodStatus::default(),
+        }
+    }
+
+    #[test]
+    fn totals_follow_create_bind_finish_and_remove() {
+        let mut api = ApiServer::new();
+        let node = crate::api::Node {
+            meta: ObjectMeta::new("", "n1"),
+            unschedulable: false,
+            taints: Vec::new(),
+            status: Default::default(),
+        };
+        api.create(node).unwrap();
+        for (name, cpu) in [("a", 100), ("b", 100), ("c", 250)] {
+            api.create(pod(name, cpu)).unwrap();
+        }
+        let t = api.pod_totals();
+        assert_eq!(t.pending_count, 3);
+        assert_eq!(t.pending.get(&(100, 100_000)), Some(&2));
+        assert_eq!(t.phases[PodPhase::Pending as usize], 3);
+        let key = |n: &str| ObjKey::new("default", n);
+        api.bind(&key("a"), "n1").unwrap();
+        api.bind(&key("c"), "n1").unwrap();
+        let t = api.pod_totals();
+        assert_eq!(t.pending_count, 1);
+        assert_eq!(t.used.get("n1"), Some(&(350, 350_000, 2)));
+        api.update_status::<Pod>(&key("c"), |p| p.status.phase = PodPhase::Succeeded)
+            .unwrap();
+        let t = api.pod_totals();
+        assert_eq!(
+            t.used.get("n1"),
+            Some(&(100, 100_000, 1)),
+            "a finished pod frees its requests"
+        );
+        assert_eq!(t.phases[PodPhase::Succeeded as usize], 1);
+        api.remove::<Pod>(&key("a")).unwrap();
+        api.remove::<Pod>(&key("b")).unwrap();
+        let t = api.pod_totals();
+        assert!(t.used.is_empty() && t.pending.is_empty() && t.pending_count == 0);
+        assert_eq!(*t, PodTotals::scan(api.list::<Pod>()));
+        assert_eq!(
+            api.pods_on("n1").count(),
+            1,
+            "the finished pod is still bound"
+        );
+    }
+}

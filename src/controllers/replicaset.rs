@@ -99,10 +99,12 @@ pub fn claimed_view<'a>(api: &'a ApiServer, rs: &ReplicaSet) -> Option<Vec<&'a P
         }
     }
     if !deleting && !rs.selector.is_empty() {
-        let adoptable = api.without_controller(Kind::Pod, &rs.meta.namespace).any(|k| {
-            api.get::<Pod>(k)
-                .is_some_and(|p| p.is_active() && rs.selector.matches(&p.meta.labels))
-        });
+        let adoptable = api
+            .without_controller(Kind::Pod, &rs.meta.namespace)
+            .any(|k| {
+                api.get::<Pod>(k)
+                    .is_some_and(|p| p.is_active() && rs.selector.matches(&p.meta.labels))
+            });
         if adoptable {
             return None;
         }

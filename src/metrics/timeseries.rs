@@ -298,13 +298,16 @@ impl Timeseries {
         if detail {
             type Of = fn(&Deployment) -> f64;
             let metrics: [(&'static str, Of); 3] = [
-                ("deployment_available", |d| d.status.available_replicas as f64),
+                ("deployment_available", |d| {
+                    d.status.available_replicas as f64
+                }),
                 ("deployment_desired", |d| d.replicas as f64),
                 ("deployment_updated", |d| d.status.updated_replicas as f64),
             ];
             for (metric, of) in metrics {
                 for d in api.list::<Deployment>() {
-                    self.buf.push(metric, object_name(&mut name, &d.meta), of(d));
+                    self.buf
+                        .push(metric, object_name(&mut name, &d.meta), of(d));
                 }
             }
             type OfHpa = fn(&crate::api::HorizontalPodAutoscaler) -> f64;
@@ -314,7 +317,8 @@ impl Timeseries {
             ];
             for (metric, of) in metrics {
                 for h in api.list::<crate::api::HorizontalPodAutoscaler>() {
-                    self.buf.push(metric, object_name(&mut name, &h.meta), of(h));
+                    self.buf
+                        .push(metric, object_name(&mut name, &h.meta), of(h));
                 }
             }
         }
@@ -339,11 +343,12 @@ impl Timeseries {
                 });
             }
         }
-        let node_metric = |buf: &mut SampleRows, rows: &[NodeRow], metric, of: fn(&NodeRow) -> f64| {
-            for (n, r) in api.list::<Node>().zip(rows) {
-                buf.push(metric, &n.meta.name, of(r));
-            }
-        };
+        let node_metric =
+            |buf: &mut SampleRows, rows: &[NodeRow], metric, of: fn(&NodeRow) -> f64| {
+                for (n, r) in api.list::<Node>().zip(rows) {
+                    buf.push(metric, &n.meta.name, of(r));
+                }
+            };
         node_metric(&mut self.buf, &self.nodes, "node_cpu_allocated", |r| r.cpu);
         let mut groups: BTreeMap<&str, u64> = BTreeMap::new();
         for n in api.list::<Node>() {
@@ -354,23 +359,30 @@ impl Timeseries {
         for (g, k) in groups {
             self.buf.push("node_group_nodes", g, k as f64);
         }
-        node_metric(&mut self.buf, &self.nodes, "node_memory_allocated", |r| r.memory);
+        node_metric(&mut self.buf, &self.nodes, "node_memory_allocated", |r| {
+            r.memory
+        });
         node_metric(&mut self.buf, &self.nodes, "node_pods", |r| r.pods);
         node_metric(&mut self.buf, &self.nodes, "node_ready", |r| r.ready);
-        self.buf.push("pending_queue", "", usage.pending_count as f64);
+        self.buf
+            .push("pending_queue", "", usage.pending_count as f64);
         // by phase name: Failed, Pending, Running, Succeeded, Unknown
         for i in PHASES_BY_NAME {
-            self.buf.push("pods_by_phase", PHASES[i].as_str(), usage.phases[i] as f64);
+            self.buf
+                .push("pods_by_phase", PHASES[i].as_str(), usage.phases[i] as f64);
         }
         if detail {
             type Of = fn(&ReplicaSet) -> f64;
             let metrics: [(&'static str, Of); 2] = [
-                ("replicaset_available", |r| r.status.available_replicas as f64),
+                ("replicaset_available", |r| {
+                    r.status.available_replicas as f64
+                }),
                 ("replicaset_replicas", |r| r.status.replicas as f64),
             ];
             for (metric, of) in metrics {
                 for rs in api.list::<ReplicaSet>() {
-                    self.buf.push(metric, object_name(&mut name, &rs.meta), of(rs));
+                    self.buf
+                        .push(metric, object_name(&mut name, &rs.meta), of(rs));
                 }
             }
         }

@@ -59,9 +59,13 @@ impl Constraint {
 
     /// Matching pods on `node` in namespace `ns`.
     fn count_on(&self, node: &NodeInfo, ns: &str) -> i64 {
-        node.label_groups
+        let required = self.required;
+        node.group_blooms
             .iter()
-            .filter(|g| g.selected_by(ns, self.selector.as_ref(), self.required))
+            .enumerate()
+            .filter(|&(_, b)| b & required == required)
+            .map(|(i, _)| &node.label_groups[i])
+            .filter(|g| g.selected_by(ns, self.selector.as_ref(), required))
             .map(|g| g.count as i64)
             .sum()
     }
