@@ -98,6 +98,9 @@ pub struct NodeCounts {
     pub unschedulable: u64,
 }
 
+/// The most Deployments the printed summary lists one per line.
+const HUMAN_LIST_MAX: usize = 20;
+
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct DeploymentFigures {
     pub desired: i32,
@@ -545,13 +548,42 @@ impl Summary {
             sc.latency_ms.p99.map_or("-".into(), |v| v.to_string())
         );
         if !self.deployments.is_empty() {
-            let _ = writeln!(s, "deployments:");
-            for (k, d) in &self.deployments {
+            let line = |s: &mut String, k: &str, d: &DeploymentFigures| {
                 let _ = writeln!(
                     s,
                     "  {k}: {}/{} ready, {} up-to-date, {} available",
                     d.ready, d.desired, d.updated, d.available
                 );
+            };
+            if self.deployments.len() <= HUMAN_LIST_MAX {
+                let _ = writeln!(s, "deployments:");
+                for (k, d) in &self.deployments {
+                    line(&mut s, k, d);
+                }
+            } else {
+                // a scale run has thousands: list only those short of their
+                // replicas (summary.json has every one)
+                let short: Vec<_> = self
+                    .deployments
+                    .iter()
+                    .filter(|(_, d)| {
+                        d.ready != d.desired || d.updated != d.desired || d.available != d.desired
+                    })
+                    .collect();
+                let _ = writeln!(
+                    s,
+                    "deployments: {} ({} with every replica ready, up to date and available{}; all in summary.json)",
+                    self.deployments.len(),
+                    self.deployments.len() - short.len(),
+                    match short.len() {
+                        0 => String::new(),
+                        n if n <= HUMAN_LIST_MAX => "; the others:".to_string(),
+                        n => format!("; the first {HUMAN_LIST_MAX} of the {n} others:"),
+                    }
+                );
+                for (k, d) in short.into_iter().take(HUMAN_LIST_MAX) {
+                    line(&mut s, k, d);
+                }
             }
         }
         if let Some(a) = &self.autoscaling {
@@ -639,6 +671,33 @@ impl Summary {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn printed_summary_lists_every_deployment_only_when_there_are_few() {
+        let fig = |ready| DeploymentFigures {
+            desired: 3,
+            updated: 3,
+            ready,
+            available: ready,
+            ..Default::default()
+        };
+        let mut s = Summary::default();
+        for i in 0..5 {
+            s.deployments.insert(format!("default/d{i}"), fig(3));
+        }
+        assert_eq!(s.human().matches("/3 ready").count(), 5);
+        for i in 5..100 {
+            s.deployments.insert(
+                format!("default/d{i:02}"),
+                fig(if i % 10 == 0 { 1 } else { 3 }),
+            );
+        }
+        let h = s.human();
+        assert!(h.contains("deployments: 100 (91 with every replica ready, up to date and available; the others:"), "{h}");
+        assert_eq!(h.matches("1/3 ready").count(), 9, "{h}");
+        assert_eq!(h.matches("3/3 ready").count(), 0, "{h}");
+    }
+
     use super::*;
 
     #[test]
