@@ -978,7 +978,14 @@ impl DataPlane {
         }
         let nf = n as f64;
         for (p, w) in served {
-            *self.served.entry(p.clone()).or_default() += nf * w;
+            // the key is cloned only for a pod's first requests: this runs for
+            // every pod behind every client at every flush
+            match self.served.get_mut(p) {
+                Some(v) => *v += nf * w,
+                None => {
+                    self.served.insert(p.clone(), nf * w);
+                }
+            }
         }
         let c = &mut self.clients[ci];
         let mut left = n;
@@ -1105,17 +1112,23 @@ impl DataPlane {
     /// Add an interval's outcome to the figures; returns its failures.
     fn record(&mut self, ci: usize, from: SimTime, out: &Outcome) -> u64 {
         let timeout_ms = self.clients[ci].spec.timeout.as_millis();
-        let dest = self.clients[ci].dest.clone();
+        let dest = &self.clients[ci].dest;
         let failed = out.refused + out.rejected + out.not_found;
         let succeeded = out.sent - failed - out.timed_out;
-        let k = self.counts.entry(dest.clone()).or_default();
+        // entries are made once per destination; later flushes find them
+        // without cloning the key (this runs per client at every flush)
+        if !self.counts.contains_key(dest) {
+            self.counts.insert(dest.clone(), Default::default());
+            self.latencies.insert(dest.clone(), Default::default());
+        }
+        let k = self.counts.get_mut(dest).expect("inserted above");
         k.requests += out.sent;
         k.succeeded += succeeded;
         k.failed += failed;
         k.rejected += out.rejected;
         k.not_found += out.not_found;
         k.timed_out += out.timed_out;
-        let lat = self.latencies.entry(dest.clone()).or_default();
+        let lat = self.latencies.get_mut(dest).expect("inserted with counts");
         for (ms, w) in &out.latency {
             *lat.entry(*ms).or_default() += w;
         }
@@ -1124,7 +1137,7 @@ impl DataPlane {
         *lat.entry(timeout_ms).or_default() += out.timed_out as f64;
         let row = self
             .series
-            .entry((from.as_millis() / 60_000, dest))
+            .entry((from.as_millis() / 60_000, dest.clone()))
             .or_default();
         row.requests += out.sent;
         row.failed += failed;
