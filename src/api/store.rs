@@ -527,6 +527,9 @@ pub struct ApiServer {
     /// index), so that per-node work (the taint manager, MarkPodsNotReady) does
     /// not scan every pod of the cluster.
     pods_by_node: BTreeMap<String, BTreeSet<ObjKey>>,
+    /// Pods being deleted (with a deletionTimestamp), so that the pod GC of
+    /// lost nodes looks at a handful of pods, not at every pod of a dark zone.
+    terminating_pods: BTreeSet<ObjKey>,
     /// Pods per phase and requests per node, kept up to date on every pod write.
     totals: PodTotals,
     /// Bumped by every change to a Node: a write, or its lease starting or
@@ -561,6 +564,7 @@ impl ApiServer {
             changes: Vec::new(),
             dependents: BTreeMap::new(),
             pods_by_node: BTreeMap::new(),
+            terminating_pods: BTreeSet::new(),
             totals: PodTotals::default(),
             node_epoch: 0,
             controllerless: BTreeSet::new(),
@@ -752,6 +756,11 @@ impl ApiServer {
         &self.totals
     }
 
+    /// Keys of the pods being deleted (with a deletionTimestamp), in key order.
+    pub fn terminating_pods(&self) -> impl Iterator<Item = &ObjKey> {
+        self.terminating_pods.iter()
+    }
+
     /// Keys of the pods bound to `node`, in key order (whatever their phase).
     pub fn pods_on<'a>(&'a self, node: &str) -> impl Iterator<Item = &'a ObjKey> + 'a {
         self.pods_by_node.get(node).into_iter().flatten()
@@ -830,6 +839,9 @@ impl ApiServer {
         if let Some(t) = obj.tally() {
             self.totals.apply(&t, obj.bound_node(), true);
         }
+        if kind == Kind::Pod && obj.meta().deletion_timestamp.is_some() {
+            self.terminating_pods.insert(key.clone());
+        }
         if kind == Kind::Node {
             self.node_epoch += 1;
         }
@@ -859,6 +871,7 @@ impl ApiServer {
         let before_uid = obj.meta().uid;
         let had_node = obj.bound_node().is_some();
         let tally_before = obj.tally();
+        let was_terminating = obj.meta().deletion_timestamp.is_some();
         // `spec.nodeName` is set once (binding) and never changed after; a
         // write that changes it anyway (a test of the invariant checker) is
         // noticed by the string's identity, without copying it on every write
@@ -870,6 +883,14 @@ impl ApiServer {
             .then(|| obj.bound_node().map(str::to_owned))
             .flatten();
         let tally_after = obj.tally();
+        let terminating = obj.meta().deletion_timestamp.is_some();
+        if T::KIND == Kind::Pod && terminating != was_terminating {
+            if terminating {
+                self.terminating_pods.insert(key.clone());
+            } else {
+                self.terminating_pods.remove(key);
+            }
+        }
         if moved {
             let old = self
                 .pods_by_node
@@ -1004,6 +1025,9 @@ impl ApiServer {
         }
         if let Some(t) = obj.tally() {
             self.totals.apply(&t, obj.bound_node(), false);
+        }
+        if T::KIND == Kind::Pod {
+            self.terminating_pods.remove(key);
         }
         if T::KIND == Kind::Node {
             self.node_epoch += 1;

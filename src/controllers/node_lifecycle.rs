@@ -206,18 +206,30 @@ fn eviction_time(pod: &Pod, node: &Node, now: SimTime) -> Option<SimTime> {
 }
 
 /// Terminating pods on nodes that are not Ready, in key order: their kubelet
-/// cannot finish them. Found through the store's node index, so a node that
-/// stays down does not cost a scan of every pod each period.
+/// cannot finish them. Found through the store's index of terminating pods,
+/// so nodes that stay down (a dark zone's thousands of pods) do not cost a
+/// scan of their pods each period.
 fn terminating_on_lost_nodes(api: &ApiServer) -> Vec<ObjKey> {
-    let mut out: Vec<ObjKey> = api
-        .list::<Node>()
-        .filter(|n| n.status.ready != ConditionStatus::True)
-        .flat_map(|n| api.pods_on(&n.meta.name))
-        .filter(|k| api.get::<Pod>(k).is_some_and(|p| p.is_terminating()))
+    debug_assert!(
+        api.count::<Pod>() > 5_000 || {
+            let scanned: Vec<ObjKey> = api
+                .list::<Pod>()
+                .filter(|p| p.is_terminating())
+                .map(|p| p.meta.key())
+                .collect();
+            api.terminating_pods().eq(scanned.iter())
+        },
+        "the store's index of terminating pods drifted"
+    );
+    api.terminating_pods()
+        .filter(|k| {
+            api.get::<Pod>(k)
+                .and_then(|p| p.node_name.as_ref())
+                .and_then(|n| api.get::<Node>(&ObjKey::cluster(n.clone())))
+                .is_some_and(|n| n.status.ready != ConditionStatus::True)
+        })
         .cloned()
-        .collect();
-    out.sort();
-    out
+        .collect()
 }
 
 impl NodeLifecycleController {

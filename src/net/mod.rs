@@ -419,6 +419,7 @@ impl DataPlane {
         now: SimTime,
     ) -> Option<SimTime> {
         let mut seen = BTreeSet::new();
+        let frozen_before: Vec<u32> = self.frozen.keys().copied().collect();
         let mut freeze_id = None;
         let mut resync = false;
         for (name, alive, hears) in nodes {
@@ -466,7 +467,10 @@ impl DataPlane {
             self.version += 1;
         }
         self.count_groups();
-        self.recompute_watched();
+        // the watched pods follow the views: only a view frozen or dropped moves them
+        if self.frozen.keys().copied().ne(frozen_before) {
+            self.recompute_watched();
+        }
         // remember who hears again: they thaw at the next sync
         if resync {
             self.thaw_pending = true;
@@ -488,6 +492,7 @@ impl DataPlane {
     pub fn sync(&mut self, api: &crate::api::ApiServer, now: SimTime) {
         self.sync_at = None;
         self.last_sync = Some(now);
+        let mut moved = false;
         for key in std::mem::take(&mut self.dirty) {
             let entry = api.get::<Service>(&key).map(|s| ServiceView {
                 eps: s
@@ -503,6 +508,7 @@ impl DataPlane {
             });
             // routes built on this Service's entry are rebuilt only if it changed
             if self.view.get(&key) != entry.as_ref() {
+                moved = true;
                 *self.svc_versions.entry(key.clone()).or_default() += 1;
                 match entry {
                     Some(e) => self.view.insert(key, e),
@@ -511,6 +517,7 @@ impl DataPlane {
             }
         }
         if std::mem::take(&mut self.thaw_pending) {
+            moved = true;
             self.version += 1;
             let thawed: Vec<u32> = self
                 .nodes
@@ -523,7 +530,10 @@ impl DataPlane {
             }
             self.count_groups();
         }
-        self.recompute_watched();
+        // rebuilt only when a view changed (it clones every watched endpoint)
+        if moved {
+            self.recompute_watched();
+        }
     }
 
     /// See [`DataPlane::watched`].
