@@ -76,7 +76,7 @@ impl NodeStatus {
     pub fn stop_renewing(&mut self, now: SimTime) {
         if self.renewing.is_some() && now.as_millis() > 0 {
             let before = SimTime::from_millis(now.as_millis() - 1);
-            self.last_heartbeat = self.heartbeat_at(before).max(self.last_heartbeat);
+            self.last_heartbeat = self.heartbeat_at(before);
         }
         self.renewing = None;
     }
