@@ -98,7 +98,7 @@ fn schedule_all(policy: &str, base: &[NodeInfo], pods: usize) -> usize {
         };
         if let Ok(idx) = chosen {
             let summary = PodSummary::of(&p);
-            index.add_pod(&nodes[idx], &summary);
+            index.add_pod(idx, &summary);
             nodes[idx].add_pod(summary);
             bound += 1;
         }

@@ -22,6 +22,7 @@ pub mod selector;
 pub mod service;
 pub mod storage;
 pub mod store;
+pub mod table;
 pub mod taint;
 pub mod totals;
 pub mod workload;

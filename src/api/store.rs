@@ -18,6 +18,7 @@ use super::policy::PodDisruptionBudget;
 use super::scheduling::{PriorityClass, SYSTEM_CLASSES};
 use super::service::{Namespace, Service};
 use super::storage::{PersistentVolume, PersistentVolumeClaim, StorageClass};
+use super::table::Table;
 use super::taint::{TaintEffect, Toleration, TolerationOperator};
 use super::totals::{PodTotals, Tally};
 use super::workload::{Deployment, ReplicaSet};
@@ -95,8 +96,8 @@ pub trait Object: Clone {
     const KIND: Kind;
     fn meta(&self) -> &ObjectMeta;
     fn meta_mut(&mut self) -> &mut ObjectMeta;
-    fn table(s: &Store) -> &BTreeMap<ObjKey, Self>;
-    fn table_mut(s: &mut Store) -> &mut BTreeMap<ObjKey, Self>;
+    fn table(s: &Store) -> &Table<Self>;
+    fn table_mut(s: &mut Store) -> &mut Table<Self>;
     /// The node a pod is bound to; `None` for other kinds.
     fn bound_node(&self) -> Option<&str> {
         None
@@ -266,10 +267,10 @@ macro_rules! object_impl {
             fn meta_mut(&mut self) -> &mut ObjectMeta {
                 &mut self.meta
             }
-            fn table(s: &Store) -> &BTreeMap<ObjKey, Self> {
+            fn table(s: &Store) -> &Table<Self> {
                 &s.$field
             }
-            fn table_mut(s: &mut Store) -> &mut BTreeMap<ObjKey, Self> {
+            fn table_mut(s: &mut Store) -> &mut Table<Self> {
                 &mut s.$field
             }
         }
@@ -353,10 +354,10 @@ impl Object for Pod {
     fn meta_mut(&mut self) -> &mut ObjectMeta {
         &mut self.meta
     }
-    fn table(s: &Store) -> &BTreeMap<ObjKey, Self> {
+    fn table(s: &Store) -> &Table<Self> {
         &s.pods
     }
-    fn table_mut(s: &mut Store) -> &mut BTreeMap<ObjKey, Self> {
+    fn table_mut(s: &mut Store) -> &mut Table<Self> {
         &mut s.pods
     }
     fn bound_node(&self) -> Option<&str> {
@@ -473,28 +474,28 @@ fn admit_service(svc: &mut Service, adm: &mut Admission, store: &Store) -> Resul
 /// The objects, one ordered table per kind.
 #[derive(Debug, Default)]
 pub struct Store {
-    pub namespaces: BTreeMap<ObjKey, Namespace>,
-    pub nodes: BTreeMap<ObjKey, Node>,
-    pub pods: BTreeMap<ObjKey, Pod>,
-    pub replicasets: BTreeMap<ObjKey, ReplicaSet>,
-    pub deployments: BTreeMap<ObjKey, Deployment>,
-    pub services: BTreeMap<ObjKey, Service>,
-    pub priority_classes: BTreeMap<ObjKey, PriorityClass>,
-    pub jobs: BTreeMap<ObjKey, Job>,
-    pub config_maps: BTreeMap<ObjKey, ConfigMap>,
-    pub secrets: BTreeMap<ObjKey, Secret>,
-    pub storage_classes: BTreeMap<ObjKey, StorageClass>,
-    pub persistent_volumes: BTreeMap<ObjKey, PersistentVolume>,
-    pub persistent_volume_claims: BTreeMap<ObjKey, PersistentVolumeClaim>,
-    pub ingresses: BTreeMap<ObjKey, Ingress>,
-    pub ingress_classes: BTreeMap<ObjKey, IngressClass>,
-    pub pod_disruption_budgets: BTreeMap<ObjKey, PodDisruptionBudget>,
-    pub horizontal_pod_autoscalers: BTreeMap<ObjKey, HorizontalPodAutoscaler>,
-    pub vertical_pod_autoscalers: BTreeMap<ObjKey, VerticalPodAutoscaler>,
-    pub statefulsets: BTreeMap<ObjKey, StatefulSet>,
-    pub daemonsets: BTreeMap<ObjKey, DaemonSet>,
-    pub replication_controllers: BTreeMap<ObjKey, ReplicationController>,
-    pub cronjobs: BTreeMap<ObjKey, CronJob>,
+    pub namespaces: Table<Namespace>,
+    pub nodes: Table<Node>,
+    pub pods: Table<Pod>,
+    pub replicasets: Table<ReplicaSet>,
+    pub deployments: Table<Deployment>,
+    pub services: Table<Service>,
+    pub priority_classes: Table<PriorityClass>,
+    pub jobs: Table<Job>,
+    pub config_maps: Table<ConfigMap>,
+    pub secrets: Table<Secret>,
+    pub storage_classes: Table<StorageClass>,
+    pub persistent_volumes: Table<PersistentVolume>,
+    pub persistent_volume_claims: Table<PersistentVolumeClaim>,
+    pub ingresses: Table<Ingress>,
+    pub ingress_classes: Table<IngressClass>,
+    pub pod_disruption_budgets: Table<PodDisruptionBudget>,
+    pub horizontal_pod_autoscalers: Table<HorizontalPodAutoscaler>,
+    pub vertical_pod_autoscalers: Table<VerticalPodAutoscaler>,
+    pub statefulsets: Table<StatefulSet>,
+    pub daemonsets: Table<DaemonSet>,
+    pub replication_controllers: Table<ReplicationController>,
+    pub cronjobs: Table<CronJob>,
 }
 
 /// Counters the summary reports.
@@ -846,7 +847,7 @@ impl ApiServer {
             self.node_epoch += 1;
         }
         self.emit(&obj, Op::Added);
-        Ok(T::table_mut(&mut self.store).entry(key).or_insert(obj))
+        Ok(T::table_mut(&mut self.store).insert(key, obj))
     }
 
     fn update_inner<T: Object>(

@@ -8,7 +8,7 @@
 use super::behavior::{AppBehavior, AppRun};
 use crate::api::config::{SourceKind, VolumeSource};
 use crate::api::meta::object_ref;
-use crate::api::pod::{PodPhase, PodSpec, Probe, PullPolicy, RestartPolicy};
+use crate::api::pod::{PodPhase, PodRequests, PodSpec, Probe, PullPolicy, RestartPolicy};
 use crate::api::storage::ClaimPhase;
 use crate::api::{
     Change, ConfigMap, Kind, ObjKey, PersistentVolume, PersistentVolumeClaim, Pod, Secret, Uid,
@@ -195,12 +195,16 @@ struct PodRun {
     mounted: bool,
     /// The resourceVersion of each ConfigMap / Secret volume's content as mounted.
     content: BTreeMap<String, u64>,
+    /// The pod's requests (its spec's, fixed once created), summed by
+    /// admission for every pod here at each pod start.
+    requests: PodRequests,
 }
 
 impl PodRun {
-    fn new(uid: Uid, local: Local) -> Self {
+    fn new(uid: Uid, local: Local, requests: PodRequests) -> Self {
         PodRun {
             uid,
+            requests,
             local,
             gen: 0,
             started: SimTime::ZERO,
@@ -484,8 +488,10 @@ impl Kubelet {
             });
             return;
         }
-        self.pods
-            .insert(key.clone(), PodRun::new(uid, Local::Starting));
+        self.pods.insert(
+            key.clone(),
+            PodRun::new(uid, Local::Starting, spec.requests()),
+        );
         let now = ctx.now;
         let _ = ctx.api.update_status::<Pod>(&key, |p| {
             p.status.reason = Some("ContainerCreating".into());
@@ -754,15 +760,15 @@ impl Kubelet {
         let (mut cpu, mut mem, mut pods) = (0i64, 0i64, 0i64);
         let mut other: BTreeMap<String, i64> = BTreeMap::new();
         for (k, r) in &self.pods {
-            let Some(p) = ctx.api.get::<Pod>(k).filter(|p| p.meta.uid == r.uid) else {
+            if ctx.api.get::<Pod>(k).is_none_or(|p| p.meta.uid != r.uid) {
                 continue;
-            };
-            let q = p.spec.requests();
+            }
+            let q = &r.requests;
             cpu += q.cpu_millis;
             mem += q.memory;
             pods += 1;
-            for (n, v) in q.other {
-                *other.entry(n).or_default() += v;
+            for (n, v) in &q.other {
+                *other.entry(n.clone()).or_default() += v;
             }
         }
         let q = spec.requests();
@@ -946,8 +952,10 @@ impl Kubelet {
                 r.gen = 0; // no run: its timers are void
             }
             _ => {
-                self.pods
-                    .insert(key.clone(), PodRun::new(uid, Local::Stopping));
+                self.pods.insert(
+                    key.clone(),
+                    PodRun::new(uid, Local::Stopping, spec.requests()),
+                );
             }
         }
         let d = if was_running {

@@ -131,14 +131,15 @@ impl NodeInfo {
             *self.requested_other.entry(k.clone()).or_default() += v;
         }
         let ns = &p.key.namespace;
+        // (the signature first: most groups differ in it)
+        let bloom = crate::api::selector::labels_bloom(&p.labels);
         match self
             .label_groups
             .iter_mut()
-            .find(|g| g.namespace == *ns && g.labels == p.labels)
+            .find(|g| g.bloom == bloom && g.namespace == *ns && g.labels == p.labels)
         {
             Some(g) => g.count += 1,
             None => {
-                let bloom = crate::api::selector::labels_bloom(&p.labels);
                 self.label_groups.push(LabelGroup {
                     namespace: ns.clone(),
                     labels: p.labels.clone(),
@@ -167,11 +168,10 @@ impl NodeInfo {
         for (k, v) in &r.other {
             *self.requested_other.entry(k.clone()).or_default() -= v;
         }
-        if let Some(gi) = self
-            .label_groups
-            .iter()
-            .position(|g| g.namespace == p.key.namespace && g.labels == p.labels)
-        {
+        let bloom = crate::api::selector::labels_bloom(&p.labels);
+        if let Some(gi) = self.label_groups.iter().position(|g| {
+            g.bloom == bloom && g.namespace == p.key.namespace && g.labels == p.labels
+        }) {
             self.label_groups[gi].count -= 1;
             if self.label_groups[gi].count == 0 {
                 self.label_groups.swap_remove(gi);
@@ -196,80 +196,412 @@ fn affinity_flags(spec: &PodSpec) -> (bool, bool) {
     (any, anti)
 }
 
-/// One zone's pods by (namespace, labels) → (pods, Bloom signature of the labels).
-pub type ZoneGroups = BTreeMap<(String, Labels), (u32, u64)>;
+/// Pods of one namespace with the same labels, cluster-wide, on present nodes.
+/// Pods stamped from one template share a group, so a selector is matched once
+/// per group in a scheduling cycle, not once per group per node.
+#[derive(Debug, Clone, Default)]
+pub struct PodGroup {
+    pub namespace: String,
+    pub labels: Labels,
+    /// [`crate::api::selector::labels_bloom`] of `labels`.
+    pub bloom: u64,
+    /// Pods of the group on each node.
+    pub nodes: NodeCounts,
+    /// Pods of the group in each zone, indexed by zone id.
+    pub zones: Vec<u32>,
+    pub total: u32,
+}
+
+/// Pods per node index. Most groups (a Deployment's pods) sit on a few
+/// nodes: a sorted list, searched. A group on many nodes (the pods of one
+/// template on the whole cluster) is an array read in O(1), so Score's
+/// per-node lookup stays cheap either way.
+#[derive(Debug, Clone)]
+pub enum NodeCounts {
+    /// (node index, pods), sorted by node, no zeros.
+    Sparse(Vec<(u32, u32)>),
+    /// Pods by node index.
+    Dense { pods: Vec<u32>, nodes: u32 },
+}
+
+impl Default for NodeCounts {
+    fn default() -> Self {
+        NodeCounts::Sparse(Vec::new())
+    }
+}
+
+impl NodeCounts {
+    /// Nodes at which a sparse list turns into an array.
+    const DENSE_AT: usize = 64;
+
+    pub fn get(&self, idx: usize) -> u32 {
+        match self {
+            NodeCounts::Sparse(list) => list
+                .binary_search_by_key(&(idx as u32), |&(n, _)| n)
+                .map_or(0, |i| list[i].1),
+            NodeCounts::Dense { pods, .. } => pods.get(idx).copied().unwrap_or(0),
+        }
+    }
+
+    /// Whether no node has a pod of the group.
+    pub fn is_empty(&self) -> bool {
+        match self {
+            NodeCounts::Sparse(list) => list.is_empty(),
+            NodeCounts::Dense { nodes, .. } => *nodes == 0,
+        }
+    }
+
+    fn bump(&mut self, idx: usize, by: i64) {
+        match self {
+            NodeCounts::Sparse(list) => {
+                match list.binary_search_by_key(&(idx as u32), |&(n, _)| n) {
+                    Ok(i) => {
+                        let c = (list[i].1 as i64 + by) as u32;
+                        if c == 0 {
+                            list.remove(i);
+                        } else {
+                            list[i].1 = c;
+                        }
+                    }
+                    Err(i) => list.insert(i, (idx as u32, by as u32)),
+                }
+                if list.len() >= Self::DENSE_AT {
+                    let mut pods = vec![0; list.last().map_or(0, |l| l.0 as usize + 1)];
+                    for &(n, c) in list.iter() {
+                        pods[n as usize] = c;
+                    }
+                    let nodes = list.len() as u32;
+                    *self = NodeCounts::Dense { pods, nodes };
+                }
+            }
+            NodeCounts::Dense { pods, nodes } => {
+                if pods.len() <= idx {
+                    pods.resize(idx + 1, 0);
+                }
+                let before = pods[idx];
+                pods[idx] = (before as i64 + by) as u32;
+                *nodes = *nodes + u32::from(pods[idx] > 0) - u32::from(before > 0);
+            }
+        }
+    }
+
+    fn to_map(&self) -> BTreeMap<u32, u32> {
+        match self {
+            NodeCounts::Sparse(list) => list.iter().copied().collect(),
+            NodeCounts::Dense { pods, .. } => pods
+                .iter()
+                .enumerate()
+                .filter(|(_, &c)| c > 0)
+                .map(|(n, &c)| (n as u32, c))
+                .collect(),
+        }
+    }
+}
+
+/// One namespace's groups, by labels and by label pair.
+#[derive(Debug, Clone, Default)]
+struct NamespaceGroups {
+    ids: BTreeMap<Labels, u32>,
+    /// Groups with pods, by each `key=value` pair they carry: a selector's
+    /// `matchLabels` lead straight to its few candidate groups.
+    by_pair: BTreeMap<String, BTreeMap<String, Vec<u32>>>,
+    /// Groups with pods.
+    live: Vec<u32>,
+}
+
+/// Where a node sits for the topology keys the index follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NodeSlot {
+    /// Zone id of the node's `topology.kubernetes.io/zone` value; a node
+    /// without the label counts in the zone `""`, as the old zone scan did.
+    pub zone: u32,
+    pub has_zone: bool,
+    pub has_hostname: bool,
+}
 
 /// Cluster-wide sums the scheduler keeps up to date as pods bind and leave and
 /// nodes come and go, so PreFilter/PreScore need not walk every node for each pod.
 /// Only present nodes count. [`ClusterIndex::build`] derives it from scratch; the
 /// scheduler maintains it incrementally (and debug builds check the two agree).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct ClusterIndex {
     /// Pods with any pod (anti-)affinity term (Σ `NodeInfo::pods_with_affinity`).
     pub pods_with_affinity: u64,
     /// Pods with a required anti-affinity term.
     pub pods_with_required_anti_affinity: u64,
-    /// Zone (`topology.kubernetes.io/zone` value, "" for nodes without the label) →
-    /// (namespace, labels) → (pods, [`crate::api::selector::labels_bloom`] of the
-    /// labels): PodTopologySpread's zone counts without a scan.
-    pub zone_groups: BTreeMap<String, ZoneGroups>,
+    /// Interned pod groups; ids of groups that emptied are reused.
+    groups: Vec<PodGroup>,
+    free: Vec<u32>,
+    namespaces: BTreeMap<String, NamespaceGroups>,
+    /// Zone value ("" for nodes without the label) → zone id, and back.
+    zone_ids: BTreeMap<String, u32>,
+    zone_names: Vec<String>,
+    /// Per node index: where it sits (`None`: absent).
+    slots: Vec<Option<NodeSlot>>,
 }
 
-fn zone_of(node: &NodeInfo) -> &str {
-    node.labels
-        .get(crate::scheduler::plugins::LABEL_ZONE)
-        .map_or("", String::as_str)
+/// Pod groups by (namespace, labels): their total and per-node and per-zone
+/// counts, the form in which two indexes are compared (ids may differ).
+type CanonicalGroups = BTreeMap<(String, Labels), (u32, BTreeMap<u32, u32>, BTreeMap<String, u32>)>;
+/// Per node index: (zone, has the zone label, has the hostname label), `None` when absent.
+type CanonicalSlots = Vec<Option<(String, bool, bool)>>;
+
+impl ClusterIndex {
+    fn canonical(&self) -> (u64, u64, CanonicalGroups, CanonicalSlots) {
+        let groups = self
+            .groups
+            .iter()
+            .filter(|g| g.total > 0)
+            .map(|g| {
+                let zones = g
+                    .zones
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, &c)| c > 0)
+                    .map(|(z, &c)| (self.zone_names[z].clone(), c))
+                    .collect();
+                (
+                    (g.namespace.clone(), g.labels.clone()),
+                    (g.total, g.nodes.to_map(), zones),
+                )
+            })
+            .collect();
+        let mut slots: Vec<_> = self
+            .slots
+            .iter()
+            .map(|s| {
+                s.map(|s| {
+                    (
+                        self.zone_names[s.zone as usize].clone(),
+                        s.has_zone,
+                        s.has_hostname,
+                    )
+                })
+            })
+            .collect();
+        while slots.last() == Some(&None) {
+            slots.pop();
+        }
+        (
+            self.pods_with_affinity,
+            self.pods_with_required_anti_affinity,
+            groups,
+            slots,
+        )
+    }
 }
+
+/// Two indexes are equal when they count the same pods in the same places.
+impl PartialEq for ClusterIndex {
+    fn eq(&self, other: &Self) -> bool {
+        self.canonical() == other.canonical()
+    }
+}
+
+impl Eq for ClusterIndex {}
 
 impl ClusterIndex {
     /// The index of `nodes` from scratch.
     pub fn build(nodes: &[NodeInfo]) -> Self {
         let mut ix = ClusterIndex::default();
-        for n in nodes {
-            ix.add_node(n);
+        for (i, n) in nodes.iter().enumerate() {
+            ix.add_node(i, n);
         }
         ix
     }
 
-    fn bump_group(&mut self, zone: &str, ns: &str, labels: &Labels, bloom: u64, by: i64) {
-        let groups = match self.zone_groups.get_mut(zone) {
-            Some(g) => g,
-            None => self.zone_groups.entry(zone.to_string()).or_default(),
+    /// Where node `idx` sits, if it is present.
+    pub fn slot(&self, idx: usize) -> Option<NodeSlot> {
+        self.slots.get(idx).copied().flatten()
+    }
+
+    /// The value of zone id `z`.
+    pub fn zone_name(&self, z: u32) -> &str {
+        &self.zone_names[z as usize]
+    }
+
+    /// The id of a zone value, if some present node ever had it.
+    pub fn zone_id(&self, zone: &str) -> Option<u32> {
+        self.zone_ids.get(zone).copied()
+    }
+
+    pub fn group(&self, id: u32) -> &PodGroup {
+        &self.groups[id as usize]
+    }
+
+    /// Append to `out` the groups with pods in `ns` that `sel` selects (`None`
+    /// selects nothing); `required` is `sel`'s
+    /// [`LabelSelector::required_bloom`](crate::api::selector::LabelSelector::required_bloom).
+    pub fn selected_groups(
+        &self,
+        ns: &str,
+        sel: Option<&LabelSelector>,
+        required: u64,
+        out: &mut Vec<u32>,
+    ) {
+        let (Some(sel), Some(nsg)) = (sel, self.namespaces.get(ns)) else {
+            return;
         };
-        let key = (ns.to_string(), labels.clone());
-        let (c, b) = groups.entry(key.clone()).or_default();
-        *b = bloom;
-        *c = (*c as i64 + by) as u32;
-        if *c == 0 {
-            groups.remove(&key);
-            if groups.is_empty() {
-                self.zone_groups.remove(zone);
+        // The shortest list among the selector's pairs; every group it selects
+        // carries all of them. Without matchLabels, every live group.
+        let mut candidates: Option<&[u32]> = None;
+        for (k, v) in &sel.match_labels {
+            let list = nsg
+                .by_pair
+                .get(k.as_str())
+                .and_then(|vs| vs.get(v.as_str()))
+                .map_or(&[][..], Vec::as_slice);
+            if list.is_empty() {
+                return;
             }
+            if candidates.is_none_or(|c| list.len() < c.len()) {
+                candidates = Some(list);
+            }
+        }
+        let candidates = candidates.unwrap_or(&nsg.live);
+        out.extend(candidates.iter().copied().filter(|&id| {
+            let g = &self.groups[id as usize];
+            g.bloom & required == required && sel.matches(&g.labels)
+        }));
+    }
+
+    fn zone_of_node(&mut self, node: &NodeInfo) -> NodeSlot {
+        let label = node.labels.get(crate::scheduler::plugins::LABEL_ZONE);
+        let name = label.map_or("", String::as_str);
+        let zone = match self.zone_ids.get(name) {
+            Some(&z) => z,
+            None => {
+                let z = self.zone_names.len() as u32;
+                self.zone_names.push(name.to_string());
+                self.zone_ids.insert(name.to_string(), z);
+                z
+            }
+        };
+        NodeSlot {
+            zone,
+            has_zone: label.is_some(),
+            has_hostname: node
+                .labels
+                .contains_key(crate::scheduler::plugins::LABEL_HOSTNAME),
         }
     }
 
-    /// Count everything on `node` (call after it became present or changed labels).
-    pub fn add_node(&mut self, node: &NodeInfo) {
-        self.node_delta(node, 1);
+    fn bump_group(
+        &mut self,
+        idx: usize,
+        zone: u32,
+        ns: &str,
+        labels: &Labels,
+        bloom: u64,
+        by: i64,
+    ) {
+        let nsg = match self.namespaces.get_mut(ns) {
+            Some(g) => g,
+            None => self.namespaces.entry(ns.to_string()).or_default(),
+        };
+        let id = match nsg.ids.get(labels) {
+            Some(&id) => id,
+            None => {
+                let group = PodGroup {
+                    namespace: ns.to_string(),
+                    labels: labels.clone(),
+                    bloom,
+                    ..Default::default()
+                };
+                let id = match self.free.pop() {
+                    Some(id) => {
+                        self.groups[id as usize] = group;
+                        id
+                    }
+                    None => {
+                        self.groups.push(group);
+                        (self.groups.len() - 1) as u32
+                    }
+                };
+                nsg.ids.insert(labels.clone(), id);
+                id
+            }
+        };
+        let g = &mut self.groups[id as usize];
+        let was_live = g.total > 0;
+        g.total = (g.total as i64 + by) as u32;
+        g.nodes.bump(idx, by);
+        if g.zones.len() <= zone as usize {
+            g.zones.resize(zone as usize + 1, 0);
+        }
+        g.zones[zone as usize] = (g.zones[zone as usize] as i64 + by) as u32;
+        let live = g.total > 0;
+        if live && !was_live {
+            nsg.live.push(id);
+            for (k, v) in &g.labels {
+                nsg.by_pair
+                    .entry(k.clone())
+                    .or_default()
+                    .entry(v.clone())
+                    .or_default()
+                    .push(id);
+            }
+        } else if was_live && !live {
+            // Order within the lists does not matter: they only feed sums.
+            let drop = |list: &mut Vec<u32>| {
+                if let Some(i) = list.iter().position(|&x| x == id) {
+                    list.swap_remove(i);
+                }
+            };
+            drop(&mut nsg.live);
+            for (k, v) in &g.labels {
+                if let Some(vs) = nsg.by_pair.get_mut(k.as_str()) {
+                    if let Some(list) = vs.get_mut(v.as_str()) {
+                        drop(list);
+                        if list.is_empty() {
+                            vs.remove(v.as_str());
+                        }
+                    }
+                    if vs.is_empty() {
+                        nsg.by_pair.remove(k.as_str());
+                    }
+                }
+            }
+            nsg.ids.remove(&g.labels);
+            if nsg.ids.is_empty() {
+                self.namespaces.remove(ns);
+            }
+            self.groups[id as usize] = PodGroup::default();
+            self.free.push(id);
+        }
     }
 
-    /// Uncount everything on `node` (call before it goes away or changes labels).
-    pub fn remove_node(&mut self, node: &NodeInfo) {
-        self.node_delta(node, -1);
-    }
-
-    fn node_delta(&mut self, node: &NodeInfo, sign: i64) {
+    /// Count everything on node `idx` (call after it became present or changed labels).
+    pub fn add_node(&mut self, idx: usize, node: &NodeInfo) {
         if !node.present {
             return;
         }
+        let slot = self.zone_of_node(node);
+        if self.slots.len() <= idx {
+            self.slots.resize(idx + 1, None);
+        }
+        self.slots[idx] = Some(slot);
+        self.node_delta(idx, slot.zone, node, 1);
+    }
+
+    /// Uncount everything on node `idx` (call before it goes away or changes labels).
+    pub fn remove_node(&mut self, idx: usize, node: &NodeInfo) {
+        let Some(slot) = self.slot(idx) else {
+            return;
+        };
+        self.node_delta(idx, slot.zone, node, -1);
+        self.slots[idx] = None;
+    }
+
+    fn node_delta(&mut self, idx: usize, zone: u32, node: &NodeInfo, sign: i64) {
         self.pods_with_affinity =
             (self.pods_with_affinity as i64 + sign * node.pods_with_affinity as i64) as u64;
         self.pods_with_required_anti_affinity = (self.pods_with_required_anti_affinity as i64
             + sign * node.pods_with_required_anti_affinity as i64)
             as u64;
-        let zone = zone_of(node);
         for g in &node.label_groups {
             self.bump_group(
+                idx,
                 zone,
                 &g.namespace,
                 &g.labels,
@@ -279,26 +611,26 @@ impl ClusterIndex {
         }
     }
 
-    /// Count `p`, just added to `node`.
-    pub fn add_pod(&mut self, node: &NodeInfo, p: &PodSummary) {
-        self.pod_delta(node, p, 1);
+    /// Count `p`, just added to node `idx`.
+    pub fn add_pod(&mut self, idx: usize, p: &PodSummary) {
+        self.pod_delta(idx, p, 1);
     }
 
-    /// Uncount `p`, just removed from `node`.
-    pub fn remove_pod(&mut self, node: &NodeInfo, p: &PodSummary) {
-        self.pod_delta(node, p, -1);
+    /// Uncount `p`, just removed from node `idx`.
+    pub fn remove_pod(&mut self, idx: usize, p: &PodSummary) {
+        self.pod_delta(idx, p, -1);
     }
 
-    fn pod_delta(&mut self, node: &NodeInfo, p: &PodSummary, sign: i64) {
-        if !node.present {
+    fn pod_delta(&mut self, idx: usize, p: &PodSummary, sign: i64) {
+        let Some(slot) = self.slot(idx) else {
             return;
-        }
+        };
         let (any, anti) = affinity_flags(&p.spec);
         self.pods_with_affinity = (self.pods_with_affinity as i64 + sign * any as i64) as u64;
         self.pods_with_required_anti_affinity =
             (self.pods_with_required_anti_affinity as i64 + sign * anti as i64) as u64;
         let bloom = crate::api::selector::labels_bloom(&p.labels);
-        self.bump_group(zone_of(node), &p.key.namespace, &p.labels, bloom, sign);
+        self.bump_group(idx, slot.zone, &p.key.namespace, &p.labels, bloom, sign);
     }
 }
 
@@ -711,32 +1043,42 @@ mod tests {
             let mut p = p.clone();
             p.meta.name = format!("{}-{i}", p.meta.name);
             let summary = PodSummary::of(&p);
-            ix.add_pod(&nodes[*i], &summary);
+            ix.add_pod(*i, &summary);
             nodes[*i].add_pod(summary);
             assert_eq!(ix, ClusterIndex::build(&nodes));
         }
         assert_eq!(ix.pods_with_required_anti_affinity, 2);
-        assert_eq!(ix.zone_groups[""].values().map(|v| v.0).sum::<u32>(), 1);
+        // node c has no zone label: its one pod counts in zone ""
+        let nozone = ix.zone_id("").unwrap();
+        let mut ids = Vec::new();
+        let sel = crate::api::selector::LabelSelector::from_labels(
+            [("app".to_string(), "x".to_string())].into(),
+        );
+        ix.selected_groups("default", Some(&sel), sel.required_bloom(), &mut ids);
+        assert_eq!(ids.len(), 1);
+        assert_eq!(ix.group(ids[0]).zones[nozone as usize], 1);
+        assert_eq!(ix.group(ids[0]).total, 2);
+        assert_eq!(ix.slot(2).map(|s| s.has_zone), Some(false));
         // a pod leaves
         let key = nodes[0].pods[0].key.clone();
         let gone = nodes[0].remove_pod(&key).unwrap();
-        ix.remove_pod(&nodes[0], &gone);
+        ix.remove_pod(0, &gone);
         assert_eq!(ix, ClusterIndex::build(&nodes));
         // a node changes zone, then goes away, then comes back
-        ix.remove_node(&nodes[1]);
+        ix.remove_node(1, &nodes[1]);
         nodes[1].labels.insert(LABEL_ZONE.into(), "z1".into());
-        ix.add_node(&nodes[1]);
+        ix.add_node(1, &nodes[1]);
         assert_eq!(ix, ClusterIndex::build(&nodes));
-        ix.remove_node(&nodes[1]);
+        ix.remove_node(1, &nodes[1]);
         nodes[1].present = false;
         assert_eq!(ix, ClusterIndex::build(&nodes));
         // pods leaving an absent node change nothing
         let key = nodes[1].pods[0].key.clone();
         let gone = nodes[1].remove_pod(&key).unwrap();
-        ix.remove_pod(&nodes[1], &gone);
+        ix.remove_pod(1, &gone);
         assert_eq!(ix, ClusterIndex::build(&nodes));
         nodes[1].present = true;
-        ix.add_node(&nodes[1]);
+        ix.add_node(1, &nodes[1]);
         assert_eq!(ix, ClusterIndex::build(&nodes));
         assert_eq!(ix.pods_with_required_anti_affinity, 2);
     }

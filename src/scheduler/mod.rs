@@ -181,17 +181,20 @@ impl Scheduler {
         let name = &change.key.name;
         match ctx.api.get::<Node>(&change.key) {
             Some(n) => {
-                // The index changes only when the node appears or changes zone, not on
-                // every status update (heartbeats).
+                // The index changes only when the node appears or changes its zone
+                // or hostname label, not on every status update.
                 let mut reindex = true;
                 let idx = match self.node_index.get(name) {
                     Some(&i) => {
                         if self.nodes[i].present {
                             self.count_images(i, false);
-                            reindex = self.nodes[i].labels.get(plugins::LABEL_ZONE)
-                                != n.meta.labels.get(plugins::LABEL_ZONE);
+                            let old = &self.nodes[i].labels;
+                            let new = &n.meta.labels;
+                            reindex = [plugins::LABEL_ZONE, plugins::LABEL_HOSTNAME]
+                                .iter()
+                                .any(|k| old.get(*k) != new.get(*k));
                             if reindex {
-                                self.index.remove_node(&self.nodes[i]);
+                                self.index.remove_node(i, &self.nodes[i]);
                             }
                         } else {
                             self.present_nodes += 1;
@@ -208,7 +211,7 @@ impl Scheduler {
                 };
                 self.count_images(idx, true);
                 if reindex {
-                    self.index.add_node(&self.nodes[idx]);
+                    self.index.add_node(idx, &self.nodes[idx]);
                 }
                 // NodeAdd / NodeUpdate may make parked pods schedulable.
                 self.move_all(ctx);
@@ -217,7 +220,7 @@ impl Scheduler {
                 if let Some(&idx) = self.node_index.get(name) {
                     if self.nodes[idx].present {
                         self.count_images(idx, false);
-                        self.index.remove_node(&self.nodes[idx]);
+                        self.index.remove_node(idx, &self.nodes[idx]);
                         self.present_nodes -= 1;
                     }
                     self.nodes[idx].present = false;
@@ -256,7 +259,7 @@ impl Scheduler {
             let mut freed = false;
             if let Some((_, idx)) = self.assigned.remove(key) {
                 if let Some(p) = self.nodes[idx].remove_pod(key) {
-                    self.index.remove_pod(&self.nodes[idx], &p);
+                    self.index.remove_pod(idx, &p);
                 }
                 freed = true;
             }
@@ -264,7 +267,7 @@ impl Scheduler {
                 if let (Some(&idx), Some(p)) = (self.node_index.get(&node), ctx.api.get::<Pod>(key))
                 {
                     let summary = PodSummary::of(p);
-                    self.index.add_pod(&self.nodes[idx], &summary);
+                    self.index.add_pod(idx, &summary);
                     self.nodes[idx].add_pod(summary);
                     self.assigned.insert(key.clone(), (uid, idx));
                 }
@@ -420,7 +423,7 @@ impl Scheduler {
                             .entry(ctx.now.since(first_seen).as_millis())
                             .or_default() += 1;
                         // assume: count the pod now, before the watch confirms it
-                        self.index.add_pod(&self.nodes[chosen], &summary);
+                        self.index.add_pod(chosen, &summary);
                         self.nodes[chosen].add_pod(summary);
                         self.assigned.insert(key.clone(), (uid, chosen));
                         self.queue.remove(&key);

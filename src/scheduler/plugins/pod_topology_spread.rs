@@ -21,7 +21,8 @@ use super::common::{
 use crate::api::affinity::{TopologySpreadConstraint, WhenUnsatisfiable};
 use crate::api::selector::{LabelSelector, Labels};
 use crate::scheduler::framework::{
-    CycleState, FilterPlugin, NodeInfo, PodInfo, ScorePlugin, Snapshot, MAX_NODE_SCORE,
+    ClusterIndex, CycleState, FilterPlugin, NodeInfo, PodInfo, ScorePlugin, Snapshot,
+    MAX_NODE_SCORE,
 };
 use std::collections::BTreeMap;
 
@@ -331,6 +332,53 @@ struct ScoreState {
     counts: Vec<BTreeMap<String, i64>>,
     /// Per constraint: ln(domains + 2).
     weights: Vec<f64>,
+    /// Per constraint, the counts by node index, when read from the cluster
+    /// index: `score_all` then does no label or selector work per node.
+    indexed: Option<Vec<IndexedCounts>>,
+}
+
+/// One constraint's matching pods, from the cluster index's pod groups.
+#[derive(Debug)]
+enum IndexedCounts {
+    /// Hostname: the selected pod groups with pods, whose per-node counts
+    /// Score reads.
+    PerNode(Vec<u32>),
+    /// Zone: matching pods per zone id.
+    PerZone(Vec<i64>),
+}
+
+/// [`score_node`] through the indexed counts; `None` for a node the index
+/// does not hold (not present), which [`score_node`] then scores.
+fn score_indexed(
+    s: &ScoreState,
+    counts: &[IndexedCounts],
+    index: &ClusterIndex,
+    idx: usize,
+) -> Option<i64> {
+    let slot = index.slot(idx)?;
+    let mut score = 0f64;
+    for (i, c) in s.constraints.iter().enumerate() {
+        let cnt = match &counts[i] {
+            IndexedCounts::PerNode(groups) => {
+                if !slot.has_hostname {
+                    continue;
+                }
+                groups
+                    .iter()
+                    .map(|&g| index.group(g).nodes.get(idx) as i64)
+                    .sum()
+            }
+            IndexedCounts::PerZone(per_zone) => {
+                if !slot.has_zone {
+                    continue;
+                }
+                per_zone.get(slot.zone as usize).copied().unwrap_or(0)
+            }
+        };
+        // scoreForCount, as in score_node
+        score += cnt as f64 * s.weights[i] + (c.max_skew - 1) as f64;
+    }
+    Some(score.round() as i64)
 }
 
 /// PreScore's counts for the non-hostname constraints by walking every present
@@ -356,6 +404,50 @@ fn count_by_scan(
             }
         }
     }
+}
+
+/// PreScore's counts through the cluster index, for constraints on the hostname
+/// or the zone that include every node: each constraint's selector is matched
+/// against the index's pod groups once, and their per-node and per-zone counts
+/// summed. Fills `counts` (the domains of the feasible nodes) as
+/// [`count_by_scan`] would, and returns what `score_all` reads per node.
+fn count_by_index(
+    pod: &PodInfo,
+    snap: &Snapshot,
+    constraints: &[Constraint],
+    counts: &mut [BTreeMap<String, i64>],
+) -> Vec<IndexedCounts> {
+    let mut ids = Vec::new();
+    constraints
+        .iter()
+        .enumerate()
+        .map(|(ci, c)| {
+            ids.clear();
+            snap.index
+                .selected_groups(pod.namespace, c.selector.as_ref(), c.required, &mut ids);
+            if c.is_hostname {
+                // looked up per node at Score (see `PodGroup::nodes`)
+                ids.retain(|&id| !snap.index.group(id).nodes.is_empty());
+                IndexedCounts::PerNode(ids.clone())
+            } else {
+                let mut per_zone = Vec::<i64>::new();
+                for g in ids.iter().map(|&id| snap.index.group(id)) {
+                    if per_zone.len() < g.zones.len() {
+                        per_zone.resize(g.zones.len(), 0);
+                    }
+                    for (z, &k) in g.zones.iter().enumerate() {
+                        per_zone[z] += k as i64;
+                    }
+                }
+                for (value, cnt) in counts[ci].iter_mut() {
+                    if let Some(z) = snap.index.zone_id(value) {
+                        *cnt += per_zone.get(z as usize).copied().unwrap_or(0);
+                    }
+                }
+                IndexedCounts::PerZone(per_zone)
+            }
+        })
+        .collect()
 }
 
 /// Score of one node from the PreScore state.
@@ -398,9 +490,26 @@ impl ScorePlugin for PodTopologySpread {
             return false;
         }
         let require_all = !pod.spec.topology_spread.is_empty() || !self.system_defaulted;
+        // Constraints on the hostname, or on the zone including every node,
+        // read the cluster index's pod groups instead of walking nodes' pods.
+        let indexed = !require_all
+            && constraints.iter().all(|c| {
+                c.is_hostname || (c.topology_key == LABEL_ZONE && c.includes_every_node(pod))
+            });
         let mut counts = vec![BTreeMap::<String, i64>::new(); constraints.len()];
         let mut ignored = 0usize;
+        let mut zones_seen = Vec::<bool>::new();
         for &i in feasible {
+            if indexed {
+                if let Some(slot) = snap.index.slot(i) {
+                    let z = slot.zone as usize;
+                    if zones_seen.len() <= z {
+                        zones_seen.resize(z + 1, false);
+                    }
+                    zones_seen[z] = true;
+                    continue;
+                }
+            }
             let node = &snap.nodes[i];
             if require_all && !has_all_keys(node, &constraints) {
                 ignored += 1;
@@ -416,6 +525,18 @@ impl ScorePlugin for PodTopologySpread {
                 }
             }
         }
+        // (indexed: every constraint is the hostname or the zone)
+        for (ci, c) in constraints.iter().enumerate() {
+            if c.is_hostname {
+                continue;
+            }
+            for (z, _) in zones_seen.iter().enumerate().filter(|(_, &seen)| seen) {
+                let name = snap.index.zone_name(z as u32);
+                if !counts[ci].contains_key(name) {
+                    counts[ci].insert(name.to_string(), 0);
+                }
+            }
+        }
         let weights = constraints
             .iter()
             .zip(&counts)
@@ -428,47 +549,25 @@ impl ScorePlugin for PodTopologySpread {
                 crate::workload::detmath::ln((size + 2) as f64) // platform-independent ln
             })
             .collect();
-        let needs_counts = constraints.iter().any(|c| !c.is_hostname);
-        if needs_counts {
-            // Zone constraints that include every node read the cluster index's
-            // per-zone pod groups instead of walking all nodes.
-            let indexed = !require_all
-                && constraints.iter().all(|c| {
-                    c.is_hostname || (c.topology_key == LABEL_ZONE && c.includes_every_node(pod))
-                });
-            if indexed {
-                for (ci, c) in constraints.iter().enumerate() {
-                    if c.is_hostname {
-                        continue;
-                    }
-                    for (value, cnt) in counts[ci].iter_mut() {
-                        if let Some(groups) = snap.index.zone_groups.get(value.as_str()) {
-                            *cnt += groups
-                                .iter()
-                                .filter(|((ns, l), (_, bloom))| {
-                                    bloom & c.required == c.required
-                                        && ns == pod.namespace
-                                        && c.matches_pod(l)
-                                })
-                                .map(|(_, (n, _))| *n as i64)
-                                .sum::<i64>();
-                        }
-                    }
+        let indexed_counts = if indexed {
+            let ix = count_by_index(pod, snap, &constraints, &mut counts);
+            debug_assert!(
+                snap.nodes.len() > 300 || {
+                    let mut scanned: Vec<_> = counts
+                        .iter()
+                        .map(|m| m.keys().map(|k| (k.clone(), 0)).collect())
+                        .collect();
+                    count_by_scan(pod, snap, &constraints, require_all, &mut scanned);
+                    scanned == counts
                 }
-                debug_assert!(
-                    snap.nodes.len() > 300 || {
-                        let mut scanned: Vec<_> = counts
-                            .iter()
-                            .map(|m| m.keys().map(|k| (k.clone(), 0)).collect())
-                            .collect();
-                        count_by_scan(pod, snap, &constraints, require_all, &mut scanned);
-                        scanned == counts
-                    }
-                );
-            } else {
+            );
+            Some(ix)
+        } else {
+            if constraints.iter().any(|c| !c.is_hostname) {
                 count_by_scan(pod, snap, &constraints, require_all, &mut counts);
             }
-        }
+            None
+        };
         state.insert(
             SCORE_KEY,
             ScoreState {
@@ -476,6 +575,7 @@ impl ScorePlugin for PodTopologySpread {
                 require_all,
                 counts,
                 weights,
+                indexed: indexed_counts,
             },
         );
         true
@@ -494,9 +594,22 @@ impl ScorePlugin for PodTopologySpread {
         state: &CycleState,
         out: &mut Vec<i64>,
     ) {
-        match state.get::<ScoreState>(SCORE_KEY) {
-            Some(s) => out.extend(feasible.iter().map(|&i| score_node(s, pod, &snap.nodes[i]))),
-            None => out.extend(feasible.iter().map(|_| 0)),
+        let Some(s) = state.get::<ScoreState>(SCORE_KEY) else {
+            out.extend(feasible.iter().map(|_| 0));
+            return;
+        };
+        match &s.indexed {
+            Some(counts) => out.extend(feasible.iter().map(|&i| {
+                let score = score_indexed(s, counts, snap.index, i)
+                    .unwrap_or_else(|| score_node(s, pod, &snap.nodes[i]));
+                debug_assert!(
+                    snap.nodes.len() > 300 || score == score_node(s, pod, &snap.nodes[i]),
+                    "indexed PodTopologySpread score differs on {}",
+                    snap.nodes[i].name
+                );
+                score
+            })),
+            None => out.extend(feasible.iter().map(|&i| score_node(s, pod, &snap.nodes[i]))),
         }
     }
     fn normalize(&self, scores: &mut [i64], state: &CycleState) {

@@ -35,7 +35,11 @@ pub struct VolumeView {
 impl VolumeView {
     pub fn from_store(store: &Store) -> Self {
         VolumeView {
-            claims: store.persistent_volume_claims.clone(),
+            claims: store
+                .persistent_volume_claims
+                .values()
+                .map(|c| (c.meta.key(), c.clone()))
+                .collect(),
             volumes: store
                 .persistent_volumes
                 .values()
@@ -217,6 +221,10 @@ impl FilterPlugin for VolumeBinding {
             Err(reasons)
         }
     }
+    fn skip_filter(&self, pod: &PodInfo, state: &CycleState) -> bool {
+        // Filter accepts every node without claims to check
+        pod.spec.volumes.is_empty() || state.get::<VolState>(KEY).is_none()
+    }
 }
 
 /// VolumeZone: a bound zonal volume (`topology.kubernetes.io/zone` label) pins
@@ -262,6 +270,9 @@ impl FilterPlugin for VolumeZone {
             }
         }
         Ok(())
+    }
+    fn skip_filter(&self, pod: &PodInfo, state: &CycleState) -> bool {
+        pod.spec.volumes.is_empty() || state.get::<VolState>(KEY).is_none()
     }
 }
 
@@ -314,5 +325,8 @@ impl FilterPlugin for VolumeRestrictions {
         _state: &CycleState,
     ) -> Result<(), Vec<String>> {
         Ok(())
+    }
+    fn skip_filter(&self, _pod: &PodInfo, _state: &CycleState) -> bool {
+        true // PreFilter does all the work
     }
 }
