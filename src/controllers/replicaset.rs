@@ -109,7 +109,8 @@ pub fn claimed_view<'a>(api: &'a ApiServer, rs: &ReplicaSet) -> Option<Vec<&'a P
             return None;
         }
     }
-    pods.sort_by(|a, b| a.meta.name.cmp(&b.meta.name));
+    // dependents come in key order, and a set's pods share its namespace
+    debug_assert!(pods.is_sorted_by(|a, b| a.meta.name <= b.meta.name));
     Some(pods)
 }
 

@@ -12,7 +12,11 @@
 //! without labels gets no default constraints.
 //!
 //! Matching pods are counted over `NodeInfo::pods` (same namespace, selector
-//! match); terminating pods are counted too (the summary does not say).
+//! match); terminating pods are counted too (the summary does not say). For
+//! constraints on the hostname, or on the zone including every node (the
+//! system defaults), Score reads the scheduler's `ClusterIndex` instead: the
+//! selector is matched once per interned pod group, and a node's or a zone's
+//! count is read from the selected groups' counts.
 
 use super::common::{
     has_untolerated_hard_taint, required_node_affinity_matches, selector_matches, LABEL_HOSTNAME,
