@@ -13,6 +13,15 @@ use super::meta::ObjKey;
 use foldhash::fast::FixedState;
 use std::collections::{BTreeMap, HashMap};
 
+/// A hash map that is only ever looked up, never iterated (so its order
+/// cannot show), with a hasher that is the same on every machine.
+pub type LookupMap<K, V> = HashMap<K, V, FixedState>;
+
+/// An empty [`LookupMap`].
+pub fn lookup_map<K, V>() -> LookupMap<K, V> {
+    HashMap::with_hasher(FixedState::with_seed(0x6b75_6265_7369_6d00))
+}
+
 /// Objects of one kind by key.
 #[derive(Debug, Clone)]
 pub struct Table<T> {
@@ -20,7 +29,7 @@ pub struct Table<T> {
     objects: Vec<Option<T>>,
     free: Vec<u32>,
     /// Key → slot, for lookups.
-    by_key: HashMap<ObjKey, u32, FixedState>,
+    by_key: LookupMap<ObjKey, u32>,
     /// Key → slot in key order, for listing.
     order: BTreeMap<ObjKey, u32>,
 }
@@ -30,7 +39,7 @@ impl<T> Default for Table<T> {
         Table {
             objects: Vec::new(),
             free: Vec::new(),
-            by_key: HashMap::with_hasher(FixedState::with_seed(0x6b75_6265_7369_6d00)),
+            by_key: lookup_map(),
             order: BTreeMap::new(),
         }
     }

@@ -266,7 +266,8 @@ pub struct Simulation {
     node_lifecycle: NodeLifecycleController,
     pod_gc: crate::controllers::pod_gc::PodGc,
     kubelets: Vec<Kubelet>,
-    kubelet_index: BTreeMap<String, u32>,
+    /// Node name → kubelet; looked up on every traffic flush.
+    kubelet_index: crate::api::table::LookupMap<String, u32>,
     kubectl: Kubectl,
     sampler: Sampler,
     arrivals: crate::workload::Merged,
@@ -363,7 +364,7 @@ impl Simulation {
                 s.eviction.clone(),
             ),
             kubelets: Vec::new(),
-            kubelet_index: BTreeMap::new(),
+            kubelet_index: crate::api::table::lookup_map(),
             kubectl: Kubectl::new(
                 scenario.objects.clone(),
                 scenario.timeline.clone(),
