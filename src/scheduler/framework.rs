@@ -25,6 +25,9 @@ pub struct PodSummary {
     pub labels: Labels,
     pub spec: Arc<PodSpec>,
     pub requests: PodRequests,
+    /// [`crate::api::selector::labels_bloom`] of `labels`, computed once for
+    /// the node's pod groups and the cluster index alike.
+    pub bloom: u64,
 }
 
 impl PodSummary {
@@ -35,6 +38,7 @@ impl PodSummary {
             labels: p.meta.labels.clone(),
             spec: p.spec.clone(),
             requests: p.spec.requests(),
+            bloom: crate::api::selector::labels_bloom(&p.meta.labels),
         }
     }
 }
@@ -132,7 +136,7 @@ impl NodeInfo {
         }
         let ns = &p.key.namespace;
         // (the signature first: most groups differ in it)
-        let bloom = crate::api::selector::labels_bloom(&p.labels);
+        let bloom = p.bloom;
         match self
             .label_groups
             .iter_mut()
@@ -168,9 +172,8 @@ impl NodeInfo {
         for (k, v) in &r.other {
             *self.requested_other.entry(k.clone()).or_default() -= v;
         }
-        let bloom = crate::api::selector::labels_bloom(&p.labels);
         if let Some(gi) = self.label_groups.iter().position(|g| {
-            g.bloom == bloom && g.namespace == p.key.namespace && g.labels == p.labels
+            g.bloom == p.bloom && g.namespace == p.key.namespace && g.labels == p.labels
         }) {
             self.label_groups[gi].count -= 1;
             if self.label_groups[gi].count == 0 {
@@ -629,8 +632,7 @@ impl ClusterIndex {
         self.pods_with_affinity = (self.pods_with_affinity as i64 + sign * any as i64) as u64;
         self.pods_with_required_anti_affinity =
             (self.pods_with_required_anti_affinity as i64 + sign * anti as i64) as u64;
-        let bloom = crate::api::selector::labels_bloom(&p.labels);
-        self.bump_group(idx, slot.zone, &p.key.namespace, &p.labels, bloom, sign);
+        self.bump_group(idx, slot.zone, &p.key.namespace, &p.labels, p.bloom, sign);
     }
 }
 
