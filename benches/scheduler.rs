@@ -1,16 +1,19 @@
 //! Scheduler throughput in the shape of upstream scheduler_perf `SchedulingBasic`:
 //! 5,000 nodes, then 10,000 or 50,000 identical pods scheduled one after another
 //! (filter, score, select, assume). The event loop is not involved: this measures
-//! the scheduling algorithm, pods per second on one core.
+//! the scheduling algorithm, pods per second on one core. Like the running
+//! scheduler, it keeps node-local verdicts from one pod to the next
+//! (`scheduler::verdicts`).
 
 use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
 use kubesim::api::node::{ConditionStatus, NodeResources, NodeStatus};
 use kubesim::api::pod::{Container, PodSpec, PullPolicy};
 use kubesim::api::resources::ResourceList;
 use kubesim::api::{Node, ObjectMeta, Pod};
-use kubesim::scheduler::decide;
+use kubesim::scheduler::decide_with;
 use kubesim::scheduler::framework::{ClusterIndex, NodeInfo, PodInfo, PodSummary, Snapshot};
 use kubesim::scheduler::policies::Registry;
+use kubesim::scheduler::verdicts::VerdictCache;
 use kubesim::sim::rng;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -83,6 +86,8 @@ fn schedule_all(policy: &str, base: &[NodeInfo], pods: usize) -> usize {
     let mut r = rng::stream(1, "scheduler");
     let mut start = 0;
     let mut bound = 0;
+    // kept across pods, as the running scheduler keeps it
+    let mut cache = VerdictCache::default();
     for i in 0..pods {
         let p = pod(i, &spec);
         let chosen = {
@@ -94,7 +99,14 @@ fn schedule_all(policy: &str, base: &[NodeInfo], pods: usize) -> usize {
                 nominated: &[],
                 index: &index,
             };
-            decide(&profile, &PodInfo::new(&p), &snap, &mut start, &mut r)
+            decide_with(
+                &profile,
+                &PodInfo::new(&p),
+                &snap,
+                &mut start,
+                &mut r,
+                Some(&mut cache),
+            )
         };
         if let Ok(idx) = chosen {
             let summary = PodSummary::of(&p);

@@ -158,7 +158,7 @@ fn explain_now(sim: &Simulation, pod: &Pod, profile: &Profile, policy: &str) -> 
             }
         }
     }
-    let (detail, totals) = score_nodes(profile, &info, &snap, &feasible, &mut state, true);
+    let (detail, totals) = score_nodes(profile, &info, &snap, &feasible, &mut state, true, None);
     let mut skipped = Vec::new();
     for d in &detail {
         if !d.applied {

@@ -6,6 +6,7 @@
 //! the store. A policy is therefore just a list of plugins and weights, and the same
 //! evaluation code serves the scheduler and `kubesim explain-schedule`.
 
+use super::verdicts::Remembered;
 use crate::api::pod::PodRequests;
 use crate::api::selector::{LabelSelector, Labels};
 use crate::api::taint::{Taint, Toleration};
@@ -100,6 +101,19 @@ pub struct NodeInfo {
     pub images: BTreeMap<String, i64>,
     /// False once the Node object is gone (indices stay stable).
     pub present: bool,
+    /// Taken afresh from [`fresh_stamp`] whenever the node or its pods change,
+    /// so a [`super::verdicts::VerdictCache`] can tell that a remembered
+    /// verdict still holds. (Change a node through its methods, not its fields.)
+    pub(crate) stamp: u64,
+}
+
+/// A number no [`NodeInfo`] state has had before, in this process: two nodes
+/// with equal stamps are copies of one state. Stamps are only compared, never
+/// written out, so the shared counter cannot make runs differ.
+fn fresh_stamp() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 impl NodeInfo {
@@ -122,9 +136,17 @@ impl NodeInfo {
         self.allocatable_other = n.status.allocatable.other.clone();
         self.images = n.status.images.clone();
         self.present = true;
+        self.stamp = fresh_stamp();
+    }
+
+    /// Which state of the node this is (see [`fresh_stamp`]).
+    #[inline]
+    pub fn stamp(&self) -> u64 {
+        self.stamp
     }
 
     pub fn add_pod(&mut self, p: PodSummary) {
+        self.stamp = fresh_stamp();
         let r = &p.requests;
         self.requested_cpu += r.cpu_millis;
         self.requested_memory += r.memory;
@@ -163,6 +185,7 @@ impl NodeInfo {
     pub fn remove_pod(&mut self, key: &ObjKey) -> Option<PodSummary> {
         let i = self.pods.iter().position(|p| &p.key == key)?;
         let p = self.pods.remove(i);
+        self.stamp = fresh_stamp();
         let r = &p.requests;
         self.requested_cpu -= r.cpu_millis;
         self.requested_memory -= r.memory;
@@ -237,6 +260,7 @@ impl NodeCounts {
     /// Nodes at which a sparse list turns into an array.
     const DENSE_AT: usize = 64;
 
+    #[inline]
     pub fn get(&self, idx: usize) -> u32 {
         match self {
             NodeCounts::Sparse(list) => list
@@ -414,6 +438,7 @@ impl ClusterIndex {
     }
 
     /// Where node `idx` sits, if it is present.
+    #[inline]
     pub fn slot(&self, idx: usize) -> Option<NodeSlot> {
         self.slots.get(idx).copied().flatten()
     }
@@ -428,6 +453,7 @@ impl ClusterIndex {
         self.zone_ids.get(zone).copied()
     }
 
+    #[inline]
     pub fn group(&self, id: u32) -> &PodGroup {
         &self.groups[id as usize]
     }
@@ -758,6 +784,13 @@ pub trait FilterPlugin: Send + Sync {
     fn skip_filter(&self, _pod: &PodInfo, _state: &CycleState) -> bool {
         false
     }
+    /// `true` when the verdict depends only on the pod's spec (with what its
+    /// own PreFilter derives from it) and on the node's own object and pods,
+    /// never on other nodes, the pod's metadata or the cycle's snapshot. Such
+    /// verdicts are remembered across cycles by a [`super::verdicts::VerdictCache`].
+    fn node_local(&self) -> bool {
+        false
+    }
 }
 
 /// A Score plugin (with optional PreScore and NormalizeScore): how well does this
@@ -796,6 +829,12 @@ pub trait ScorePlugin: Send + Sync {
     }
     /// NormalizeScore over the feasible nodes' raw scores; the default leaves them.
     fn normalize(&self, _scores: &mut [i64], _state: &CycleState) {}
+    /// `true` when the raw score depends only on the pod's spec and on the
+    /// node's own object and pods (see [`FilterPlugin::node_local`]); such
+    /// scores are remembered across cycles. Normalization still runs each cycle.
+    fn node_local(&self) -> bool {
+        false
+    }
 }
 
 /// `DefaultNormalizeScore`: scale to [0, max]; `reverse` makes high raw scores low.
@@ -954,10 +993,25 @@ pub fn score_nodes(
     feasible: &[usize],
     state: &mut CycleState,
     keep_detail: bool,
+    mut cache: Option<&mut super::verdicts::VerdictCache>,
 ) -> (Vec<PluginScores>, Vec<i64>) {
     let mut totals = vec![0i64; feasible.len()];
     let mut detail = Vec::new();
+    // position among the profile's node-local score plugins (the cache's slot)
+    let mut local = 0;
+    // each feasible node's remembered scores, read once for all plugins
+    let remembered: Vec<Remembered> = match cache.as_deref() {
+        Some(c) if profile.scores.iter().any(|(p, _)| p.node_local()) => feasible
+            .iter()
+            .map(|&i| c.remembered(i, snap.nodes[i].stamp()))
+            .collect(),
+        _ => Vec::new(),
+    };
     for (plugin, weight) in &profile.scores {
+        let slot = plugin.node_local().then(|| {
+            local += 1;
+            local - 1
+        });
         if !plugin.pre_score(pod, snap, feasible, state) {
             if keep_detail {
                 detail.push(PluginScores {
@@ -971,7 +1025,19 @@ pub fn score_nodes(
             continue;
         }
         let mut raw = Vec::with_capacity(feasible.len());
-        plugin.score_all(pod, snap, feasible, state, &mut raw);
+        match (slot, cache.as_deref_mut()) {
+            (Some(j), Some(c)) => score_remembered(
+                plugin.as_ref(),
+                (j, &remembered),
+                c,
+                pod,
+                snap,
+                feasible,
+                state,
+                &mut raw,
+            ),
+            _ => plugin.score_all(pod, snap, feasible, state, &mut raw),
+        }
         debug_assert_eq!(raw.len(), feasible.len());
         if keep_detail {
             let mut normalized = raw.clone();
@@ -994,6 +1060,55 @@ pub fn score_nodes(
         }
     }
     (detail, totals)
+}
+
+/// A node-local plugin's raw scores over `feasible`: remembered ones from the
+/// cache, the rest computed in one `score_all` over just those nodes.
+#[allow(clippy::too_many_arguments)]
+fn score_remembered(
+    plugin: &dyn ScorePlugin,
+    (j, remembered): (usize, &[Remembered]),
+    cache: &mut super::verdicts::VerdictCache,
+    pod: &PodInfo,
+    snap: &Snapshot,
+    feasible: &[usize],
+    state: &CycleState,
+    raw: &mut Vec<i64>,
+) {
+    let mut missing = Vec::new();
+    let mut at = Vec::new();
+    raw.extend(
+        feasible
+            .iter()
+            .zip(remembered)
+            .enumerate()
+            .map(|(k, (&i, r))| {
+                r.get(j).unwrap_or_else(|| {
+                    missing.push(i);
+                    at.push(k);
+                    0
+                })
+            }),
+    );
+    if !missing.is_empty() {
+        let mut fresh = Vec::with_capacity(missing.len());
+        plugin.score_all(pod, snap, &missing, state, &mut fresh);
+        for ((&i, &k), v) in missing.iter().zip(&at).zip(fresh) {
+            cache.record_score(i, snap.nodes[i].stamp(), j, v);
+            raw[k] = v;
+        }
+    }
+    #[cfg(debug_assertions)]
+    {
+        let mut check = Vec::with_capacity(feasible.len());
+        plugin.score_all(pod, snap, feasible, state, &mut check);
+        assert_eq!(
+            *raw,
+            check,
+            "{}: a remembered score is stale",
+            plugin.name()
+        );
+    }
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ pub mod policies;
 pub mod preemption;
 pub mod queue;
 pub mod snapshot;
+pub mod verdicts;
 
 use crate::api::selector::Labels;
 use crate::api::{Change, Kind, Namespace, Node, ObjKey, Op, Pod, Uid};
@@ -26,6 +27,7 @@ use framework::{
 use queue::{SchedulingQueue, FLUSH_PERIOD};
 use rand::RngExt;
 use std::collections::BTreeMap;
+use verdicts::VerdictCache;
 
 /// The component name in the event log.
 pub const COMPONENT: &str = "scheduler";
@@ -110,6 +112,8 @@ pub struct Scheduler {
     /// Where the next filtering pass starts (upstream's nextStartNodeIndex).
     next_start_index: usize,
     queue: SchedulingQueue,
+    /// Node-local verdicts kept from one cycle to the next.
+    verdicts: VerdictCache,
     cycle_pending: bool,
     flush_pending: bool,
     pub stats: SchedulerStats,
@@ -133,6 +137,7 @@ impl Scheduler {
             nominated: Vec::new(),
             next_start_index: 0,
             queue: SchedulingQueue::default(),
+            verdicts: VerdictCache::default(),
             cycle_pending: false,
             flush_pending: false,
             stats: SchedulerStats::default(),
@@ -350,12 +355,13 @@ impl Scheduler {
             nominated: &self.nominated,
             index: &self.index,
         };
-        let decision = decide(
+        let decision = decide_with(
             profile,
             &info,
             &snap,
             &mut self.next_start_index,
             &mut self.rng,
+            Some(&mut self.verdicts),
         );
         // PostFilter: DefaultPreemption, when the pod fits nowhere.
         let preemption = match &decision {
@@ -473,6 +479,19 @@ pub fn decide(
     next_start: &mut usize,
     rng: &mut SimRng,
 ) -> Result<usize, String> {
+    decide_with(profile, pod, snap, next_start, rng, None)
+}
+
+/// [`decide`] remembering node-local verdicts in `cache` from one call to the
+/// next (see [`verdicts`]); the node chosen is the same as without it.
+pub fn decide_with(
+    profile: &Profile,
+    pod: &PodInfo,
+    snap: &Snapshot,
+    next_start: &mut usize,
+    rng: &mut SimRng,
+    mut cache: Option<&mut VerdictCache>,
+) -> Result<usize, String> {
     // Node order is the cache's (indices stay stable; removed nodes are skipped).
     let n = snap.node_count;
     let slots = snap.nodes.len();
@@ -504,6 +523,13 @@ pub fn decide(
         .iter()
         .map(|f| f.as_ref())
         .partition(|f| !f.skip_filter(pod, &state));
+    // the active filters that look beyond the node, in profile order: all a
+    // node still needs when the cache knows the node-local ones accept it
+    let beyond: Vec<&dyn FilterPlugin> =
+        active.iter().copied().filter(|f| !f.node_local()).collect();
+    if let Some(c) = cache.as_deref_mut() {
+        c.begin(profile, pod);
+    }
     let has_nominated = !snap.nominated.is_empty();
     let mut feasible = Vec::with_capacity(want.min(slots));
     let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
@@ -534,10 +560,37 @@ pub fn decide(
             "a filter that asked to be skipped rejects {}",
             node.name
         );
-        match active
-            .iter()
-            .find_map(|f| f.filter(pod, node, &state).err())
-        {
+        // (a node with nominated pods added is not the stored node: no cache)
+        let cache = cache.as_deref_mut().filter(|_| with_nominated.is_none());
+        let rejection = match cache {
+            Some(c) if c.passes(cur, stored.stamp()) => {
+                debug_assert!(
+                    active
+                        .iter()
+                        .filter(|f| f.node_local())
+                        .all(|f| f.filter(pod, node, &state).is_ok()),
+                    "a remembered filter verdict for {} is stale",
+                    node.name
+                );
+                beyond
+                    .iter()
+                    .find_map(|f| f.filter(pod, node, &state).err())
+            }
+            cache => {
+                let mut rejected = None;
+                for f in &active {
+                    if let Err(why) = f.filter(pod, node, &state) {
+                        rejected = Some(why);
+                        break;
+                    }
+                }
+                if let (None, Some(c)) = (&rejected, cache) {
+                    c.record_pass(cur, stored.stamp());
+                }
+                rejected
+            }
+        };
+        match rejection {
             None => feasible.push(cur),
             Some(why) => {
                 for w in why {
@@ -558,7 +611,7 @@ pub fn decide(
     if feasible.len() == 1 || first_fit {
         return Ok(feasible[0]);
     }
-    let (_, totals) = score_nodes(profile, pod, snap, &feasible, &mut state, false);
+    let (_, totals) = score_nodes(profile, pod, snap, &feasible, &mut state, false, cache);
     Ok(select_host(&feasible, &totals, rng))
 }
 

@@ -10,6 +10,25 @@ pub const LABEL_HOSTNAME: &str = "kubernetes.io/hostname";
 /// Node label of the zone (`v1.LabelTopologyZone`).
 pub const LABEL_ZONE: &str = "topology.kubernetes.io/zone";
 
+/// Go's `math.Round` (half away from zero) as an integer, without the libm
+/// call `f64::round` becomes on baseline x86-64: PodTopologySpread rounds one
+/// score per node per cycle. Exact for every `x` (large ones go through `round`).
+pub fn round_half_away(x: f64) -> i64 {
+    if x.abs() >= 4_503_599_627_370_496.0 || x.is_nan() {
+        // 2^52 and beyond are whole numbers already (and NaN stays as `round` has it)
+        return x.round() as i64;
+    }
+    let t = x as i64; // truncation, exact below 2^52
+    let frac = x - t as f64; // exact: x and t share their integer part
+    if frac >= 0.5 {
+        t + 1
+    } else if frac <= -0.5 {
+        t - 1
+    } else {
+        t
+    }
+}
+
 /// Labels of a namespace kubesim has not seen (no labels).
 pub static NO_LABELS: Labels = Labels::new();
 
@@ -65,4 +84,40 @@ pub fn term_matches(
                 .is_some_and(|s| s.matches(pod_ns_labels))
     };
     ns_ok && selector_matches(term.label_selector.as_ref(), pod_labels)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::round_half_away;
+    use proptest::prelude::*;
+
+    #[test]
+    fn rounds_half_away_from_zero() {
+        for (x, want) in [
+            (0.5, 1),
+            (-0.5, -1),
+            (1.5, 2),
+            (2.5, 3),
+            (0.49999999999999994, 0),
+            (-0.49999999999999994, 0),
+            (4503599627370495.5, 4503599627370496),
+            (1e18, 1_000_000_000_000_000_000),
+            (0.0, 0),
+        ] {
+            assert_eq!(round_half_away(x), want, "{x}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn agrees_with_f64_round(x in proptest::num::f64::NORMAL | proptest::num::f64::SUBNORMAL | proptest::num::f64::ZERO) {
+            prop_assert_eq!(round_half_away(x), x.round() as i64);
+        }
+
+        #[test]
+        fn agrees_with_f64_round_on_halves(n in -1_000_000i64..1_000_000, k in 0u32..4) {
+            let x = n as f64 / 2f64.powi(k as i32);
+            prop_assert_eq!(round_half_away(x), x.round() as i64);
+        }
+    }
 }

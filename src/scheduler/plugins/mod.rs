@@ -53,6 +53,9 @@ impl FilterPlugin for NodeUnschedulable {
     fn name(&self) -> &'static str {
         "NodeUnschedulable"
     }
+    fn node_local(&self) -> bool {
+        true
+    }
     fn filter(
         &self,
         pod: &PodInfo,
@@ -83,6 +86,9 @@ impl FilterPlugin for TaintToleration {
     fn name(&self) -> &'static str {
         "TaintToleration"
     }
+    fn node_local(&self) -> bool {
+        true
+    }
     fn filter(
         &self,
         pod: &PodInfo,
@@ -106,6 +112,9 @@ impl FilterPlugin for TaintToleration {
 impl ScorePlugin for TaintToleration {
     fn name(&self) -> &'static str {
         "TaintToleration"
+    }
+    fn node_local(&self) -> bool {
+        true
     }
     fn score(&self, pod: &PodInfo, node: &NodeInfo, _state: &CycleState) -> i64 {
         untolerated_prefer_no_schedule(&prefer_tolerations(pod), node)
@@ -154,6 +163,9 @@ pub struct NodeResourcesFit;
 impl FilterPlugin for NodeResourcesFit {
     fn name(&self) -> &'static str {
         "NodeResourcesFit"
+    }
+    fn node_local(&self) -> bool {
+        true
     }
     fn filter(
         &self,

@@ -28,6 +28,9 @@ impl FilterPlugin for NodeAffinity {
     fn name(&self) -> &'static str {
         "NodeAffinity"
     }
+    fn node_local(&self) -> bool {
+        true
+    }
     fn filter(
         &self,
         pod: &PodInfo,
@@ -49,6 +52,9 @@ impl FilterPlugin for NodeAffinity {
 impl ScorePlugin for NodeAffinity {
     fn name(&self) -> &'static str {
         "NodeAffinity"
+    }
+    fn node_local(&self) -> bool {
+        true
     }
     fn pre_score(
         &self,

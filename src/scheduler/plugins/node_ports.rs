@@ -74,6 +74,9 @@ impl FilterPlugin for NodePorts {
     fn name(&self) -> &'static str {
         "NodePorts"
     }
+    fn node_local(&self) -> bool {
+        true
+    }
     fn pre_filter(
         &self,
         pod: &PodInfo,

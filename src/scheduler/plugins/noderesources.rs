@@ -246,6 +246,9 @@ impl ScorePlugin for NodeResourcesFitScore {
     fn name(&self) -> &'static str {
         "NodeResourcesFit"
     }
+    fn node_local(&self) -> bool {
+        true
+    }
     fn score(&self, pod: &PodInfo, node: &NodeInfo, _state: &CycleState) -> i64 {
         self.score_resolved(&resolved(&self.resources, pod, true), node)
     }
@@ -286,6 +289,9 @@ impl BalancedAllocation {
 impl ScorePlugin for BalancedAllocation {
     fn name(&self) -> &'static str {
         "NodeResourcesBalancedAllocation"
+    }
+    fn node_local(&self) -> bool {
+        true
     }
     fn pre_score(
         &self,

@@ -19,8 +19,8 @@
 //! count is read from the selected groups' counts.
 
 use super::common::{
-    has_untolerated_hard_taint, required_node_affinity_matches, selector_matches, LABEL_HOSTNAME,
-    LABEL_ZONE,
+    has_untolerated_hard_taint, required_node_affinity_matches, round_half_away, selector_matches,
+    LABEL_HOSTNAME, LABEL_ZONE,
 };
 use crate::api::affinity::{TopologySpreadConstraint, WhenUnsatisfiable};
 use crate::api::selector::{LabelSelector, Labels};
@@ -382,7 +382,7 @@ fn score_indexed(
         // scoreForCount, as in score_node
         score += cnt as f64 * s.weights[i] + (c.max_skew - 1) as f64;
     }
-    Some(score.round() as i64)
+    Some(round_half_away(score))
 }
 
 /// PreScore's counts for the non-hostname constraints by walking every present
@@ -472,7 +472,7 @@ fn score_node(s: &ScoreState, pod: &PodInfo, node: &NodeInfo) -> i64 {
         // scoreForCount
         score += cnt as f64 * s.weights[i] + (c.max_skew - 1) as f64;
     }
-    score.round() as i64
+    round_half_away(score)
 }
 
 impl ScorePlugin for PodTopologySpread {
