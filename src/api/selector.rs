@@ -257,6 +257,17 @@ impl fmt::Display for LabelSelector {
 /// key/value must be present. An empty map matches everything; a Service
 /// with no selector must be special-cased by the caller.
 pub fn matches_map(selector: &Labels, labels: &Labels) -> bool {
+    if selector.len() > labels.len() {
+        return false; // keys are unique: some selector key is missing
+    }
+    if labels.len() <= 8 {
+        // a short scan with `==` (lengths first) beats a tree search that
+        // orders keys with `memcmp` at every step; keys are unique, so the
+        // pair is found exactly when `labels[k] == v`
+        return selector
+            .iter()
+            .all(|(k, v)| labels.iter().any(|(lk, lv)| lk == k && lv == v));
+    }
     selector
         .iter()
         .all(|(k, v)| labels.get(k).is_some_and(|lv| lv == v))
@@ -502,6 +513,19 @@ mod tests {
             &sel,
             &labels(&[("app", "web"), ("tier", "be")])
         ));
+    }
+
+    proptest::proptest! {
+        /// The short-map scan and the tree lookups agree, on maps of any size
+        /// drawn from few keys and values (so that matches and near misses both occur).
+        #[test]
+        fn matches_map_agrees_with_lookups(
+            sel in proptest::collection::btree_map("[abc]{1,2}", "[xy]", 0..4),
+            lab in proptest::collection::btree_map("[abc]{1,2}", "[xy]", 0..12),
+        ) {
+            let reference = sel.iter().all(|(k, v)| lab.get(k) == Some(v));
+            proptest::prop_assert_eq!(matches_map(&sel, &lab), reference);
+        }
     }
 
     #[test]

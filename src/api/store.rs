@@ -610,6 +610,18 @@ impl ApiServer {
         T::table(&self.store).get(key)
     }
 
+    /// The store slot of the object of kind `T` with this key (see
+    /// [`super::table::Table::slot_of`]); read it back with [`Self::get_at`].
+    pub fn slot_of<T: Object>(&self, key: &ObjKey) -> Option<u32> {
+        T::table(&self.store).slot_of(key)
+    }
+
+    /// The object of kind `T` now in `slot`: the one whose slot it was if it
+    /// still exists, or a later object (compare uids to tell).
+    pub fn get_at<T: Object>(&self, slot: u32) -> Option<&T> {
+        T::table(&self.store).at(slot)
+    }
+
     pub fn list<'a, T: Object + 'a>(&'a self) -> impl Iterator<Item = &'a T> {
         T::table(&self.store).values()
     }

@@ -56,6 +56,18 @@ impl<T> Table<T> {
         self.objects[slot as usize].as_mut()
     }
 
+    /// Where the object with this key sits. The slot stays the object's
+    /// until it is removed, so a reader that holds it (with the object's uid
+    /// to tell a later occupant apart) can skip hashing the key again.
+    pub fn slot_of(&self, key: &ObjKey) -> Option<u32> {
+        self.by_key.get(key).copied()
+    }
+
+    /// The object in `slot`, if any (see [`Table::slot_of`]).
+    pub fn at(&self, slot: u32) -> Option<&T> {
+        self.objects.get(slot as usize)?.as_ref()
+    }
+
     pub fn contains_key(&self, key: &ObjKey) -> bool {
         self.by_key.contains_key(key)
     }

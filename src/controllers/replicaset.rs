@@ -316,6 +316,9 @@ impl ReplicaSetController {
     }
 
     fn sync(&mut self, ctx: &mut Ctx, key: &ObjKey) {
+        if self.kind == Kind::ReplicaSet && self.sync_steady(ctx, key) {
+            return;
+        }
         let Some(rs) = self.get_set(ctx.api, key) else {
             return;
         };
@@ -456,6 +459,44 @@ impl ReplicaSetController {
         if let Some(t) = next {
             self.queue.add_after(ctx, key.clone(), t.since(now));
         }
+    }
+
+    /// The usual sync of a ReplicaSet, read in place instead of copied: no pod
+    /// to adopt or release and as many active pods as replicas, so the status
+    /// is the only write. Returns `false`, having written nothing, when the
+    /// full [`Self::sync`] has more to do. (Most syncs are a pod of a settled
+    /// set changing phase or readiness; copying the set was 4% of a run.)
+    fn sync_steady(&mut self, ctx: &mut Ctx, key: &ObjKey) -> bool {
+        let now = ctx.now;
+        let Some(rs) = ctx.api.get::<ReplicaSet>(key) else {
+            return false;
+        };
+        if rs.meta.deletion_timestamp.is_some() {
+            return false;
+        }
+        let Some(pods) = claimed_view(ctx.api, rs) else {
+            return false;
+        };
+        let (count, ready, available, victims, next) = observe(&pods, rs, now);
+        if count as i64 != rs.replicas as i64 {
+            return false;
+        }
+        debug_assert!(victims.is_empty());
+        let status = crate::api::workload::ReplicaSetStatus {
+            replicas: count as i32,
+            ready_replicas: ready as i32,
+            available_replicas: available as i32,
+            observed_generation: rs.meta.generation,
+        };
+        if status != rs.status {
+            let _ = ctx
+                .api
+                .update_status::<ReplicaSet>(key, |r| r.status = status);
+        }
+        if let Some(t) = next {
+            self.queue.add_after(ctx, key.clone(), t.since(now));
+        }
+        true
     }
 
     /// Why fewer pods than wanted were created: slow start gave up after a batch

@@ -535,12 +535,30 @@ pub fn to_csv(rows: &[Row]) -> String {
 /// Write `metrics.csv`: the header, then the rows a [`CsvSink`] streamed
 /// (`streamed`, sorted) merged in order with `rest` (sorted, from
 /// [`run_rows`]). The output is exactly `to_csv` of all the rows sorted.
-pub fn write_merged(streamed: impl BufRead, rest: &[Row], out: &mut impl Write) -> io::Result<()> {
+pub fn write_merged(
+    mut streamed: impl BufRead,
+    rest: &[Row],
+    out: &mut impl Write,
+) -> io::Result<()> {
     out.write_all(CSV_HEADER.as_bytes())?;
     let mut rest = rest.iter().peekable();
     let mut line_buf = String::new();
-    for (i, line) in streamed.lines().enumerate() {
-        let line = line?;
+    // one buffer for every line (a run streams hundreds of thousands)
+    let mut raw = Vec::new();
+    for i in 0.. {
+        raw.clear();
+        if streamed.read_until(b'\n', &mut raw)? == 0 {
+            break;
+        }
+        // as `BufRead::lines`: without the "\n" or "\r\n", and UTF-8 or an error
+        if raw.last() == Some(&b'\n') {
+            raw.pop();
+            if raw.last() == Some(&b'\r') {
+                raw.pop();
+            }
+        }
+        let line =
+            std::str::from_utf8(&raw).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
         // most lines come before the next end-of-run row by time alone
         let before_rest = match rest.peek() {
             None => true,
@@ -554,21 +572,29 @@ pub fn write_merged(streamed: impl BufRead, rest: &[Row], out: &mut impl Write) 
             out.write_all(b"\n")?;
             continue;
         }
-        let f = split_csv(&line);
         let bad = || {
             io::Error::new(
                 io::ErrorKind::InvalidData,
                 format!("streamed metrics row {}: {line:?}", i + 1),
             )
         };
-        if f.len() != 4 {
-            return Err(bad());
-        }
+        // (a line without quotes splits at its commas, without copying: the
+        // end-of-run rows have one time per minute, so most lines come here)
+        let unquoted;
+        let f: [&str; 4] = if line.contains('"') {
+            unquoted = split_csv(line);
+            match unquoted.as_slice() {
+                [a, b, c, d] => [a, b, c, d],
+                _ => return Err(bad()),
+            }
+        } else {
+            split4(line).ok_or_else(bad)?
+        };
         let time_ms: u64 = f[0].parse().map_err(|_| bad())?;
         let value: f64 = f[3].parse().map_err(|_| bad())?;
         while let Some(r) = rest.next_if(|r| {
             (r.time_ms, r.metric.as_str(), r.object.as_str())
-                .cmp(&(time_ms, f[1].as_str(), f[2].as_str()))
+                .cmp(&(time_ms, f[1], f[2]))
                 .then(r.value.total_cmp(&value))
                 .is_lt()
         }) {
@@ -607,6 +633,24 @@ pub fn parse_csv(text: &str) -> Result<Vec<Row>, String> {
         });
     }
     Ok(rows)
+}
+
+/// The four fields of a CSV line without quotes; `None` if it has more or fewer.
+fn split4(line: &str) -> Option<[&str; 4]> {
+    let mut out = [""; 4];
+    let (mut n, mut start) = (0, 0);
+    for (i, b) in line.bytes().enumerate() {
+        if b == b',' {
+            *out.get_mut(n)? = &line[start..i];
+            n += 1;
+            start = i + 1;
+        }
+    }
+    if n != 3 {
+        return None;
+    }
+    out[3] = &line[start..];
+    Some(out)
 }
 
 fn split_csv(line: &str) -> Vec<String> {
@@ -663,6 +707,18 @@ mod tests {
             object: object.into(),
             value,
         }
+    }
+
+    #[test]
+    fn split4_takes_exactly_four_fields() {
+        assert_eq!(split4("1,m,o,2.5"), Some(["1", "m", "o", "2.5"]));
+        assert_eq!(split4("1,m,,"), Some(["1", "m", "", ""]));
+        assert_eq!(split4("1,m,o"), None);
+        assert_eq!(split4("1,m,o,2,5"), None);
+        // a streamed line with too many fields is reported, not misread
+        let rest = vec![row(60_000, "z", "o", 1.0)];
+        let err = write_merged("60000,m,o,1,2\n".as_bytes(), &rest, &mut Vec::new()).unwrap_err();
+        assert!(err.to_string().contains("streamed metrics row 1"), "{err}");
     }
 
     #[test]

@@ -198,13 +198,17 @@ struct PodRun {
     /// The pod's requests (its spec's, fixed once created), summed by
     /// admission for every pod here at each pod start.
     requests: PodRequests,
+    /// The pod's slot in the API store (`u32::MAX`: none), so admission
+    /// checks that the pod still exists without hashing its key.
+    slot: u32,
 }
 
 impl PodRun {
-    fn new(uid: Uid, local: Local, requests: PodRequests) -> Self {
+    fn new(uid: Uid, local: Local, requests: PodRequests, slot: Option<u32>) -> Self {
         PodRun {
             uid,
             requests,
+            slot: slot.unwrap_or(u32::MAX),
             local,
             gen: 0,
             started: SimTime::ZERO,
@@ -490,7 +494,12 @@ impl Kubelet {
         }
         self.pods.insert(
             key.clone(),
-            PodRun::new(uid, Local::Starting, spec.requests()),
+            PodRun::new(
+                uid,
+                Local::Starting,
+                spec.requests(),
+                ctx.api.slot_of::<Pod>(&key),
+            ),
         );
         let now = ctx.now;
         let _ = ctx.api.update_status::<Pod>(&key, |p| {
@@ -760,7 +769,18 @@ impl Kubelet {
         let (mut cpu, mut mem, mut pods) = (0i64, 0i64, 0i64);
         let mut other: BTreeMap<String, i64> = BTreeMap::new();
         for (k, r) in &self.pods {
-            if ctx.api.get::<Pod>(k).is_none_or(|p| p.meta.uid != r.uid) {
+            // still in the store: uids are never reused, so the object in the
+            // pod's slot has its uid exactly when the pod itself is still there
+            let gone = ctx
+                .api
+                .get_at::<Pod>(r.slot)
+                .is_none_or(|p| p.meta.uid != r.uid);
+            debug_assert_eq!(
+                gone,
+                ctx.api.get::<Pod>(k).is_none_or(|p| p.meta.uid != r.uid),
+                "kubelet's store slot for {k} is stale"
+            );
+            if gone {
                 continue;
             }
             let q = &r.requests;
@@ -954,7 +974,12 @@ impl Kubelet {
             _ => {
                 self.pods.insert(
                     key.clone(),
-                    PodRun::new(uid, Local::Stopping, spec.requests()),
+                    PodRun::new(
+                        uid,
+                        Local::Stopping,
+                        spec.requests(),
+                        ctx.api.slot_of::<Pod>(&key),
+                    ),
                 );
             }
         }

@@ -443,6 +443,11 @@ impl ClusterIndex {
         self.slots.get(idx).copied().flatten()
     }
 
+    /// How many zone ids there are (every id below this is valid).
+    pub fn zone_count(&self) -> usize {
+        self.zone_names.len()
+    }
+
     /// The value of zone id `z`.
     pub fn zone_name(&self, z: u32) -> &str {
         &self.zone_names[z as usize]

@@ -490,7 +490,7 @@ pub fn decide_with(
     snap: &Snapshot,
     next_start: &mut usize,
     rng: &mut SimRng,
-    mut cache: Option<&mut VerdictCache>,
+    cache: Option<&mut VerdictCache>,
 ) -> Result<usize, String> {
     // Node order is the cache's (indices stay stable; removed nodes are skipped).
     let n = snap.node_count;
@@ -527,9 +527,8 @@ pub fn decide_with(
     // node still needs when the cache knows the node-local ones accept it
     let beyond: Vec<&dyn FilterPlugin> =
         active.iter().copied().filter(|f| !f.node_local()).collect();
-    if let Some(c) = cache.as_deref_mut() {
-        c.begin(profile, pod);
-    }
+    // (a spec's first pod leaves the cache alone: see VerdictCache::begin)
+    let mut cache = cache.and_then(|c| c.begin(profile, pod).then_some(c));
     let has_nominated = !snap.nominated.is_empty();
     let mut feasible = Vec::with_capacity(want.min(slots));
     let mut reasons: BTreeMap<String, usize> = BTreeMap::new();

@@ -69,7 +69,10 @@ pub struct VerdictCache {
 impl VerdictCache {
     /// Start a cycle for `pod` under `profile`: keep the entries if they were
     /// computed for an equal spec under the same profile, else void them all.
-    pub fn begin(&mut self, profile: &Profile, pod: &PodInfo) {
+    /// Returns whether this cycle should use the cache: not for the first pod
+    /// of a spec, since a spec seen once (a trace's pods each have their own)
+    /// would only pay for recording what no later cycle reads.
+    pub fn begin(&mut self, profile: &Profile, pod: &PodInfo) -> bool {
         let spec = &pod.pod.spec;
         let same = self.profile == profile.name
             && self
@@ -82,13 +85,14 @@ impl VerdictCache {
             if !Arc::ptr_eq(self.spec.as_ref().unwrap(), spec) {
                 self.spec = Some(spec.clone());
             }
-            return;
+            return true;
         }
         self.epoch += 1;
         self.spec = Some(spec.clone());
         if self.profile != profile.name {
             self.profile.clone_from(&profile.name);
         }
+        false
     }
 
     fn entry(&mut self, idx: usize, stamp: u64) -> &mut Entry {
@@ -204,7 +208,7 @@ mod tests {
         let other_profile = Profile::new("b");
         let (p1, p2) = (pod(100), pod(200));
         let mut c = VerdictCache::default();
-        c.begin(&profile, &PodInfo::new(&p1));
+        assert!(!c.begin(&profile, &PodInfo::new(&p1)), "a spec seen once");
         assert!(!c.passes(3, 7), "nothing is known at first");
         c.record_pass(3, 7);
         c.record_score(3, 7, 1, 42);
@@ -215,7 +219,10 @@ mod tests {
         assert!(!c.passes(2, 7), "another node");
         // an equal spec in another Arc keeps the entries
         let p1b = pod(100);
-        c.begin(&profile, &PodInfo::new(&p1b));
+        assert!(
+            c.begin(&profile, &PodInfo::new(&p1b)),
+            "the same spec again"
+        );
         assert!(c.passes(3, 7));
         assert_eq!(c.reused_cycles, 1);
         // a different spec voids them

@@ -25,8 +25,8 @@ use super::common::{
 use crate::api::affinity::{TopologySpreadConstraint, WhenUnsatisfiable};
 use crate::api::selector::{LabelSelector, Labels};
 use crate::scheduler::framework::{
-    ClusterIndex, CycleState, FilterPlugin, NodeInfo, PodInfo, ScorePlugin, Snapshot,
-    MAX_NODE_SCORE,
+    ClusterIndex, CycleState, FilterPlugin, NodeCounts, NodeInfo, NodeSlot, PodInfo, ScorePlugin,
+    Snapshot, MAX_NODE_SCORE,
 };
 use std::collections::BTreeMap;
 
@@ -360,6 +360,22 @@ fn score_indexed(
     idx: usize,
 ) -> Option<i64> {
     let slot = index.slot(idx)?;
+    Some(score_in_slot(s, counts, slot, |groups| {
+        groups
+            .iter()
+            .map(|&g| index.group(g).nodes.get(idx) as i64)
+            .sum()
+    }))
+}
+
+/// [`score_indexed`] for a node in `slot` whose pods per hostname
+/// constraint `per_node` gives (from that constraint's groups).
+fn score_in_slot(
+    s: &ScoreState,
+    counts: &[IndexedCounts],
+    slot: NodeSlot,
+    per_node: impl Fn(&[u32]) -> i64,
+) -> i64 {
     let mut score = 0f64;
     for (i, c) in s.constraints.iter().enumerate() {
         let cnt = match &counts[i] {
@@ -367,10 +383,7 @@ fn score_indexed(
                 if !slot.has_hostname {
                     continue;
                 }
-                groups
-                    .iter()
-                    .map(|&g| index.group(g).nodes.get(idx) as i64)
-                    .sum()
+                per_node(groups)
             }
             IndexedCounts::PerZone(per_zone) => {
                 if !slot.has_zone {
@@ -382,7 +395,67 @@ fn score_indexed(
         // scoreForCount, as in score_node
         score += cnt as f64 * s.weights[i] + (c.max_skew - 1) as f64;
     }
-    Some(round_half_away(score))
+    round_half_away(score)
+}
+
+/// Most candidate nodes hold no pod of the groups a hostname constraint
+/// counts, and then a node's score depends only on its zone and which of the
+/// two labels it has. Those scores are computed once per cycle, by the same
+/// code as any other; a node with pods of the groups is scored in full.
+struct ZeroCountScores {
+    /// Nodes with a pod of any hostname constraint's groups, sorted.
+    occupied: Vec<u32>,
+    /// By zone id, then `has_zone as usize * 2 + has_hostname as usize`.
+    by_zone: Vec<[i64; 4]>,
+}
+
+impl ZeroCountScores {
+    /// At most this many occupied nodes; beyond, the per-node path is as good.
+    const MAX_OCCUPIED: usize = 512;
+
+    fn new(s: &ScoreState, counts: &[IndexedCounts], index: &ClusterIndex) -> Option<Self> {
+        let mut occupied = Vec::new();
+        for c in counts {
+            if let IndexedCounts::PerNode(groups) = c {
+                for &g in groups {
+                    match &index.group(g).nodes {
+                        NodeCounts::Sparse(list) => occupied.extend(list.iter().map(|&(n, _)| n)),
+                        NodeCounts::Dense { .. } => return None,
+                    }
+                }
+            }
+            if occupied.len() > Self::MAX_OCCUPIED {
+                return None;
+            }
+        }
+        occupied.sort_unstable();
+        occupied.dedup();
+        let by_zone = (0..index.zone_count() as u32)
+            .map(|zone| {
+                let mut row = [0; 4];
+                for (k, r) in row.iter_mut().enumerate() {
+                    let slot = NodeSlot {
+                        zone,
+                        has_zone: k & 2 != 0,
+                        has_hostname: k & 1 != 0,
+                    };
+                    *r = score_in_slot(s, counts, slot, |_| 0);
+                }
+                row
+            })
+            .collect();
+        Some(ZeroCountScores { occupied, by_zone })
+    }
+
+    /// The node's score if it holds none of the counted pods; `None` otherwise.
+    fn score(&self, index: &ClusterIndex, idx: usize) -> Option<i64> {
+        if self.occupied.binary_search(&(idx as u32)).is_ok() {
+            return None;
+        }
+        let slot = index.slot(idx)?;
+        let row = self.by_zone.get(slot.zone as usize)?;
+        Some(row[usize::from(slot.has_zone) * 2 + usize::from(slot.has_hostname)])
+    }
 }
 
 /// PreScore's counts for the non-hostname constraints by walking every present
@@ -603,16 +676,22 @@ impl ScorePlugin for PodTopologySpread {
             return;
         };
         match &s.indexed {
-            Some(counts) => out.extend(feasible.iter().map(|&i| {
-                let score = score_indexed(s, counts, snap.index, i)
-                    .unwrap_or_else(|| score_node(s, pod, &snap.nodes[i]));
-                debug_assert!(
-                    snap.nodes.len() > 300 || score == score_node(s, pod, &snap.nodes[i]),
-                    "indexed PodTopologySpread score differs on {}",
-                    snap.nodes[i].name
-                );
-                score
-            })),
+            Some(counts) => {
+                let zero = ZeroCountScores::new(s, counts, snap.index);
+                out.extend(feasible.iter().map(|&i| {
+                    let score = zero
+                        .as_ref()
+                        .and_then(|z| z.score(snap.index, i))
+                        .or_else(|| score_indexed(s, counts, snap.index, i))
+                        .unwrap_or_else(|| score_node(s, pod, &snap.nodes[i]));
+                    debug_assert!(
+                        snap.nodes.len() > 300 || score == score_node(s, pod, &snap.nodes[i]),
+                        "indexed PodTopologySpread score differs on {}",
+                        snap.nodes[i].name
+                    );
+                    score
+                }))
+            }
             None => out.extend(feasible.iter().map(|&i| score_node(s, pod, &snap.nodes[i]))),
         }
     }
