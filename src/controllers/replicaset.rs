@@ -211,6 +211,20 @@ fn observe(
     (pods.len(), ready, available, victims, next)
 }
 
+/// The status a sync writes: its (active, ready, available) pod counts and
+/// the generation of the set it observed.
+fn observed_status(
+    (count, ready, available): (usize, usize, usize),
+    rs: &ReplicaSet,
+) -> crate::api::workload::ReplicaSetStatus {
+    crate::api::workload::ReplicaSetStatus {
+        replicas: count as i32,
+        ready_replicas: ready as i32,
+        available_replicas: available as i32,
+        observed_generation: rs.meta.generation,
+    }
+}
+
 /// The ReplicationControllers of `namespace` whose selector matches `labels`.
 fn matching_rcs<'a>(
     api: &'a ApiServer,
@@ -439,13 +453,21 @@ impl ReplicaSetController {
         }
 
         // Status, from what was observed at the start of this sync.
-        let status = crate::api::workload::ReplicaSetStatus {
-            replicas: count as i32,
-            ready_replicas: ready as i32,
-            available_replicas: available as i32,
-            observed_generation: rs.meta.generation,
-        };
-        if status != rs.status {
+        let status = observed_status((count, ready, available), &rs);
+        let changed = (status != rs.status).then_some(status);
+        self.settle(ctx, key, changed, next);
+    }
+
+    /// The end of every sync: write the status if it changed, and look again
+    /// when ready pods become available (minReadySeconds).
+    fn settle(
+        &mut self,
+        ctx: &mut Ctx,
+        key: &ObjKey,
+        changed: Option<crate::api::workload::ReplicaSetStatus>,
+        next: Option<SimTime>,
+    ) {
+        if let Some(status) = changed {
             let _ = match self.kind {
                 Kind::ReplicationController => ctx
                     .api
@@ -455,9 +477,8 @@ impl ReplicaSetController {
                     .update_status::<ReplicaSet>(key, |r| r.status = status),
             };
         }
-        // Pods that are ready but not yet available for minReadySeconds: look again then.
         if let Some(t) = next {
-            self.queue.add_after(ctx, key.clone(), t.since(now));
+            self.queue.add_after(ctx, key.clone(), t.since(ctx.now));
         }
     }
 
@@ -482,20 +503,9 @@ impl ReplicaSetController {
             return false;
         }
         debug_assert!(victims.is_empty());
-        let status = crate::api::workload::ReplicaSetStatus {
-            replicas: count as i32,
-            ready_replicas: ready as i32,
-            available_replicas: available as i32,
-            observed_generation: rs.meta.generation,
-        };
-        if status != rs.status {
-            let _ = ctx
-                .api
-                .update_status::<ReplicaSet>(key, |r| r.status = status);
-        }
-        if let Some(t) = next {
-            self.queue.add_after(ctx, key.clone(), t.since(now));
-        }
+        let status = observed_status((count, ready, available), rs);
+        let changed = (status != rs.status).then_some(status);
+        self.settle(ctx, key, changed, next);
         true
     }
 
