@@ -523,12 +523,14 @@ pub fn decide_with(
         .iter()
         .map(|f| f.as_ref())
         .partition(|f| !f.skip_filter(pod, &state));
-    // the active filters that look beyond the node, in profile order: all a
-    // node still needs when the cache knows the node-local ones accept it
-    let beyond: Vec<&dyn FilterPlugin> =
-        active.iter().copied().filter(|f| !f.node_local()).collect();
     // (a spec's first pod leaves the cache alone: see VerdictCache::begin)
     let mut cache = cache.and_then(|c| c.begin(profile, pod).then_some(c));
+    // the active filters that look beyond the node, in profile order: all a
+    // node still needs when the cache knows the node-local ones accept it
+    let beyond: Vec<&dyn FilterPlugin> = match cache {
+        Some(_) => active.iter().copied().filter(|f| !f.node_local()).collect(),
+        None => Vec::new(),
+    };
     let has_nominated = !snap.nominated.is_empty();
     let mut feasible = Vec::with_capacity(want.min(slots));
     let mut reasons: BTreeMap<String, usize> = BTreeMap::new();

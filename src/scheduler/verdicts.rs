@@ -62,7 +62,8 @@ pub struct VerdictCache {
     epoch: u64,
     /// By node index.
     entries: Vec<Entry>,
-    /// Cycles that found their spec's entries still current, for the bench notes.
+    /// Cycles that found their spec's entries still current (how often the
+    /// cache could help; tests check it).
     pub reused_cycles: u64,
 }
 
@@ -126,15 +127,6 @@ impl VerdictCache {
     /// Remember that every node-local filter accepts node `idx` in state `stamp`.
     pub fn record_pass(&mut self, idx: usize, stamp: u64) {
         self.entry(idx, stamp).passes = true;
-    }
-
-    /// The `j`-th node-local score plugin's raw score for node `idx`, if known.
-    pub fn score(&self, idx: usize, stamp: u64, j: usize) -> Option<i64> {
-        if j >= MAX_SCORES {
-            return None;
-        }
-        let e = self.current(idx, stamp)?;
-        (e.scored & (1 << j) != 0).then_some(e.scores[j])
     }
 
     /// Every remembered raw score for node `idx` in state `stamp` at once (a
@@ -213,8 +205,8 @@ mod tests {
         c.record_pass(3, 7);
         c.record_score(3, 7, 1, 42);
         assert!(c.passes(3, 7));
-        assert_eq!(c.score(3, 7, 1), Some(42));
-        assert_eq!(c.score(3, 7, 0), None, "only the recorded plugin");
+        assert_eq!(c.remembered(3, 7).get(1), Some(42));
+        assert_eq!(c.remembered(3, 7).get(0), None, "only the recorded plugin");
         assert!(!c.passes(3, 8), "the node changed");
         assert!(!c.passes(2, 7), "another node");
         // an equal spec in another Arc keeps the entries
@@ -228,7 +220,7 @@ mod tests {
         // a different spec voids them
         c.begin(&profile, &PodInfo::new(&p2));
         assert!(!c.passes(3, 7));
-        assert_eq!(c.score(3, 7, 1), None);
+        assert_eq!(c.remembered(3, 7).get(1), None);
         // and so does another profile
         c.record_pass(3, 7);
         c.begin(&other_profile, &PodInfo::new(&p2));
@@ -236,8 +228,8 @@ mod tests {
         // a node whose stamp changed loses what it had
         c.record_score(3, 7, 0, 5);
         c.record_score(3, 9, 1, 6);
-        assert_eq!(c.score(3, 9, 0), None);
-        assert_eq!(c.score(3, 9, 1), Some(6));
+        assert_eq!(c.remembered(3, 9).get(0), None);
+        assert_eq!(c.remembered(3, 9).get(1), Some(6));
         let r = c.remembered(3, 9);
         assert_eq!(
             (r.get(0), r.get(1), r.get(MAX_SCORES)),
