@@ -516,8 +516,10 @@ pub struct ApiServer {
     next_uid: u64,
     now: SimTime,
     changes: Vec<Change>,
-    /// owner uid → dependents, for cascading deletion and "pods of this ReplicaSet".
-    dependents: BTreeMap<Uid, BTreeSet<(Kind, ObjKey)>>,
+    /// owner uid → dependents, for cascading deletion and "pods of this
+    /// ReplicaSet", each with its store slot so that a controller reading all
+    /// its pods on every sync does not hash their keys again.
+    dependents: BTreeMap<Uid, BTreeMap<(Kind, ObjKey), u32>>,
     /// Objects with no controller ownerReference: candidates for adoption, found
     /// without scanning every pod of a namespace.
     controllerless: BTreeSet<(Kind, ObjKey)>,
@@ -629,9 +631,31 @@ impl ApiServer {
     /// Objects of kind `kind` that name `owner` in their ownerReferences, in key order.
     pub fn dependents_of(&self, owner: Uid, kind: Kind) -> impl Iterator<Item = &ObjKey> {
         self.dependents.get(&owner).into_iter().flat_map(move |s| {
-            s.iter()
+            s.keys()
                 .filter(move |(k, _)| *k == kind)
                 .map(|(_, key)| key)
+        })
+    }
+
+    /// The objects of kind `T` that name `owner` in their ownerReferences, with
+    /// their keys, in key order: [`Self::dependents_of`] read through the
+    /// slots the index keeps, without a lookup by key for each.
+    pub fn dependent_objects<'a, T: Object + 'a>(
+        &'a self,
+        owner: Uid,
+    ) -> impl Iterator<Item = (&'a ObjKey, &'a T)> + 'a {
+        let table = T::table(&self.store);
+        self.dependents.get(&owner).into_iter().flat_map(move |s| {
+            s.iter()
+                .filter(|((k, _), _)| *k == T::KIND)
+                .filter_map(move |((_, key), &slot)| {
+                    let obj = table.at(slot);
+                    debug_assert!(
+                        obj.is_some_and(|o| o.meta().key() == *key),
+                        "the dependents index holds a stale slot for {key}"
+                    );
+                    Some((key, obj?))
+                })
         })
     }
 
@@ -639,7 +663,7 @@ impl ApiServer {
     pub fn all_dependents(&self, owner: Uid) -> Vec<(Kind, ObjKey)> {
         self.dependents
             .get(&owner)
-            .map(|s| s.iter().cloned().collect())
+            .map(|s| s.keys().cloned().collect())
             .unwrap_or_default()
     }
 
@@ -794,13 +818,16 @@ impl ApiServer {
         }
     }
 
-    fn index_owners(&mut self, kind: Kind, m: &ObjectMeta, add: bool) {
+    /// Keep the owner → dependents index in step with `m`'s ownerReferences:
+    /// add the object (in store slot `slot`) under each owner, or with `None`
+    /// take it out.
+    fn index_owners(&mut self, kind: Kind, m: &ObjectMeta, slot: Option<u32>) {
         for o in &m.owner_references {
-            if add {
+            if let Some(slot) = slot {
                 self.dependents
                     .entry(o.uid)
                     .or_default()
-                    .insert((kind, m.key()));
+                    .insert((kind, m.key()), slot);
             } else if let Some(s) = self.dependents.get_mut(&o.uid) {
                 s.remove(&(kind, m.key()));
                 if s.is_empty() {
@@ -844,7 +871,6 @@ impl ApiServer {
             self.stats.pods_created += 1;
         }
         let meta = obj.meta().clone();
-        self.index_owners(kind, &meta, true);
         self.index_meta(kind, &meta, true);
         if let Some(node) = obj.bound_node() {
             self.index_node(node, &key, true);
@@ -859,7 +885,11 @@ impl ApiServer {
             self.node_epoch += 1;
         }
         self.emit(&obj, Op::Added);
-        Ok(T::table_mut(&mut self.store).insert(key, obj))
+        let slot = T::table_mut(&mut self.store).insert_slot(key, obj);
+        self.index_owners(kind, &meta, Some(slot));
+        Ok(T::table(&self.store)
+            .at(slot)
+            .expect("an object is in the slot it was just stored in"))
     }
 
     fn update_inner<T: Object>(
@@ -959,8 +989,10 @@ impl ApiServer {
             if owners_moved {
                 let mut old = meta.clone();
                 old.owner_references = owners_before;
-                self.index_owners(T::KIND, &old, false);
-                self.index_owners(T::KIND, &meta, true);
+                let slot = T::table(&self.store).slot_of(key);
+                debug_assert!(slot.is_some(), "{key} was just updated in place");
+                self.index_owners(T::KIND, &old, None);
+                self.index_owners(T::KIND, &meta, slot);
             }
             if reindex {
                 self.index_meta(T::KIND, &meta, true);
@@ -1031,7 +1063,7 @@ impl ApiServer {
             })?;
         self.next_rv();
         let meta = obj.meta().clone();
-        self.index_owners(T::KIND, &meta, false);
+        self.index_owners(T::KIND, &meta, None);
         self.index_meta(T::KIND, &meta, false);
         if let Some(node) = obj.bound_node() {
             self.index_node(node, key, false);

@@ -74,6 +74,14 @@ impl<T> Table<T> {
 
     /// Store `obj` under `key`, replacing what was there; returns it in place.
     pub fn insert(&mut self, key: ObjKey, obj: T) -> &mut T {
+        let slot = self.insert_slot(key, obj);
+        self.objects[slot as usize]
+            .as_mut()
+            .expect("an object is in the slot it was just stored in")
+    }
+
+    /// [`Table::insert`], returning the slot the object now occupies.
+    pub fn insert_slot(&mut self, key: ObjKey, obj: T) -> u32 {
         let slot = match self.by_key.get(&key) {
             Some(&slot) => slot,
             None => {
@@ -89,7 +97,8 @@ impl<T> Table<T> {
                 slot
             }
         };
-        self.objects[slot as usize].insert(obj)
+        self.objects[slot as usize] = Some(obj);
+        slot
     }
 
     pub fn remove(&mut self, key: &ObjKey) -> Option<T> {

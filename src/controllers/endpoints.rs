@@ -13,6 +13,7 @@ use super::workqueue::WorkQueue;
 use super::ControllerId;
 use crate::api::selector::matches_map;
 use crate::api::service::Endpoint;
+use crate::api::table::{lookup_map, LookupMap};
 use crate::api::{Change, Kind, ObjKey, Pod, Service};
 use crate::sim::time::SimDuration;
 use crate::sim::Ctx;
@@ -27,7 +28,7 @@ pub struct EndpointsController {
     queue: WorkQueue,
     /// The Services each pod was an endpoint of at their last sync, so a deleted
     /// or relabelled pod still wakes them.
-    member_of: BTreeMap<ObjKey, BTreeSet<ObjKey>>,
+    member_of: LookupMap<ObjKey, BTreeSet<ObjKey>>,
     /// The reverse: each Service's endpoint pods at its last sync.
     members: BTreeMap<ObjKey, BTreeSet<ObjKey>>,
     /// An index, so a sync looks at the pods that can match rather than all
@@ -39,19 +40,19 @@ pub struct EndpointsController {
     filed_as: BTreeMap<ObjKey, LabelRef>,
     pods_by: BTreeMap<LabelRef, BTreeSet<ObjKey>>,
     /// The indexed pairs each pod is listed under.
-    pod_entries: BTreeMap<ObjKey, Vec<LabelRef>>,
+    pod_entries: LookupMap<ObjKey, Vec<LabelRef>>,
 }
 
 impl EndpointsController {
     pub fn new(sync_delay: SimDuration) -> Self {
         EndpointsController {
             queue: WorkQueue::new(ControllerId::Endpoints, sync_delay),
-            member_of: BTreeMap::new(),
+            member_of: lookup_map(),
             members: BTreeMap::new(),
             services_by: BTreeMap::new(),
             filed_as: BTreeMap::new(),
             pods_by: BTreeMap::new(),
-            pod_entries: BTreeMap::new(),
+            pod_entries: lookup_map(),
         }
     }
 
@@ -64,14 +65,10 @@ impl EndpointsController {
             Kind::Pod => {
                 let mut wake: BTreeSet<ObjKey> =
                     self.member_of.get(&change.key).cloned().unwrap_or_default();
-                for e in self.pod_entries.remove(&change.key).unwrap_or_default() {
-                    if let Some(set) = self.pods_by.get_mut(&e) {
-                        set.remove(&change.key);
-                    }
-                }
+                // the indexed pairs the pod carries now (none once it is gone)
+                let mut pairs: Vec<(&String, &String)> = Vec::new();
                 if let Some(p) = ctx.api.get::<Pod>(&change.key) {
                     let ns = &p.meta.namespace;
-                    let mut entries = Vec::new();
                     let groups = self
                         .services_by
                         .range((ns.clone(), String::new())..)
@@ -83,7 +80,7 @@ impl EndpointsController {
                         let Some(svcs) = by_value.get(v) else {
                             continue;
                         };
-                        entries.push((ns.clone(), k.clone(), v.clone()));
+                        pairs.push((k, v));
                         for s in svcs {
                             let selects = ctx
                                 .api
@@ -94,6 +91,29 @@ impl EndpointsController {
                             }
                         }
                     }
+                }
+                // most pod writes are status writes that leave the pairs as
+                // they were: then the pod's place in the index stays too
+                let old = self
+                    .pod_entries
+                    .get(&change.key)
+                    .map_or(&[][..], |v| &v[..]);
+                let same = old.len() == pairs.len()
+                    && old
+                        .iter()
+                        .zip(&pairs)
+                        .all(|((_, k, v), (k2, v2))| k == *k2 && v == *v2);
+                if !same {
+                    for e in self.pod_entries.remove(&change.key).unwrap_or_default() {
+                        if let Some(set) = self.pods_by.get_mut(&e) {
+                            set.remove(&change.key);
+                        }
+                    }
+                    let ns = &change.key.namespace;
+                    let entries: Vec<LabelRef> = pairs
+                        .iter()
+                        .map(|&(k, v)| (ns.clone(), k.clone(), v.clone()))
+                        .collect();
                     for e in &entries {
                         self.pods_by
                             .entry(e.clone())

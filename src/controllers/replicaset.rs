@@ -10,7 +10,7 @@ use crate::api::meta::object_ref;
 use crate::api::pod::PodPhase;
 use crate::api::{
     ApiError, ApiServer, Change, Kind, ObjKey, ObjectMeta, OwnerReference, Pod, ReplicaSet,
-    ReplicationController,
+    ReplicationController, Uid,
 };
 use crate::metrics::EventType;
 use crate::sim::rng::{self, SimRng};
@@ -78,22 +78,100 @@ pub fn claim_pods(api: &mut ApiServer, rs: &ReplicaSet) -> Claimed {
     claim_pods_as(api, rs, Kind::ReplicaSet)
 }
 
+/// The pods of one set that its last sync found matching the set's selector,
+/// each as (uid, resourceVersion), in key order. A pod with the same uid and
+/// resourceVersion has not been written since, so its labels still match; any
+/// write (a relabel included) renews the resourceVersion and the pod is
+/// matched again. Matching every pod's labels on every sync was the biggest
+/// part of a big cluster's ReplicaSet syncs.
+#[derive(Debug, Default)]
+pub struct SelectorMemo {
+    /// The selector the entries were matched against.
+    selector: crate::api::selector::LabelSelector,
+    pods: Vec<(Uid, u64)>,
+    /// The previous sync's entries while a sync reads them (kept for its
+    /// allocation).
+    known: Vec<(Uid, u64)>,
+}
+
+impl SelectorMemo {
+    /// Begin a sync of `rs`: the entries still valid for its selector move to
+    /// `known`, and `pods` is emptied for the sync to record afresh.
+    fn start(&mut self, rs: &ReplicaSet) -> Vec<(Uid, u64)> {
+        std::mem::swap(&mut self.pods, &mut self.known);
+        self.pods.clear();
+        if self.selector != rs.selector {
+            self.selector = rs.selector.clone();
+            self.known.clear();
+        }
+        std::mem::take(&mut self.known)
+    }
+
+    /// End a sync: hand back the buffer [`SelectorMemo::start`] lent.
+    fn finish(&mut self, known: Vec<(Uid, u64)>) {
+        self.known = known;
+    }
+}
+
 /// The pods [`claim_pods`] would return, read without writing, when the claim
 /// has nothing to adopt or release (the usual case); `None` when it has. A
 /// sync then reads each pod once, not once to claim and once more to count.
-pub fn claimed_view<'a>(api: &'a ApiServer, rs: &ReplicaSet) -> Option<Vec<&'a Pod>> {
+///
+/// With a `memo`, a pod the set's last sync found matching, and not written
+/// since, is not matched against the selector again.
+pub fn claimed_view<'a>(
+    api: &'a ApiServer,
+    rs: &ReplicaSet,
+    memo: Option<&mut SelectorMemo>,
+) -> Option<Vec<&'a Pod>> {
+    let Some(m) = memo else {
+        return claimed_walk(api, rs, &[], None);
+    };
+    let known = m.start(rs);
+    let view = claimed_walk(api, rs, &known, Some(&mut m.pods));
+    m.finish(known);
+    view
+}
+
+/// [`claimed_view`]'s walk over the set's pods: `known` is what the memo
+/// remembers, `record` where the pods found matching now are written.
+fn claimed_walk<'a>(
+    api: &'a ApiServer,
+    rs: &ReplicaSet,
+    known: &[(Uid, u64)],
+    mut record: Option<&mut Vec<(Uid, u64)>>,
+) -> Option<Vec<&'a Pod>> {
     let uid = rs.meta.uid;
     let deleting = rs.meta.deletion_timestamp.is_some();
-    let mut pods = Vec::new();
-    for key in api.dependents_of(uid, Kind::Pod) {
-        let Some(p) = api.get::<Pod>(key) else {
-            continue;
-        };
+    let mut pods = Vec::with_capacity(rs.replicas.max(0) as usize);
+    let mut at = 0; // where the memo's next pod is expected
+    for (_, p) in api.dependent_objects::<Pod>(uid) {
         if !p.is_active() || p.meta.controller_ref().is_none_or(|o| o.uid != uid) {
             continue;
         }
-        if rs.selector.matches(&p.meta.labels) {
+        let seen = (p.meta.uid, p.meta.resource_version);
+        let remembered = match known.get(at..) {
+            Some([first, ..]) if first.0 == seen.0 => {
+                at += 1;
+                *first == seen
+            }
+            // the memo's pod here is gone: this one may be the next
+            Some([_, second, ..]) if second.0 == seen.0 => {
+                at += 2;
+                *second == seen
+            }
+            _ => false,
+        };
+        debug_assert!(
+            !remembered || rs.selector.matches(&p.meta.labels),
+            "a remembered selector match for {} is stale",
+            p.meta.name
+        );
+        if remembered || rs.selector.matches(&p.meta.labels) {
             pods.push(p);
+            if let Some(r) = record.as_deref_mut() {
+                r.push(seen);
+            }
         } else if !deleting {
             return None; // to be released
         }
@@ -257,6 +335,8 @@ pub struct ReplicaSetController {
     /// ReplicaSet or ReplicationController.
     kind: Kind,
     component: &'static str,
+    /// Per set (by uid): its pods found matching at its last sync.
+    memos: crate::api::table::LookupMap<Uid, SelectorMemo>,
 }
 
 impl ReplicaSetController {
@@ -266,6 +346,7 @@ impl ReplicaSetController {
             queue: WorkQueue::new(ControllerId::ReplicaSet, sync_delay),
             kind: Kind::ReplicaSet,
             component: COMPONENT,
+            memos: crate::api::table::lookup_map(),
         }
     }
 
@@ -276,6 +357,7 @@ impl ReplicaSetController {
             queue: WorkQueue::new(ControllerId::ReplicationController, sync_delay),
             kind: Kind::ReplicationController,
             component: RC_COMPONENT,
+            memos: crate::api::table::lookup_map(),
         }
     }
 
@@ -290,7 +372,12 @@ impl ReplicaSetController {
 
     pub fn on_watch(&mut self, ctx: &mut Ctx, change: &Change) {
         match change.kind {
-            k if k == self.kind => self.queue.add(ctx, change.key.clone()),
+            k if k == self.kind => {
+                if change.op == crate::api::store::Op::Deleted {
+                    self.memos.remove(&change.uid);
+                }
+                self.queue.add(ctx, change.key.clone())
+            }
             Kind::Pod => match &change.owner {
                 Some((k, owner)) if *k == self.kind => self.queue.add(
                     ctx,
@@ -344,7 +431,8 @@ impl ReplicaSetController {
         let object = object_ref(self.kind, key);
         // Everything this sync needs from its pods, read once from the store
         // before any write (the status is of what was observed at the start).
-        let observed = claimed_view(ctx.api, &rs).map(|pods| observe(&pods, &rs, now));
+        let memo = self.memos.entry(rs.meta.uid).or_default();
+        let observed = claimed_view(ctx.api, &rs, Some(memo)).map(|pods| observe(&pods, &rs, now));
         let (claimed, observed) = match observed {
             Some(o) => (Claimed::default(), o),
             None => {
@@ -495,7 +583,8 @@ impl ReplicaSetController {
         if rs.meta.deletion_timestamp.is_some() {
             return false;
         }
-        let Some(pods) = claimed_view(ctx.api, rs) else {
+        let memo = self.memos.entry(rs.meta.uid).or_default();
+        let Some(pods) = claimed_view(ctx.api, rs, Some(memo)) else {
             return false;
         };
         let (count, ready, available, victims, next) = observe(&pods, rs, now);
@@ -783,6 +872,46 @@ mod tests {
         assert!(c.pods.is_empty());
         assert!(api.get::<Pod>(&a).unwrap().meta.owner_references.is_empty());
         assert_eq!(api.dependents_of(rs.meta.uid, Kind::Pod).count(), 0);
+    }
+
+    #[test]
+    fn the_selector_memo_sees_a_relabel_a_new_pod_and_a_new_selector() {
+        use crate::api::selector::LabelSelector;
+        let (mut api, mut rs) = api_with_rs();
+        let keys: Vec<ObjKey> = ["a", "b", "c"]
+            .iter()
+            .map(|n| bare(&mut api, "default", n, &[("app", "web")]))
+            .collect();
+        claim_pods(&mut api, &rs);
+        let mut memo = SelectorMemo::default();
+        let names = |v: Option<Vec<&Pod>>| {
+            v.map(|v| v.iter().map(|p| p.meta.name.clone()).collect::<Vec<_>>())
+        };
+        let first = names(claimed_view(&api, &rs, Some(&mut memo)));
+        assert_eq!(
+            first.as_deref(),
+            Some(&["a", "b", "c"].map(String::from)[..])
+        );
+        assert_eq!(memo.pods.len(), 3);
+        // b is relabelled: the memo's entry for it no longer holds
+        api.update::<Pod>(&keys[1], |p| {
+            p.meta.labels.insert("app".into(), "debug".into());
+        })
+        .unwrap();
+        assert_eq!(claimed_view(&api, &rs, Some(&mut memo)), None);
+        // a pod that matches again, and a new one, are both counted
+        api.update::<Pod>(&keys[1], |p| {
+            p.meta.labels.insert("app".into(), "web".into());
+        })
+        .unwrap();
+        let d = bare(&mut api, "default", "aa", &[("app", "web")]);
+        claim_pods(&mut api, &rs);
+        let v = names(claimed_view(&api, &rs, Some(&mut memo)));
+        assert_eq!(v.map(|v| v.len()), Some(4), "{d}");
+        // the same pods under another selector are matched afresh
+        rs.selector = LabelSelector::from_labels(labels(&[("app", "db")]));
+        assert_eq!(claimed_view(&api, &rs, Some(&mut memo)), None);
+        assert!(memo.pods.is_empty());
     }
 
     #[test]

@@ -840,6 +840,14 @@ pub trait ScorePlugin: Send + Sync {
     fn node_local(&self) -> bool {
         false
     }
+    /// `true` when, after [`ScorePlugin::pre_score`], every node would get the
+    /// same score from this plugin this cycle (raw, and so normalized too). A
+    /// score shared by all nodes cannot change which one wins or how ties fall,
+    /// so the cycle leaves such a plugin out; explain-schedule, which shows each
+    /// plugin's scores, still runs it.
+    fn uniform(&self, _state: &CycleState) -> bool {
+        false
+    }
 }
 
 /// `DefaultNormalizeScore`: scale to [0, max]; `reverse` makes high raw scores low.
@@ -1017,7 +1025,23 @@ pub fn score_nodes(
             local += 1;
             local - 1
         });
-        if !plugin.pre_score(pod, snap, feasible, state) {
+        let applies = plugin.pre_score(pod, snap, feasible, state);
+        if applies && !keep_detail && plugin.uniform(state) {
+            // the same for every node: it cannot move the choice
+            #[cfg(debug_assertions)]
+            {
+                let mut check = Vec::with_capacity(feasible.len());
+                plugin.score_all(pod, snap, feasible, state, &mut check);
+                plugin.normalize(&mut check, state);
+                assert!(
+                    check.windows(2).all(|w| w[0] == w[1]),
+                    "{} said its scores were uniform: {check:?}",
+                    plugin.name()
+                );
+            }
+            continue;
+        }
+        if !applies {
             if keep_detail {
                 detail.push(PluginScores {
                     plugin: plugin.name(),

@@ -99,11 +99,11 @@ pub struct Scheduler {
     nodes: Vec<NodeInfo>,
     /// Cluster-wide sums over `nodes`, kept in step with them.
     index: ClusterIndex,
-    node_index: BTreeMap<String, usize>,
+    node_index: crate::api::table::LookupMap<String, usize>,
     /// Nodes with `present` set, kept as nodes come and go (not recounted per cycle).
     present_nodes: usize,
     /// Pods counted in `nodes`: key → (uid, node index).
-    assigned: BTreeMap<ObjKey, (Uid, usize)>,
+    assigned: crate::api::table::LookupMap<ObjKey, (Uid, usize)>,
     /// image → number of present nodes that have it.
     image_nodes: BTreeMap<String, usize>,
     namespace_labels: BTreeMap<String, Labels>,
@@ -129,9 +129,9 @@ impl Scheduler {
             settings,
             nodes: Vec::new(),
             index: ClusterIndex::default(),
-            node_index: BTreeMap::new(),
+            node_index: crate::api::table::lookup_map(),
             present_nodes: 0,
-            assigned: BTreeMap::new(),
+            assigned: crate::api::table::lookup_map(),
             image_nodes: BTreeMap::new(),
             namespace_labels: BTreeMap::new(),
             nominated: Vec::new(),

@@ -150,6 +150,13 @@ impl ScorePlugin for ImageLocality {
         );
         true
     }
+    /// No node has any of the pod's images (nodes report none unless their
+    /// manifests list `status.images`): every node scores 0.
+    fn uniform(&self, state: &CycleState) -> bool {
+        state
+            .get::<ImageState>(STATE_KEY)
+            .is_none_or(|s| s.images.iter().all(|i| i.num_nodes == 0))
+    }
     fn score(&self, _pod: &PodInfo, node: &NodeInfo, state: &CycleState) -> i64 {
         match state.get::<ImageState>(STATE_KEY) {
             Some(s) => score_node(s, node),
@@ -270,6 +277,34 @@ mod tests {
                 .map(|(i, img)| container(&format!("c{i}"), img))
                 .collect();
         })
+    }
+
+    /// With none of the pod's images on any node every node scores 0, and the
+    /// plugin says so (the cycle then leaves it out); one node holding one is
+    /// enough to make it count.
+    #[test]
+    fn uniform_only_when_no_node_has_the_images() {
+        let uniform = |nodes: Vec<crate::scheduler::framework::NodeInfo>, img: &str| {
+            let c = Cluster::new(nodes);
+            let pod = image_pod(&[img]);
+            let info = crate::scheduler::framework::PodInfo::new(&pod);
+            let mut st = CycleState::default();
+            assert!(ImageLocality.pre_score(&info, &c.snap(), &[0, 1], &mut st));
+            c.score(&ImageLocality, &image_pod(&[img])).unwrap(); // checks the claim
+            ImageLocality.uniform(&st)
+        };
+        let bare = || vec![image_node("a", &[]), image_node("b", &[])];
+        assert!(uniform(bare(), "gcr.io/300"));
+        let one = vec![
+            image_node("a", &[(&["gcr.io/300:latest"], 300)]),
+            image_node("b", &[]),
+        ];
+        assert!(!uniform(one, "gcr.io/300"));
+        let other = vec![
+            image_node("a", &[(&["gcr.io/300:latest"], 300)]),
+            image_node("b", &[]),
+        ];
+        assert!(uniform(other, "gcr.io/40"));
     }
 
     /// image_locality_test.go TestImageLocalityPriority (current upstream, with the

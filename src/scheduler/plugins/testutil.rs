@@ -150,6 +150,12 @@ impl Cluster {
         assert_eq!(all, raw, "score_all differs from score");
         let mut norm = raw.clone();
         plugin.normalize(&mut norm, &st);
+        // a plugin that says its scores are all the same must be right
+        assert!(
+            !plugin.uniform(&st) || norm.windows(2).all(|w| w[0] == w[1]),
+            "{} said its scores were uniform: {norm:?}",
+            plugin.name()
+        );
         Some((raw, norm))
     }
 }
