@@ -529,7 +529,7 @@ pub struct ApiServer {
     /// node name → the pods bound to it (upstream's `spec.nodeName` field
     /// index), so that per-node work (the taint manager, MarkPodsNotReady) does
     /// not scan every pod of the cluster.
-    pods_by_node: BTreeMap<String, BTreeSet<ObjKey>>,
+    pods_by_node: crate::api::table::LookupMap<String, BTreeSet<ObjKey>>,
     /// Pods being deleted (with a deletionTimestamp), so that the pod GC of
     /// lost nodes looks at a handful of pods, not at every pod of a dark zone.
     terminating_pods: BTreeSet<ObjKey>,
@@ -566,7 +566,7 @@ impl ApiServer {
             now: SimTime::ZERO,
             changes: Vec::new(),
             dependents: BTreeMap::new(),
-            pods_by_node: BTreeMap::new(),
+            pods_by_node: crate::api::table::lookup_map(),
             terminating_pods: BTreeSet::new(),
             totals: PodTotals::default(),
             node_epoch: 0,
@@ -955,12 +955,12 @@ impl ApiServer {
             }
         } else if tally_before != tally_after {
             let node = obj.bound_node();
-            if let Some(t) = tally_before {
-                self.totals.apply(&t, node.filter(|_| had_node), false);
-            }
-            if let Some(t) = tally_after {
-                self.totals.apply(&t, node, true);
-            }
+            self.totals.replace(
+                tally_before.as_ref(),
+                node.filter(|_| had_node),
+                tally_after.as_ref(),
+                node,
+            );
         }
         let m = obj.meta_mut();
         // identity is not the caller's to change

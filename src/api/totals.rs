@@ -54,6 +54,36 @@ pub struct PodTotals {
 }
 
 impl PodTotals {
+    /// Replace a pod's tally `before` (bound to `node_before`) with `after`
+    /// (bound to `node`). A phase change that leaves the pod's requests where
+    /// they were (Pending to Running on its node, the usual write) only moves
+    /// the phase counts, without looking its node up twice.
+    pub fn replace(
+        &mut self,
+        before: Option<&Tally>,
+        node_before: Option<&str>,
+        after: Option<&Tally>,
+        node: Option<&str>,
+    ) {
+        if let (Some(b), Some(a)) = (before, after) {
+            let same_place = b.active == a.active
+                && b.pending == a.pending
+                && (b.cpu, b.memory) == (a.cpu, a.memory)
+                && (!b.active || node_before == node);
+            if same_place {
+                self.phases[b.phase] -= 1;
+                self.phases[a.phase] += 1;
+                return;
+            }
+        }
+        if let Some(t) = before {
+            self.apply(t, node_before, false);
+        }
+        if let Some(t) = after {
+            self.apply(t, node, true);
+        }
+    }
+
     /// Add (`add`) or take away one pod's tally; `node` is the node it is bound to.
     pub fn apply(&mut self, t: &Tally, node: Option<&str>, add: bool) {
         let sign = if add { 1 } else { -1 };

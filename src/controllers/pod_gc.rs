@@ -10,7 +10,7 @@
 use crate::api::{ApiServer, ObjKey, Pod};
 use crate::metrics::{EventType, Recorder};
 use crate::sim::time::{SimDuration, SimTime};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 pub const COMPONENT: &str = "pod-garbage-collector";
 /// `--terminated-pod-gc-threshold`.
@@ -22,7 +22,9 @@ pub struct PodGc {
     threshold: usize,
     /// Finished pods, oldest first.
     finished: BTreeSet<(SimTime, ObjKey)>,
-    created: BTreeMap<ObjKey, SimTime>,
+    /// The finished pods' creation times, to find their entries in `finished`
+    /// (looked up by key only, on every pod write).
+    created: crate::api::table::LookupMap<ObjKey, SimTime>,
     last_sweep: Option<SimTime>,
 }
 
@@ -31,7 +33,7 @@ impl PodGc {
         PodGc {
             threshold,
             finished: BTreeSet::new(),
-            created: BTreeMap::new(),
+            created: crate::api::table::lookup_map(),
             last_sweep: None,
         }
     }
@@ -41,8 +43,12 @@ impl PodGc {
         match api.get::<Pod>(key) {
             Some(p) if p.status.phase.is_terminal() => {
                 let t = p.meta.creation_timestamp;
-                self.created.insert(key.clone(), t);
-                self.finished.insert((t, key.clone()));
+                if self.created.get(key) != Some(&t) {
+                    if let Some(old) = self.created.insert(key.clone(), t) {
+                        self.finished.remove(&(old, key.clone()));
+                    }
+                    self.finished.insert((t, key.clone()));
+                }
             }
             _ => {
                 if let Some(t) = self.created.remove(key) {

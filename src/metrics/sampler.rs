@@ -90,10 +90,17 @@ impl Sampler {
         let (mut nodes, mut nodes_used) = (0u64, 0u64);
         let (mut cpu_req, mut cpu_cap, mut mem_req, mut mem_cap) = (0i64, 0i64, 0i64, 0i64);
         let (mut free_total, mut free_stuck) = (0i64, 0i64);
+        // nodes and usage are both in name order: one merge, not a search per node
+        let mut by_name = used.iter().peekable();
         for n in api.list::<Node>() {
             nodes += 1;
             let a = &n.status.allocatable;
-            let (c, m, k) = used.get(n.meta.name.as_str()).copied().unwrap_or_default();
+            let name = n.meta.name.as_str();
+            while by_name.next_if(|(k, _)| k.as_str() < name).is_some() {}
+            let (c, m, k) = by_name
+                .next_if(|(k, _)| k.as_str() == name)
+                .map_or((0, 0, 0), |(_, v)| *v);
+            debug_assert_eq!((c, m, k), used.get(name).copied().unwrap_or_default());
             if k > 0 {
                 nodes_used += 1;
                 cpu_req += c;

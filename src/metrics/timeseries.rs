@@ -485,15 +485,58 @@ fn push_value(out: &mut String, v: f64) {
     use std::fmt::Write as _;
     if v.fract() == 0.0 && v.abs() < 1e15 {
         let _ = write!(out, "{}", v as i64);
+    } else if let Some(micros) = micros_unambiguous(v) {
+        push_micros(out, micros);
     } else {
-        let start = out.len();
-        let _ = write!(out, "{v:.6}");
-        let kept = out[start..]
-            .trim_end_matches('0')
-            .trim_end_matches('.')
-            .len();
-        out.truncate(start + kept);
+        push_value_exact(out, v);
     }
+}
+
+/// `v` rounded to six decimals the way `{:.6}` does, as a count of
+/// millionths, when a product in `f64` settles it: for 0 < v < 1000 the
+/// product is within 1.2e-7 of the exact one, so unless it lies within 1e-6
+/// of a half the exact value rounds the same way. Exact formatting (which
+/// falls back to bignum arithmetic) was most of the cost of a metrics row.
+fn micros_unambiguous(v: f64) -> Option<u64> {
+    if !(v > 0.0 && v < 1000.0) {
+        return None;
+    }
+    let x = v * 1e6;
+    let floor = x.floor();
+    let frac = x - floor;
+    if (frac - 0.5).abs() < 1e-6 {
+        return None;
+    }
+    Some(floor as u64 + u64::from(frac > 0.5))
+}
+
+/// A count of millionths as a decimal with the trailing zeros (and a bare
+/// point) trimmed, as [`push_value_exact`] writes it.
+fn push_micros(out: &mut String, micros: u64) {
+    use std::fmt::Write as _;
+    let (whole, mut frac) = (micros / 1_000_000, micros % 1_000_000);
+    let _ = write!(out, "{whole}");
+    if frac == 0 {
+        return;
+    }
+    let mut digits = 6;
+    while frac % 10 == 0 {
+        frac /= 10;
+        digits -= 1;
+    }
+    let _ = write!(out, ".{frac:0digits$}");
+}
+
+/// `{:.6}` with the trailing zeros (and a bare point) trimmed.
+fn push_value_exact(out: &mut String, v: f64) {
+    use std::fmt::Write as _;
+    let start = out.len();
+    let _ = write!(out, "{v:.6}");
+    let kept = out[start..]
+        .trim_end_matches('0')
+        .trim_end_matches('.')
+        .len();
+    out.truncate(start + kept);
 }
 
 /// A CSV field, quoted when it needs it.
@@ -706,6 +749,50 @@ mod tests {
         assert!(text.contains("0.125\n"));
         assert_eq!(parse_csv(&text).unwrap(), rows);
         assert_eq!(format_value(1.0 / 3.0), "0.333333");
+    }
+
+    /// The shortcut through millionths writes what exact formatting writes:
+    /// for any value, for ratios of counts (what most metrics are), and next
+    /// to the halves where the shortcut must step aside.
+    #[test]
+    fn values_written_as_exact_formatting_writes_them() {
+        let check = |v: f64| {
+            let (mut fast, mut exact) = (String::new(), String::new());
+            push_value(&mut fast, v);
+            if v.fract() == 0.0 && v.abs() < 1e15 {
+                return;
+            }
+            push_value_exact(&mut exact, v);
+            assert_eq!(fast, exact, "{v:e}");
+        };
+        for k in [0u64, 1, 5, 123_456, 999_999, 1_000_000, 7_654_321, 999_999_999] {
+            let half = (k as f64 + 0.5) / 1e6;
+            for v in [half, half.next_up(), half.next_down(), k as f64 / 1e6] {
+                check(v);
+            }
+        }
+        for v in [1e-7, 4.9e-7, 5e-7, 5.1e-7, 0.9999995, 999.9999995, 999.9999996] {
+            check(v);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_value_is_written_as_exact_formatting_writes_it(
+            v in -2000.0f64..2000.0,
+            a in 0u64..200_000,
+            b in 1u64..200_000,
+        ) {
+            for v in [v, a as f64 / b as f64] {
+                let (mut fast, mut exact) = (String::new(), String::new());
+                push_value(&mut fast, v);
+                if v.fract() == 0.0 && v.abs() < 1e15 {
+                    continue;
+                }
+                push_value_exact(&mut exact, v);
+                proptest::prop_assert_eq!(fast, exact);
+            }
+        }
     }
 
     fn row(t: u64, metric: &str, object: &str, value: f64) -> Row {
