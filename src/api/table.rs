@@ -139,6 +139,14 @@ impl<T> Table<T> {
         self.by_key.len()
     }
 
+    /// Remove every object.
+    pub fn clear(&mut self) {
+        self.objects.clear();
+        self.free.clear();
+        self.by_key.clear();
+        self.order.clear();
+    }
+
     pub fn is_empty(&self) -> bool {
         self.by_key.is_empty()
     }

@@ -765,13 +765,30 @@ mod tests {
             push_value_exact(&mut exact, v);
             assert_eq!(fast, exact, "{v:e}");
         };
-        for k in [0u64, 1, 5, 123_456, 999_999, 1_000_000, 7_654_321, 999_999_999] {
+        for k in [
+            0u64,
+            1,
+            5,
+            123_456,
+            999_999,
+            1_000_000,
+            7_654_321,
+            999_999_999,
+        ] {
             let half = (k as f64 + 0.5) / 1e6;
             for v in [half, half.next_up(), half.next_down(), k as f64 / 1e6] {
                 check(v);
             }
         }
-        for v in [1e-7, 4.9e-7, 5e-7, 5.1e-7, 0.9999995, 999.9999995, 999.9999996] {
+        for v in [
+            1e-7,
+            4.9e-7,
+            5e-7,
+            5.1e-7,
+            0.9999995,
+            999.9999995,
+            999.9999996,
+        ] {
             check(v);
         }
     }

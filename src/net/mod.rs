@@ -276,7 +276,7 @@ pub struct DataPlane {
     /// Requests each pod has answered so far (expected counts, aggregate
     /// clients): what the metrics server turns into per-pod request rates and
     /// CPU use.
-    served: BTreeMap<ObjKey, f64>,
+    served: crate::api::table::LookupMap<ObjKey, f64>,
 }
 
 /// Whether pod `pod` on node `node` answers now.
@@ -322,7 +322,7 @@ impl DataPlane {
             latencies: BTreeMap::new(),
             failures: Vec::new(),
             series: BTreeMap::new(),
-            served: BTreeMap::new(),
+            served: crate::api::table::lookup_map(),
         }
     }
 
@@ -418,17 +418,22 @@ impl DataPlane {
         nodes: impl Iterator<Item = (&'a str, bool, bool)>,
         now: SimTime,
     ) -> Option<SimTime> {
-        let mut seen = BTreeSet::new();
+        // (the names are distinct: one per kubelet)
+        let mut seen: Vec<&str> = Vec::with_capacity(self.nodes.len());
         let frozen_before: Vec<u32> = self.frozen.keys().copied().collect();
         let mut freeze_id = None;
         let mut resync = false;
         for (name, alive, hears) in nodes {
-            seen.insert(name.to_string());
-            let cur = self.nodes.entry(name.to_string()).or_insert(NodeNet {
-                alive,
-                hears,
-                frozen: None,
-            });
+            seen.push(name);
+            if !self.nodes.contains_key(name) {
+                let fresh = NodeNet {
+                    alive,
+                    hears,
+                    frozen: None,
+                };
+                self.nodes.insert(name.to_string(), fresh);
+            }
+            let cur = self.nodes.get_mut(name).expect("inserted above");
             cur.hears = hears;
             if cur.alive != alive {
                 cur.alive = alive;
@@ -451,12 +456,24 @@ impl DataPlane {
                 _ => {}
             }
         }
-        let gone: Vec<String> = self
-            .nodes
-            .keys()
-            .filter(|n| !seen.contains(*n))
-            .cloned()
-            .collect();
+        debug_assert!(
+            seen.len() > 2000 || {
+                let mut names = seen.clone();
+                names.sort_unstable();
+                names.windows(2).all(|w| w[0] != w[1])
+            }
+        );
+        // every name given is in `nodes` now: any more are gone
+        let gone: Vec<String> = if self.nodes.len() == seen.len() {
+            Vec::new()
+        } else {
+            let seen: BTreeSet<&str> = seen.into_iter().collect();
+            self.nodes
+                .keys()
+                .filter(|n| !seen.contains(n.as_str()))
+                .cloned()
+                .collect()
+        };
         for n in gone {
             if let Some(NodeNet {
                 frozen: Some(id), ..

@@ -234,7 +234,9 @@ pub struct Kubelet {
     pub component: String,
     index: u32,
     settings: KubeletSettings,
-    pods: BTreeMap<ObjKey, PodRun>,
+    /// The pods it runs or starts: looked up by key on every watch and event
+    /// (by hash), listed in key order (for determinism).
+    pods: crate::api::table::Table<PodRun>,
     /// `kubelet/<node>`'s own random stream (uniform startup times).
     rng: SimRng,
     images: BTreeSet<String>,
@@ -268,7 +270,7 @@ impl Kubelet {
             component: format!("kubelet/{node}"),
             index,
             settings,
-            pods: BTreeMap::new(),
+            pods: Default::default(),
             images: images.into_iter().collect(),
             pulls: BTreeMap::new(),
             down: false,
@@ -307,7 +309,7 @@ impl Kubelet {
             // the status manager re-posts what it knows: pods the node-lifecycle
             // controller marked not ready while the node was silent are Ready again
             let now = ctx.now;
-            for (key, r) in &self.pods {
+            for (key, r) in self.pods.iter() {
                 if r.local != Local::Running || r.ready_at.is_none_or(|t| t > now) {
                     continue;
                 }
@@ -419,6 +421,11 @@ impl Kubelet {
                 .pods
                 .get(pod)
                 .is_some_and(|r| r.local == Local::Running && r.app_up_at <= now)
+    }
+
+    /// Its Node's key (kept, so that callers need not build one).
+    pub fn node_key(&self) -> &ObjKey {
+        &self.node_key
     }
 
     /// The pods (key, uid) whose containers this kubelet runs.
@@ -687,7 +694,7 @@ impl Kubelet {
         let seen = ctx.now + self.settings.config_cache_ttl;
         let period = self.settings.sync_frequency.as_millis().max(1);
         let mut timers = Vec::new();
-        for (key, r) in &self.pods {
+        for (key, r) in self.pods.iter() {
             if r.local != Local::Running || key.namespace != change.key.namespace {
                 continue;
             }
@@ -768,7 +775,7 @@ impl Kubelet {
         let a = &node.status.allocatable;
         let (mut cpu, mut mem, mut pods) = (0i64, 0i64, 0i64);
         let mut other: BTreeMap<String, i64> = BTreeMap::new();
-        for (k, r) in &self.pods {
+        for (k, r) in self.pods.iter() {
             // still in the store: uids are never reused, so the object in the
             // pod's slot has its uid exactly when the pod itself is still there
             let gone = ctx

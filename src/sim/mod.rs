@@ -530,7 +530,7 @@ impl Simulation {
         let faults = &self.faults;
         let api = &self.api;
         let nodes = self.kubelets.iter().enumerate().filter_map(|(i, k)| {
-            api.get::<Node>(&crate::api::ObjKey::cluster(k.node.clone()))?;
+            api.get::<Node>(k.node_key())?;
             let alive = !k.is_down();
             let hears = alive && (k.is_reachable() || faults.kubelet_stopped(i as u32));
             Some((k.node.as_str(), alive, hears))
@@ -647,7 +647,7 @@ impl Simulation {
             k.is_down()
                 && self
                     .api
-                    .get::<Node>(&crate::api::ObjKey::cluster(k.node.clone()))
+                    .get::<Node>(k.node_key())
                     .is_some_and(|n| n.status.ready == crate::api::node::ConditionStatus::True)
         }) || self.node_lifecycle.has_pending_work(&self.api, self.now)
             || self.pod_gc.has_work()
