@@ -186,6 +186,14 @@ mod tests {
         let t = api.pod_totals();
         assert_eq!(t.pending_count, 1);
         assert_eq!(t.used.get("n1"), Some(&(350, 350_000, 2)));
+        // a phase change on the node (the counts-only path of `replace`)
+        api.update_status::<Pod>(&key("a"), |p| p.status.phase = PodPhase::Running)
+            .unwrap();
+        let t = api.pod_totals();
+        assert_eq!(t.used.get("n1"), Some(&(350, 350_000, 2)));
+        assert_eq!(t.phases[PodPhase::Running as usize], 1);
+        assert_eq!(t.phases[PodPhase::Pending as usize], 2);
+        assert_eq!(*t, PodTotals::scan(api.list::<Pod>()));
         api.update_status::<Pod>(&key("c"), |p| p.status.phase = PodPhase::Succeeded)
             .unwrap();
         let t = api.pod_totals();
