@@ -252,7 +252,7 @@ pub struct DataPlane {
     svc_versions: BTreeMap<ObjKey, u64>,
     /// Pods that traffic may reach (endpoints in any view of a Service with
     /// clients): only their kubelets' events can change what requests meet.
-    watched: BTreeSet<ObjKey>,
+    watched: crate::api::table::LookupMap<ObjKey, ()>,
     dirty: BTreeSet<ObjKey>,
     /// Some node hears the API again: thaw it at the next sync.
     thaw_pending: bool,
@@ -293,7 +293,7 @@ impl DataPlane {
             version: 0,
             groups: BTreeMap::new(),
             svc_versions: BTreeMap::new(),
-            watched: BTreeSet::new(),
+            watched: crate::api::table::lookup_map(),
             dirty: BTreeSet::new(),
             thaw_pending: false,
             last_sync: None,
@@ -556,12 +556,13 @@ impl DataPlane {
     /// See [`DataPlane::watched`].
     fn recompute_watched(&mut self) {
         let services: BTreeSet<&ObjKey> = self.clients.iter().map(|c| &c.spec.service).collect();
-        let mut watched = BTreeSet::new();
+        // (asked at every kubelet event: a hash set, never listed)
+        let mut watched = crate::api::table::lookup_map();
         let views = std::iter::once(&self.view).chain(self.frozen.values().map(|f| &f.0));
         for v in views {
             for s in &services {
                 if let Some(sv) = v.get(*s) {
-                    watched.extend(sv.eps.iter().map(|(p, _)| p.clone()));
+                    watched.extend(sv.eps.iter().map(|(p, _)| (p.clone(), ())));
                 }
             }
         }
@@ -570,7 +571,7 @@ impl DataPlane {
 
     /// Whether what happens to `pod` can change what requests meet.
     pub fn watches(&self, pod: &ObjKey) -> bool {
-        self.watched.contains(pod)
+        self.watched.contains_key(pod)
     }
 }
 

@@ -46,7 +46,8 @@ type ActiveKey = (Reverse<i32>, SimTime, u64, ObjKey);
 
 #[derive(Debug, Default)]
 pub struct SchedulingQueue {
-    pods: BTreeMap<ObjKey, QueuedPod>,
+    /// Every queued pod by key (looked up, never listed).
+    pods: crate::api::table::LookupMap<ObjKey, QueuedPod>,
     active: BTreeSet<ActiveKey>,
     backoff: BTreeMap<ObjKey, SimTime>,
     unschedulable: BTreeMap<ObjKey, SimTime>,
