@@ -36,6 +36,25 @@ pub fn usage_of(api: &ApiServer) -> &Usage {
     u
 }
 
+/// Every node in name order with (CPU millis, memory bytes, pods) its
+/// unfinished pods request: one merge of the two name-ordered lists, not a
+/// search per node.
+pub fn nodes_with_usage<'a>(
+    api: &'a ApiServer,
+    usage: &'a Usage,
+) -> impl Iterator<Item = (&'a Node, (i64, i64, i64))> + 'a {
+    let mut used = usage.used.iter().peekable();
+    api.list::<Node>().map(move |n| {
+        let name = n.meta.name.as_str();
+        while used.next_if(|(k, _)| k.as_str() < name).is_some() {}
+        let u = used
+            .next_if(|(k, _)| k.as_str() == name)
+            .map_or((0, 0, 0), |(_, v)| *v);
+        debug_assert_eq!(u, usage.used.get(name).copied().unwrap_or_default());
+        (n, u)
+    })
+}
+
 /// The order of [`Usage::phases`] (`PodPhase`'s declaration order).
 pub const PHASES: [PodPhase; 5] = [
     PodPhase::Pending,
@@ -83,24 +102,15 @@ impl Sampler {
         if let Some(ts) = self.series.as_mut() {
             ts.sample_usage(api, now, usage);
         }
-        let used = &usage.used;
         let pending_pods = usage.pending_count;
         // the distinct requests of pending pods, in order
         let pending: Vec<(i64, i64)> = usage.pending.keys().copied().collect();
         let (mut nodes, mut nodes_used) = (0u64, 0u64);
         let (mut cpu_req, mut cpu_cap, mut mem_req, mut mem_cap) = (0i64, 0i64, 0i64, 0i64);
         let (mut free_total, mut free_stuck) = (0i64, 0i64);
-        // nodes and usage are both in name order: one merge, not a search per node
-        let mut by_name = used.iter().peekable();
-        for n in api.list::<Node>() {
+        for (n, (c, m, k)) in nodes_with_usage(api, usage) {
             nodes += 1;
             let a = &n.status.allocatable;
-            let name = n.meta.name.as_str();
-            while by_name.next_if(|(k, _)| k.as_str() < name).is_some() {}
-            let (c, m, k) = by_name
-                .next_if(|(k, _)| k.as_str() == name)
-                .map_or((0, 0, 0), |(_, v)| *v);
-            debug_assert_eq!((c, m, k), used.get(name).copied().unwrap_or_default());
             if k > 0 {
                 nodes_used += 1;
                 cpu_req += c;

@@ -325,16 +325,10 @@ impl Timeseries {
             }
         }
         let share = |a: i64, b: i64| if b > 0 { a as f64 / b as f64 } else { 0.0 };
-        // each node with what its pods request: one merge of two name-ordered maps
+        // each node with what its pods request
         self.nodes.clear();
         if detail {
-            let mut used = usage.used.iter().peekable();
-            for n in api.list::<Node>() {
-                let name = n.meta.name.as_str();
-                while used.next_if(|(k, _)| k.as_str() < name).is_some() {}
-                let (c, m, k) = used
-                    .next_if(|(k, _)| k.as_str() == name)
-                    .map_or((0, 0, 0), |(_, v)| *v);
+            for (n, (c, m, k)) in super::sampler::nodes_with_usage(api, usage) {
                 let a = &n.status.allocatable;
                 let ready = n.status.ready == crate::api::node::ConditionStatus::True;
                 self.nodes.push(NodeRow {
