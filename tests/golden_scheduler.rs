@@ -4,6 +4,8 @@
 //! Units: upstream's cases use abstract numbers; here CPU is millicores and
 //! memory bytes, so only the ratios matter, as upstream.
 
+mod common;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -266,4 +268,47 @@ fn a_misspelled_plugin_in_a_profile_is_an_error_at_its_line() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("s.yaml:8:"), "{err}");
     assert!(err.contains("unknown plugin \"NodeResourceFit\""), "{err}");
+}
+
+/// TaintToleration's score (weight 3) steers pods off a node tainted
+/// PreferNoSchedule during the run, although PodTopologySpread would spread
+/// them onto it. The scheduler leaves the plugin out while no node has such a
+/// taint, so it must notice the taint arriving (and, in debug builds, its
+/// cluster index must still equal one rebuilt from scratch).
+#[test]
+fn a_prefer_no_schedule_taint_added_mid_run_steers_new_pods() {
+    let yaml = r#"name: prefer-taint
+seed: 1
+until: 5m
+cluster:
+  nodePools:
+    - name: n
+      count: 2
+      capacity: {cpu: "4", memory: 16Gi, pods: 110}
+objects:
+  - apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: web}
+    spec:
+      replicas: 0
+      selector: {matchLabels: {app: web}}
+      template:
+        metadata: {labels: {app: web}}
+        spec:
+          containers:
+            - name: c
+              image: nginx:1.25
+              resources:
+                requests: {cpu: 100m, memory: 64Mi}
+timeline:
+  - {at: 1m, action: taint, target: node/n-0, taints: [{key: soon, value: "gone", effect: PreferNoSchedule}]}
+  - {at: 2m, action: scale, target: deployment/web, replicas: 2}
+"#;
+    let (sim, _) = common::run_scenario("prefer-taint", yaml);
+    let nodes: Vec<String> = sim
+        .api()
+        .list::<kubesim::api::Pod>()
+        .filter_map(|p| p.node_name.clone())
+        .collect();
+    assert_eq!(nodes, ["n-1", "n-1"]);
 }

@@ -6,7 +6,6 @@
 //! the store. A policy is therefore just a list of plugins and weights, and the same
 //! evaluation code serves the scheduler and `kubesim explain-schedule`.
 
-use super::verdicts::Remembered;
 use crate::api::pod::PodRequests;
 use crate::api::selector::{LabelSelector, Labels};
 use crate::api::taint::{Taint, Toleration};
@@ -122,6 +121,14 @@ impl NodeInfo {
         let mut info = NodeInfo::default();
         info.update_node(n);
         info
+    }
+
+    /// Whether the node has a `PreferNoSchedule` taint (what
+    /// [`ClusterIndex::nodes_preferring_no_schedule`] counts).
+    pub fn prefers_no_schedule(&self) -> bool {
+        self.taints
+            .iter()
+            .any(|t| t.effect == crate::api::taint::TaintEffect::PreferNoSchedule)
     }
 
     /// Refresh what comes from the Node object, keeping the pods.
@@ -356,6 +363,9 @@ pub struct ClusterIndex {
     pub pods_with_affinity: u64,
     /// Pods with a required anti-affinity term.
     pub pods_with_required_anti_affinity: u64,
+    /// Present nodes with a `PreferNoSchedule` taint: while there are none,
+    /// TaintToleration scores every node alike.
+    pub nodes_preferring_no_schedule: u64,
     /// Interned pod groups; ids of groups that emptied are reused.
     groups: Vec<PodGroup>,
     free: Vec<u32>,
@@ -374,7 +384,7 @@ type CanonicalGroups = BTreeMap<(String, Labels), (u32, BTreeMap<u32, u32>, BTre
 type CanonicalSlots = Vec<Option<(String, bool, bool)>>;
 
 impl ClusterIndex {
-    fn canonical(&self) -> (u64, u64, CanonicalGroups, CanonicalSlots) {
+    fn canonical(&self) -> (u64, u64, u64, CanonicalGroups, CanonicalSlots) {
         let groups = self
             .groups
             .iter()
@@ -412,6 +422,7 @@ impl ClusterIndex {
         (
             self.pods_with_affinity,
             self.pods_with_required_anti_affinity,
+            self.nodes_preferring_no_schedule,
             groups,
             slots,
         )
@@ -628,6 +639,10 @@ impl ClusterIndex {
     }
 
     fn node_delta(&mut self, idx: usize, zone: u32, node: &NodeInfo, sign: i64) {
+        if node.prefers_no_schedule() {
+            self.nodes_preferring_no_schedule =
+                (self.nodes_preferring_no_schedule as i64 + sign) as u64;
+        }
         self.pods_with_affinity =
             (self.pods_with_affinity as i64 + sign * node.pods_with_affinity as i64) as u64;
         self.pods_with_required_anti_affinity = (self.pods_with_required_anti_affinity as i64
@@ -1006,20 +1021,22 @@ pub fn score_nodes(
     feasible: &[usize],
     state: &mut CycleState,
     keep_detail: bool,
-    mut cache: Option<&mut super::verdicts::VerdictCache>,
+    cache: Option<(&mut super::verdicts::VerdictCache, &[bool])>,
 ) -> (Vec<PluginScores>, Vec<i64>) {
     let mut totals = vec![0i64; feasible.len()];
     let mut detail = Vec::new();
     // position among the profile's node-local score plugins (the cache's slot)
     let mut local = 0;
-    // each feasible node's remembered scores, read once for all plugins
-    let remembered: Vec<Remembered> = match cache.as_deref() {
-        Some(c) if profile.scores.iter().any(|(p, _)| p.node_local()) => feasible
-            .iter()
-            .map(|&i| c.remembered(i, snap.nodes[i].stamp()))
-            .collect(),
-        _ => Vec::new(),
+    // whether each feasible node's cache entry is current, as the filter
+    // pass found (scoring then reads entries without checking stamps)
+    let (mut cache, current) = match cache {
+        Some((c, current)) => (Some(c), current),
+        None => (None, &[][..]),
     };
+    debug_assert!(
+        cache.is_none() || current.len() == feasible.len(),
+        "a currency flag for every feasible node"
+    );
     for (plugin, weight) in &profile.scores {
         let slot = plugin.node_local().then(|| {
             local += 1;
@@ -1057,7 +1074,7 @@ pub fn score_nodes(
         match (slot, cache.as_deref_mut()) {
             (Some(j), Some(c)) => score_remembered(
                 plugin.as_ref(),
-                (j, &remembered),
+                (j, current),
                 c,
                 pod,
                 snap,
@@ -1096,7 +1113,7 @@ pub fn score_nodes(
 #[allow(clippy::too_many_arguments)]
 fn score_remembered(
     plugin: &dyn ScorePlugin,
-    (j, remembered): (usize, &[Remembered]),
+    (j, current): (usize, &[bool]),
     cache: &mut super::verdicts::VerdictCache,
     pod: &PodInfo,
     snap: &Snapshot,
@@ -1106,13 +1123,19 @@ fn score_remembered(
 ) {
     let mut missing = Vec::new();
     let mut at = Vec::new();
+    let c = &*cache;
     raw.extend(
         feasible
             .iter()
-            .zip(remembered)
+            .zip(current)
             .enumerate()
-            .map(|(k, (&i, r))| {
-                r.get(j).unwrap_or_else(|| {
+            .map(|(k, (&i, &current))| {
+                let known = if current {
+                    c.score_of_current(i, j)
+                } else {
+                    c.remembered(i, snap.nodes[i].stamp()).get(j)
+                };
+                known.unwrap_or_else(|| {
                     missing.push(i);
                     at.push(k);
                     0

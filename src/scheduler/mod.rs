@@ -187,7 +187,8 @@ impl Scheduler {
         match ctx.api.get::<Node>(&change.key) {
             Some(n) => {
                 // The index changes only when the node appears or changes its zone
-                // or hostname label, not on every status update.
+                // or hostname label or gains or loses a PreferNoSchedule taint,
+                // not on every status update.
                 let mut reindex = true;
                 let idx = match self.node_index.get(name) {
                     Some(&i) => {
@@ -197,7 +198,11 @@ impl Scheduler {
                             let new = &n.meta.labels;
                             reindex = [plugins::LABEL_ZONE, plugins::LABEL_HOSTNAME]
                                 .iter()
-                                .any(|k| old.get(*k) != new.get(*k));
+                                .any(|k| old.get(*k) != new.get(*k))
+                                || self.nodes[i].prefers_no_schedule()
+                                    != n.taints.iter().any(|t| {
+                                        t.effect == crate::api::taint::TaintEffect::PreferNoSchedule
+                                    });
                             if reindex {
                                 self.index.remove_node(i, &self.nodes[i]);
                             }
@@ -533,6 +538,13 @@ pub fn decide_with(
     };
     let has_nominated = !snap.nominated.is_empty();
     let mut feasible = Vec::with_capacity(want.min(slots));
+    // with the cache: whether each feasible node's cache entry is current
+    // (known here, so scoring need not check each node's stamp again)
+    let mut current = Vec::with_capacity(if cache.is_some() {
+        feasible.capacity()
+    } else {
+        0
+    });
     let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
     let mut examined = 0;
     let mut idx = start;
@@ -561,10 +573,14 @@ pub fn decide_with(
             "a filter that asked to be skipped rejects {}",
             node.name
         );
-        // (a node with nominated pods added is not the stored node: no cache)
-        let cache = cache.as_deref_mut().filter(|_| with_nominated.is_none());
-        let rejection = match cache {
-            Some(c) if c.passes(cur, stored.stamp()) => {
+        // (a node with nominated pods added is not the stored node: its
+        // verdicts are not remembered, but scoring reads the stored node)
+        let passing = match cache.as_deref() {
+            Some(c) if with_nominated.is_none() => c.passes(cur, stored.stamp()),
+            _ => false,
+        };
+        let rejection = match passing {
+            true => {
                 debug_assert!(
                     active
                         .iter()
@@ -577,7 +593,7 @@ pub fn decide_with(
                     .iter()
                     .find_map(|f| f.filter(pod, node, &state).err())
             }
-            cache => {
+            false => {
                 let mut rejected = None;
                 for f in &active {
                     if let Err(why) = f.filter(pod, node, &state) {
@@ -585,14 +601,21 @@ pub fn decide_with(
                         break;
                     }
                 }
-                if let (None, Some(c)) = (&rejected, cache) {
-                    c.record_pass(cur, stored.stamp());
+                if let (None, Some(c)) = (&rejected, cache.as_deref_mut()) {
+                    if with_nominated.is_none() {
+                        c.record_pass(cur, stored.stamp());
+                    }
                 }
                 rejected
             }
         };
         match rejection {
-            None => feasible.push(cur),
+            None => {
+                feasible.push(cur);
+                if cache.is_some() {
+                    current.push(with_nominated.is_none());
+                }
+            }
             Some(why) => {
                 for w in why {
                     *reasons.entry(w).or_default() += 1;
@@ -612,6 +635,7 @@ pub fn decide_with(
     if feasible.len() == 1 || first_fit {
         return Ok(feasible[0]);
     }
+    let cache = cache.map(|c| (c, current.as_slice()));
     let (_, totals) = score_nodes(profile, pod, snap, &feasible, &mut state, false, cache);
     Ok(select_host(&feasible, &totals, rng))
 }

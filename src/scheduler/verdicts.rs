@@ -124,6 +124,21 @@ impl VerdictCache {
         self.current(idx, stamp).is_some_and(|e| e.passes)
     }
 
+    /// The `j`-th node-local score plugin's remembered raw score for node
+    /// `idx`, whose entry the caller knows is current: in this cycle it
+    /// [`passes`](Self::passes) or was [recorded](Self::record_pass) with the
+    /// node's present stamp. (Scoring reads it for hundreds of nodes; checking
+    /// the stamp again would read each node once more.)
+    #[inline]
+    pub fn score_of_current(&self, idx: usize, j: usize) -> Option<i64> {
+        let e = self.entries.get(idx)?;
+        debug_assert!(
+            e.epoch == self.epoch && e.passes,
+            "entry {idx} is not current"
+        );
+        (j < MAX_SCORES && e.scored & (1 << j) != 0).then(|| e.scores[j])
+    }
+
     /// Remember that every node-local filter accepts node `idx` in state `stamp`.
     pub fn record_pass(&mut self, idx: usize, stamp: u64) {
         self.entry(idx, stamp).passes = true;

@@ -116,6 +116,26 @@ impl ScorePlugin for TaintToleration {
     fn node_local(&self) -> bool {
         true
     }
+    fn pre_score(
+        &self,
+        _pod: &PodInfo,
+        snap: &Snapshot,
+        _feasible: &[usize],
+        state: &mut CycleState,
+    ) -> bool {
+        state.insert(
+            TAINT_SCORE_KEY,
+            UniformTaints(snap.index.nodes_preferring_no_schedule == 0),
+        );
+        true
+    }
+    /// No node has a PreferNoSchedule taint: every raw score is 0, and
+    /// every normalized one 100.
+    fn uniform(&self, state: &CycleState) -> bool {
+        state
+            .get::<UniformTaints>(TAINT_SCORE_KEY)
+            .is_some_and(|u| u.0)
+    }
     fn score(&self, pod: &PodInfo, node: &NodeInfo, _state: &CycleState) -> i64 {
         untolerated_prefer_no_schedule(&prefer_tolerations(pod), node)
     }
@@ -138,6 +158,11 @@ impl ScorePlugin for TaintToleration {
         default_normalize(MAX_NODE_SCORE, true, scores);
     }
 }
+
+const TAINT_SCORE_KEY: &str = "TaintToleration/score";
+
+/// TaintToleration's PreScore: whether no present node has a PreferNoSchedule taint.
+struct UniformTaints(bool);
 
 /// The pod's tolerations that count for scoring: no effect or PreferNoSchedule.
 fn prefer_tolerations<'a>(pod: &PodInfo<'a>) -> Vec<&'a Toleration> {

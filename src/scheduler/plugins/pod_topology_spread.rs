@@ -458,6 +458,73 @@ impl ZeroCountScores {
     }
 }
 
+/// With one hostname constraint, a node's score depends only on its slot
+/// (zone, and which of the two labels it has) and on how many of the counted
+/// pods it holds. When many nodes hold such pods (a Deployment spread over
+/// the cluster), each (slot, count) is scored once per cycle, by the same code
+/// as any other, and the nodes sharing it read the answer.
+struct CountScores<'c> {
+    /// The hostname constraint's pod groups.
+    groups: &'c [u32],
+    /// By `class * MAX_COUNT + count`, where `class` is the zone id times 4
+    /// plus the labels as in [`ZeroCountScores`]; [`Self::UNSET`] until first
+    /// needed.
+    memo: Vec<i64>,
+}
+
+impl<'c> CountScores<'c> {
+    /// Counts at or above this are scored in full (a Deployment's pods are
+    /// rarely more than a few to a node).
+    const MAX_COUNT: usize = 16;
+    /// No score is this (scores are sums of non-negative terms, or −1).
+    const UNSET: i64 = i64::MIN;
+
+    fn new(counts: &'c [IndexedCounts], index: &ClusterIndex) -> Option<Self> {
+        let mut hostname = counts.iter().filter_map(|c| match c {
+            IndexedCounts::PerNode(groups) => Some(groups.as_slice()),
+            IndexedCounts::PerZone(_) => None,
+        });
+        let groups = hostname.next()?;
+        if hostname.next().is_some() {
+            return None;
+        }
+        Some(CountScores {
+            groups,
+            memo: vec![Self::UNSET; index.zone_count() * 4 * Self::MAX_COUNT],
+        })
+    }
+
+    /// The node's score, unless its count is too large to remember.
+    #[inline]
+    fn score(
+        &mut self,
+        s: &ScoreState,
+        counts: &[IndexedCounts],
+        index: &ClusterIndex,
+        idx: usize,
+    ) -> Option<i64> {
+        let slot = index.slot(idx)?;
+        let cnt: u64 = match self.groups {
+            [g] => u64::from(index.group(*g).nodes.get(idx)),
+            groups => groups
+                .iter()
+                .map(|&g| u64::from(index.group(g).nodes.get(idx)))
+                .sum(),
+        };
+        if cnt as usize >= Self::MAX_COUNT {
+            return None;
+        }
+        let class = slot.zone as usize * 4
+            + usize::from(slot.has_zone) * 2
+            + usize::from(slot.has_hostname);
+        let at = self.memo.get_mut(class * Self::MAX_COUNT + cnt as usize)?;
+        if *at == Self::UNSET {
+            *at = score_in_slot(s, counts, slot, |_| cnt as i64);
+        }
+        Some(*at)
+    }
+}
+
 /// PreScore's counts for the non-hostname constraints by walking every present
 /// node: `counts[ci]` already holds the domains of the feasible nodes.
 fn count_by_scan(
@@ -576,6 +643,9 @@ impl ScorePlugin for PodTopologySpread {
         let mut counts = vec![BTreeMap::<String, i64>::new(); constraints.len()];
         let mut ignored = 0usize;
         let mut zones_seen = Vec::<bool>::new();
+        let mut zones_left = snap.index.zone_count();
+        // (feasible nodes are present, so the index places every one)
+        debug_assert!(!indexed || feasible.iter().all(|&i| snap.index.slot(i).is_some()));
         for &i in feasible {
             if indexed {
                 if let Some(slot) = snap.index.slot(i) {
@@ -583,7 +653,15 @@ impl ScorePlugin for PodTopologySpread {
                     if zones_seen.len() <= z {
                         zones_seen.resize(z + 1, false);
                     }
-                    zones_seen[z] = true;
+                    if !zones_seen[z] {
+                        zones_seen[z] = true;
+                        zones_left -= 1;
+                        if zones_left == 0 {
+                            // every zone seen: the rest can add none (and
+                            // in this mode nothing else is counted here)
+                            break;
+                        }
+                    }
                     continue;
                 }
             }
@@ -678,10 +756,15 @@ impl ScorePlugin for PodTopologySpread {
         match &s.indexed {
             Some(counts) => {
                 let zero = ZeroCountScores::new(s, counts, snap.index);
+                let mut by_count = match zero {
+                    None => CountScores::new(counts, snap.index),
+                    Some(_) => None,
+                };
                 out.extend(feasible.iter().map(|&i| {
                     let score = zero
                         .as_ref()
                         .and_then(|z| z.score(snap.index, i))
+                        .or_else(|| by_count.as_mut()?.score(s, counts, snap.index, i))
                         .or_else(|| score_indexed(s, counts, snap.index, i))
                         .unwrap_or_else(|| score_node(s, pod, &snap.nodes[i]));
                     debug_assert!(
@@ -836,6 +919,41 @@ mod tests {
         let (raw, norm) = c.score_on(&pl, &p, &[0, 1, 2]).unwrap();
         assert_eq!(raw[1], -1);
         assert_eq!(norm, vec![16, 0, 100]);
+    }
+
+    /// A group on more nodes than a sparse list holds, so no node scores as
+    /// empty and `score_all` remembers scores by (slot, count): it must give
+    /// what `score` gives on every node (checked in `score_on`), for nodes
+    /// with and without each label and for counts past what it remembers.
+    #[test]
+    fn score_by_count_matches_per_node_score() {
+        let pl = PodTopologySpread::new();
+        let names: Vec<String> = (0..100).map(|i| format!("n{i}")).collect();
+        let zones = ["zone-a", "zone-b", "zone-c"];
+        let nodes: Vec<NodeInfo> = names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let mut l = vec![];
+                if i % 10 != 3 {
+                    l.push(host(name));
+                }
+                if i % 9 != 4 {
+                    l.push((LABEL_ZONE, zones[i % 3]));
+                }
+                let mut n = bare(name, &l);
+                let pods = if i == 7 { 20 } else { i % 6 + 1 };
+                for k in 0..pods {
+                    place(&mut n, &pod(&format!("{name}-{k}"), FOO));
+                }
+                n
+            })
+            .collect();
+        let c = Cluster::new(nodes);
+        let (raw, _) = c.score(&pl, &pod("p", FOO)).unwrap();
+        // the counts, the zones and the missing labels all show in the scores
+        let distinct: std::collections::BTreeSet<_> = raw.iter().collect();
+        assert!(distinct.len() > 10, "{raw:?}");
     }
 
     /// TestPodTopologySpreadScore zone / two-constraint cases.
