@@ -366,3 +366,44 @@ fn bad_traffic_entries_are_errors_at_their_place() {
         assert!(e.contains(path) && e.contains(want), "{entry}: {e}");
     }
 }
+
+/// A Node deleted and created again under its name gets a new kubelet. The
+/// Simulation answers the data plane's "does this pod serve?" from hints that
+/// name a kubelet by index; hints made for the old kubelet must not count for
+/// the new one (debug builds check every hinted answer against the lookup by
+/// name), and the pods placed on the new node serve.
+#[test]
+fn a_node_created_again_under_its_name_serves_through_its_new_kubelet() {
+    let rest = r#"traffic:
+  - {name: a, service: web, rate: 50/s}
+timeline:
+  - {at: 2m, action: delete, target: node/node-1}
+  - at: 3m
+    action: apply
+    object:
+      apiVersion: v1
+      kind: Node
+      metadata: {name: node-1, labels: {kubernetes.io/hostname: node-1}}
+      status:
+        capacity: {cpu: "8", memory: 32Gi, pods: "110"}
+  - {at: 4m, action: scale, target: deployment/web, replicas: 6}
+"#;
+    let sim = run_text(&scenario_text(3, "", rest));
+    let on_new: Vec<_> = sim
+        .api()
+        .list::<kubesim::api::Pod>()
+        .filter(|p| p.node_name.as_deref() == Some("node-1"))
+        .map(|p| p.meta.name.clone())
+        .collect();
+    assert!(!on_new.is_empty(), "no pod went to the new node-1");
+    // the new node's pods answer requests: a hint made for the old kubelet
+    // (which held none of them) would have said they time out
+    for n in &on_new {
+        let key = kubesim::api::ObjKey::new("default", n);
+        assert!(
+            sim.dataplane().served_by(&key) > 0.0,
+            "{n} answered nothing"
+        );
+    }
+    assert!(web(&sim).succeeded > 0);
+}

@@ -149,10 +149,11 @@ enum Hop {
     Pod(u32),
 }
 
-/// A client's routing for an interval: the pods and the share of each hop.
+/// A client's routing for an interval: the pods (each with the node it runs
+/// on and the caller's [`ServeHint`] for it) and the share of each hop.
 #[derive(Debug, Clone, Default)]
 struct Routes {
-    pods: Vec<(ObjKey, String)>,
+    pods: Vec<(ObjKey, String, ServeHint)>,
     shares: Vec<(Hop, f64)>,
 }
 
@@ -168,7 +169,7 @@ impl Routes {
                 Target::Dropped => Hop::Dropped,
                 Target::NotFound => Hop::NotFound,
                 Target::Pod(p, n) => {
-                    r.pods.push((p, n));
+                    r.pods.push((p, n, ServeHint::default()));
                     Hop::Pod(r.pods.len() as u32 - 1)
                 }
             };
@@ -279,8 +280,14 @@ pub struct DataPlane {
     served: crate::api::table::LookupMap<ObjKey, f64>,
 }
 
-/// Whether pod `pod` on node `node` answers now.
-pub type Serves<'a> = &'a dyn Fn(&ObjKey, &str) -> bool;
+/// Where the last answer for one endpoint was read, kept for the caller of
+/// [`Serves`] so that its next answer (every flush asks again for every
+/// endpoint) can skip the lookups by name. The data plane only stores it;
+/// `[0; 3]` means nothing is known yet.
+pub type ServeHint = std::cell::Cell<[u64; 3]>;
+
+/// Whether pod `pod` on node `node` answers now (`hint`: see [`ServeHint`]).
+pub type Serves<'a> = &'a dyn Fn(&ObjKey, &str, &ServeHint) -> bool;
 
 impl DataPlane {
     pub fn new(settings: ProxySettings, clients: &[ClientSpec], seed: u64) -> Self {
@@ -909,8 +916,8 @@ impl DataPlane {
             }
             for (hop, w) in &r.shares {
                 if let Hop::Pod(i) = hop {
-                    let (p, node) = &r.pods[*i as usize];
-                    if serves(p, node) {
+                    let (p, node, hint) = &r.pods[*i as usize];
+                    if serves(p, node, hint) {
                         let e =
                             load.entry(p.clone())
                                 .or_insert((0.0, 0.0, conc, c.spec.queue_limit));
@@ -980,8 +987,8 @@ impl DataPlane {
                 Hop::NotFound => not_found += w,
                 Hop::Dropped => timeout += w,
                 Hop::Pod(i) => {
-                    let (p, node) = &routes.pods[*i as usize];
-                    if !serves(p, node) {
+                    let (p, node, hint) = &routes.pods[*i as usize];
+                    if !serves(p, node, hint) {
                         timeout += w;
                     } else if let (Some(l), Some(_)) = (pod_load.get(p), spec.concurrency) {
                         rejected += w * l.blocked;
@@ -1091,8 +1098,8 @@ impl DataPlane {
                 Hop::NotFound => out.not_found += 1,
                 Hop::Dropped => out.timed_out += 1,
                 Hop::Pod(i) => {
-                    let (p, node) = &routes.pods[i as usize];
-                    if !serves(p, node) {
+                    let (p, node, hint) = &routes.pods[i as usize];
+                    if !serves(p, node, hint) {
                         self.queues.remove(p);
                         out.timed_out += 1;
                         continue;

@@ -423,6 +423,20 @@ impl Kubelet {
                 .is_some_and(|r| r.local == Local::Running && r.app_up_at <= now)
     }
 
+    /// [`Kubelet::serves`] for the pod whose run sits in `slot` of this
+    /// kubelet's pods, if that run still has `uid` (a slot holds one run
+    /// until it ends); `None` when it does not.
+    pub fn serves_at(&self, slot: u32, uid: Uid, now: SimTime) -> Option<bool> {
+        let r = self.pods.at(slot).filter(|r| r.uid == uid)?;
+        Some(!self.down && r.local == Local::Running && r.app_up_at <= now)
+    }
+
+    /// Where `pod`'s run sits (its slot and uid), for [`Kubelet::serves_at`].
+    pub fn run_slot(&self, pod: &ObjKey) -> Option<(u32, Uid)> {
+        let slot = self.pods.slot_of(pod)?;
+        Some((slot, self.pods.at(slot)?.uid))
+    }
+
     /// Its Node's key (kept, so that callers need not build one).
     pub fn node_key(&self) -> &ObjKey {
         &self.node_key

@@ -268,6 +268,10 @@ pub struct Simulation {
     kubelets: Vec<Kubelet>,
     /// Node name → kubelet; looked up on every traffic flush.
     kubelet_index: crate::api::table::LookupMap<String, u32>,
+    /// Bumped when a node name's kubelet changes (a Node re-created under
+    /// an old name), so the data plane's [`crate::net::ServeHint`]s made
+    /// before no longer count.
+    kubelet_epoch: u64,
     kubectl: Kubectl,
     sampler: Sampler,
     arrivals: crate::workload::Merged,
@@ -365,6 +369,7 @@ impl Simulation {
             ),
             kubelets: Vec::new(),
             kubelet_index: crate::api::table::lookup_map(),
+            kubelet_epoch: 0,
             kubectl: Kubectl::new(
                 scenario.objects.clone(),
                 scenario.timeline.clone(),
@@ -516,10 +521,32 @@ impl Simulation {
         let now = self.now;
         let kubelets = &self.kubelets;
         let index = &self.kubelet_index;
-        let serves = |pod: &crate::api::ObjKey, node: &str| {
-            index
-                .get(node)
-                .is_some_and(|&i| kubelets[i as usize].serves(pod, now))
+        // hint: [kubelet index << 32 | slot of the pod's run, its uid,
+        // kubelet_epoch + 1]; an answer from the hint is the one the lookups
+        // by name give (debug builds check)
+        let epoch = self.kubelet_epoch + 1;
+        let serves = |pod: &crate::api::ObjKey, node: &str, hint: &crate::net::ServeHint| {
+            let [at, uid, seen] = hint.get();
+            if seen == epoch {
+                let k = &kubelets[(at >> 32) as usize];
+                if let Some(answer) = k.serves_at(at as u32, crate::api::Uid(uid), now) {
+                    debug_assert_eq!(
+                        Some(answer),
+                        index
+                            .get(node)
+                            .map(|&i| kubelets[i as usize].serves(pod, now))
+                    );
+                    return answer;
+                }
+            }
+            let Some(&i) = index.get(node) else {
+                return false;
+            };
+            let k = &kubelets[i as usize];
+            if let Some((slot, uid)) = k.run_slot(pod) {
+                hint.set([u64::from(i) << 32 | u64::from(slot), uid.0, epoch]);
+            }
+            k.serves(pod, now)
         };
         self.dataplane.flush(now, &serves);
     }
@@ -1316,7 +1343,9 @@ impl Simulation {
             self.settings.kubelet.clone(),
             images,
         ));
-        self.kubelet_index.insert(node.to_string(), idx);
+        if self.kubelet_index.insert(node.to_string(), idx).is_some() {
+            self.kubelet_epoch += 1;
+        }
         let mut ctx = Ctx {
             now: self.now,
             api: &mut self.api,
