@@ -783,6 +783,12 @@ impl ApiServer {
         self.node_epoch
     }
 
+    /// Moves whenever an object of kind `T` is created or removed, never on
+    /// updates: equal values mean the same keys exist (see [`Table::membership`]).
+    pub fn membership<T: Object>(&self) -> u64 {
+        T::table(&self.store).membership()
+    }
+
     /// How many objects of a kind are stored.
     pub fn count<T: Object>(&self) -> usize {
         T::table(&self.store).len()

@@ -32,6 +32,8 @@ pub struct Table<T> {
     by_key: LookupMap<ObjKey, u32>,
     /// Key → slot in key order, for listing.
     order: BTreeMap<ObjKey, u32>,
+    /// Bumped whenever a key comes or goes (not when an object is replaced).
+    membership: u64,
 }
 
 impl<T> Default for Table<T> {
@@ -41,6 +43,7 @@ impl<T> Default for Table<T> {
             free: Vec::new(),
             by_key: lookup_map(),
             order: BTreeMap::new(),
+            membership: 0,
         }
     }
 }
@@ -94,6 +97,7 @@ impl<T> Table<T> {
                 };
                 self.order.insert(key.clone(), slot);
                 self.by_key.insert(key, slot);
+                self.membership += 1;
                 slot
             }
         };
@@ -104,6 +108,7 @@ impl<T> Table<T> {
     pub fn remove(&mut self, key: &ObjKey) -> Option<T> {
         let slot = self.by_key.remove(key)?;
         self.order.remove(key);
+        self.membership += 1;
         self.free.push(slot);
         self.objects[slot as usize].take()
     }
@@ -139,8 +144,15 @@ impl<T> Table<T> {
         self.by_key.len()
     }
 
+    /// Moves whenever a key is added or removed, never otherwise: equal
+    /// values mean the same keys are stored (objects may have changed).
+    pub fn membership(&self) -> u64 {
+        self.membership
+    }
+
     /// Remove every object.
     pub fn clear(&mut self) {
+        self.membership += 1;
         self.objects.clear();
         self.free.clear();
         self.by_key.clear();
@@ -166,12 +178,18 @@ mod tests {
             let mut model = BTreeMap::new();
             for (insert, k, v) in ops {
                 let key = ObjKey::new(format!("ns{}", k % 3), format!("pod-{k}"));
+                let (before, keys_before) = (table.membership(), model.len());
+                let present = model.contains_key(&key);
                 if insert {
                     prop_assert_eq!(*table.insert(key.clone(), v), v);
                     model.insert(key, v);
                 } else {
                     prop_assert_eq!(table.remove(&key), model.remove(&key));
                 }
+                // membership moves exactly when a key came or went
+                let moved = present != insert;
+                prop_assert_eq!(table.membership() != before, moved);
+                prop_assert!(moved || model.len() == keys_before);
                 prop_assert_eq!(table.len(), model.len());
             }
             for k in 0u8..24 {

@@ -333,6 +333,11 @@ impl DataPlane {
         }
     }
 
+    /// Moves whenever routing may have changed (node states, views).
+    pub fn node_version(&self) -> u64 {
+        self.version
+    }
+
     /// Requests pod `pod` has answered so far (aggregate clients).
     pub fn served_by(&self, pod: &ObjKey) -> f64 {
         self.served.get(pod).copied().unwrap_or(0.0)

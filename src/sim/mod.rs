@@ -222,6 +222,17 @@ impl Default for Settings {
     }
 }
 
+/// Per kubelet, what [`Simulation`] last told the data plane about its node:
+/// whether the Node object exists, and (alive, hears the API server).
+#[derive(Debug, Default)]
+struct NodeNetStates {
+    /// The Node table's membership `present` was read at.
+    membership: Option<u64>,
+    present: Vec<bool>,
+    told_present: Vec<bool>,
+    states: Vec<(bool, bool)>,
+}
+
 /// A whole simulated cluster.
 pub struct Simulation {
     now: SimTime,
@@ -268,6 +279,8 @@ pub struct Simulation {
     kubelets: Vec<Kubelet>,
     /// Node name → kubelet; looked up on every traffic flush.
     kubelet_index: crate::api::table::LookupMap<String, u32>,
+    /// What `refresh_node_net` last told the data plane, per kubelet.
+    node_net: NodeNetStates,
     /// Bumped when a node name's kubelet changes (a Node re-created under
     /// an old name), so the data plane's [`crate::net::ServeHint`]s made
     /// before no longer count.
@@ -370,6 +383,7 @@ impl Simulation {
             kubelets: Vec::new(),
             kubelet_index: crate::api::table::lookup_map(),
             kubelet_epoch: 0,
+            node_net: NodeNetStates::default(),
             kubectl: Kubectl::new(
                 scenario.objects.clone(),
                 scenario.timeline.clone(),
@@ -553,18 +567,61 @@ impl Simulation {
 
     /// Tell the data plane which nodes are up and whose kube-proxy hears the
     /// API server (a stopped kubelet's kube-proxy still does).
+    ///
+    /// Called after every timeline, fault and join event, and most of those
+    /// (rollouts, scaling) leave every node as it was: the states are kept,
+    /// and the data plane is told only when one moved. (Given the same
+    /// states twice, `set_nodes` does nothing the second time; debug builds
+    /// call it anyway and check that.)
     fn refresh_node_net(&mut self) {
         let faults = &self.faults;
         let api = &self.api;
-        let nodes = self.kubelets.iter().enumerate().filter_map(|(i, k)| {
-            api.get::<Node>(k.node_key())?;
-            let alive = !k.is_down();
-            let hears = alive && (k.is_reachable() || faults.kubelet_stopped(i as u32));
-            Some((k.node.as_str(), alive, hears))
-        });
-        if let Some(t) = self.dataplane.set_nodes(nodes, self.now) {
+        let net = &mut self.node_net;
+        // which kubelets' Node objects exist, looked up again only when a
+        // Node was created or removed
+        let membership = api.membership::<Node>();
+        if net.membership != Some(membership) || net.present.len() != self.kubelets.len() {
+            net.present = self
+                .kubelets
+                .iter()
+                .map(|k| api.get::<Node>(k.node_key()).is_some())
+                .collect();
+            net.membership = Some(membership);
+        }
+        let states: Vec<(bool, bool)> = self
+            .kubelets
+            .iter()
+            .enumerate()
+            .map(|(i, k)| {
+                let alive = !k.is_down();
+                let hears = alive && (k.is_reachable() || faults.kubelet_stopped(i as u32));
+                (alive, hears)
+            })
+            .collect();
+        let unchanged = net.states == states && net.told_present == net.present;
+        if unchanged && !cfg!(debug_assertions) {
+            return;
+        }
+        let nodes = self
+            .kubelets
+            .iter()
+            .zip(&net.present)
+            .zip(&states)
+            .filter(|((_, &present), _)| present)
+            .map(|((k, _), &(alive, hears))| (k.node.as_str(), alive, hears));
+        let version = self.dataplane.node_version();
+        let sync = self.dataplane.set_nodes(nodes, self.now);
+        if unchanged {
+            debug_assert!(
+                sync.is_none() && self.dataplane.node_version() == version,
+                "set_nodes acted on node states it had been given before"
+            );
+        }
+        if let Some(t) = sync {
             self.queue.push(t, Event::ProxySync);
         }
+        net.told_present.clone_from(&net.present);
+        net.states = states;
     }
 
     /// The data plane: routing view, traffic figures.
