@@ -361,11 +361,20 @@ fn score_indexed(
 ) -> Option<i64> {
     let slot = index.slot(idx)?;
     Some(score_in_slot(s, counts, slot, |groups| {
-        groups
-            .iter()
-            .map(|&g| index.group(g).nodes.get(idx) as i64)
-            .sum()
+        pods_on(index, groups, idx)
     }))
+}
+
+/// How many pods of `groups` node `idx` holds.
+#[inline]
+fn pods_on(index: &ClusterIndex, groups: &[u32], idx: usize) -> i64 {
+    match groups {
+        [g] => i64::from(index.group(*g).nodes.get(idx)),
+        _ => groups
+            .iter()
+            .map(|&g| i64::from(index.group(g).nodes.get(idx)))
+            .sum(),
+    }
 }
 
 /// [`score_indexed`] for a node in `slot` whose pods per hostname
@@ -504,13 +513,7 @@ impl<'c> CountScores<'c> {
         idx: usize,
     ) -> Option<i64> {
         let slot = index.slot(idx)?;
-        let cnt: u64 = match self.groups {
-            [g] => u64::from(index.group(*g).nodes.get(idx)),
-            groups => groups
-                .iter()
-                .map(|&g| u64::from(index.group(g).nodes.get(idx)))
-                .sum(),
-        };
+        let cnt = pods_on(index, self.groups, idx);
         if cnt as usize >= Self::MAX_COUNT {
             return None;
         }
@@ -519,7 +522,7 @@ impl<'c> CountScores<'c> {
             + usize::from(slot.has_hostname);
         let at = self.memo.get_mut(class * Self::MAX_COUNT + cnt as usize)?;
         if *at == Self::UNSET {
-            *at = score_in_slot(s, counts, slot, |_| cnt as i64);
+            *at = score_in_slot(s, counts, slot, |_| cnt);
         }
         Some(*at)
     }
