@@ -239,7 +239,10 @@ pub struct Kubelet {
     pods: crate::api::table::Table<PodRun>,
     /// `kubelet/<node>`'s own random stream (uniform startup times).
     rng: SimRng,
-    images: BTreeSet<String>,
+    /// Images on the node: only asked about and added to, never listed
+    /// (so a hash set; image names share long prefixes, which made every
+    /// ordered lookup compare them byte by byte).
+    images: crate::api::table::LookupMap<String, ()>,
     /// Images being pulled for a starting pod, with the time each took.
     pulls: BTreeMap<ObjKey, Vec<(String, SimDuration)>>,
     /// Crashed (`node-crash`): no heartbeats, no containers, deaf to the API.
@@ -271,7 +274,11 @@ impl Kubelet {
             index,
             settings,
             pods: Default::default(),
-            images: images.into_iter().collect(),
+            images: {
+                let mut set = crate::api::table::lookup_map();
+                set.extend(images.into_iter().map(|i| (i, ())));
+                set
+            },
             pulls: BTreeMap::new(),
             down: false,
             reachable: true,
@@ -867,7 +874,7 @@ impl Kubelet {
     ) {
         if self.registry == Registry::Down {
             let needs_pull = spec.containers.iter().find(|c| {
-                let present = self.images.contains(&c.image);
+                let present = self.images.contains_key(&c.image);
                 matches!(
                     (c.image_pull_policy, present),
                     (PullPolicy::Always, _) | (PullPolicy::IfNotPresent, false)
@@ -910,7 +917,7 @@ impl Kubelet {
         // Images are pulled one after the other, as the kubelet's serial puller does.
         let mut pull = SimDuration::ZERO;
         for c in &spec.containers {
-            let present = self.images.contains(&c.image);
+            let present = self.images.contains_key(&c.image);
             match (c.image_pull_policy, present) {
                 (PullPolicy::Never, false) => {
                     ctx.event(
@@ -1281,7 +1288,7 @@ impl Kubelet {
                 }
                 let object = object_ref(Kind::Pod, pod);
                 for (image, took) in pulled {
-                    self.images.insert(image.clone());
+                    self.images.insert(image.clone(), ());
                     ctx.event(
                         &self.component,
                         EventType::Normal,
