@@ -229,7 +229,8 @@ struct NodeNetStates {
     /// The Node table's membership `present` was read at.
     membership: Option<u64>,
     present: Vec<bool>,
-    told_present: Vec<bool>,
+    /// `present` was read afresh and the data plane has not heard it yet.
+    present_news: bool,
     states: Vec<(bool, bool)>,
 }
 
@@ -587,6 +588,7 @@ impl Simulation {
                 .map(|k| api.get::<Node>(k.node_key()).is_some())
                 .collect();
             net.membership = Some(membership);
+            net.present_news = true;
         }
         let states: Vec<(bool, bool)> = self
             .kubelets
@@ -598,7 +600,7 @@ impl Simulation {
                 (alive, hears)
             })
             .collect();
-        let unchanged = net.states == states && net.told_present == net.present;
+        let unchanged = net.states == states && !net.present_news;
         if unchanged && !cfg!(debug_assertions) {
             return;
         }
@@ -620,7 +622,7 @@ impl Simulation {
         if let Some(t) = sync {
             self.queue.push(t, Event::ProxySync);
         }
-        net.told_present.clone_from(&net.present);
+        net.present_news = false;
         net.states = states;
     }
 
