@@ -21,8 +21,8 @@ use crate::sim::rng::{self, SimRng};
 use crate::sim::time::{SimDuration, SimTime};
 use crate::sim::{Ctx, Event};
 use framework::{
-    num_feasible_nodes_to_find, run_pre_filters, score_nodes, ClusterIndex, CycleState,
-    FilterPlugin, NodeInfo, PodInfo, PodSummary, Profile, Selection, Snapshot,
+    num_feasible_nodes_to_find, run_pre_filters, score_nodes_into, ClusterIndex, CycleBuffers,
+    CycleState, FilterPlugin, NodeInfo, PodInfo, PodSummary, Profile, Selection, Snapshot,
 };
 use queue::{SchedulingQueue, FLUSH_PERIOD};
 use rand::RngExt;
@@ -495,7 +495,36 @@ pub fn decide_with(
     snap: &Snapshot,
     next_start: &mut usize,
     rng: &mut SimRng,
+    mut cache: Option<&mut VerdictCache>,
+) -> Result<usize, String> {
+    // the cache lends its vectors for the cycle (taken, so the cycle may
+    // also borrow the cache itself), and gets them back
+    let mut buffers = cache
+        .as_deref_mut()
+        .map(|c| std::mem::take(&mut c.buffers))
+        .unwrap_or_default();
+    let decision = decide_in(
+        profile,
+        pod,
+        snap,
+        (next_start, rng),
+        cache.as_deref_mut(),
+        &mut buffers,
+    );
+    if let Some(c) = cache {
+        c.buffers = buffers;
+    }
+    decision
+}
+
+/// [`decide_with`]'s cycle, filling `buffers`.
+fn decide_in(
+    profile: &Profile,
+    pod: &PodInfo,
+    snap: &Snapshot,
+    (next_start, rng): (&mut usize, &mut SimRng),
     cache: Option<&mut VerdictCache>,
+    buffers: &mut CycleBuffers,
 ) -> Result<usize, String> {
     // Node order is the cache's (indices stay stable; removed nodes are skipped).
     let n = snap.node_count;
@@ -537,14 +566,15 @@ pub fn decide_with(
         None => Vec::new(),
     };
     let has_nominated = !snap.nominated.is_empty();
-    let mut feasible = Vec::with_capacity(want.min(slots));
+    let CycleBuffers {
+        feasible,
+        current,
+        score,
+    } = buffers;
+    feasible.clear();
     // with the cache: whether each feasible node's cache entry is current
     // (known here, so scoring need not check each node's stamp again)
-    let mut current = Vec::with_capacity(if cache.is_some() {
-        feasible.capacity()
-    } else {
-        0
-    });
+    current.clear();
     let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
     let mut examined = 0;
     let mut idx = start;
@@ -636,8 +666,10 @@ pub fn decide_with(
         return Ok(feasible[0]);
     }
     let cache = cache.map(|c| (c, current.as_slice()));
-    let (_, totals) = score_nodes(profile, pod, snap, &feasible, &mut state, false, cache);
-    Ok(select_host(&feasible, &totals, rng))
+    score_nodes_into(
+        profile, pod, snap, feasible, &mut state, false, cache, score,
+    );
+    Ok(select_host(feasible, &score.totals, rng))
 }
 
 /// Highest total wins; ties are broken uniformly at random from the scheduler's

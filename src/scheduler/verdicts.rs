@@ -65,6 +65,9 @@ pub struct VerdictCache {
     /// Cycles that found their spec's entries still current (how often the
     /// cache could help; tests check it).
     pub reused_cycles: u64,
+    /// Vectors every cycle reuses, cache or not: they live here because the
+    /// cache is what a scheduler keeps from one cycle to the next.
+    pub(crate) buffers: crate::scheduler::framework::CycleBuffers,
 }
 
 impl VerdictCache {

@@ -155,43 +155,41 @@ impl PodTopologySpread {
     /// `buildDefaultConstraints`).
     fn constraints(&self, pod: &PodInfo, action: WhenUnsatisfiable) -> Vec<Constraint> {
         let own = !pod.spec.topology_spread.is_empty();
+        if !own && pod.labels.is_empty() {
+            return Vec::new();
+        }
         let source = if own {
             &pod.spec.topology_spread
         } else {
             &self.default_constraints
         };
-        let default_selector = if own || pod.labels.is_empty() {
-            None
-        } else {
-            Some(LabelSelector::from_labels(pod.labels.clone()))
-        };
-        if !own && default_selector.is_none() {
-            return Vec::new();
-        }
         source
             .iter()
             .filter(|c| c.when_unsatisfiable == action)
             .map(|c| {
-                let mut selector = c.label_selector.clone();
-                // matchLabelKeys: AND key=value for the keys the pod has
-                let extra: Labels = c
-                    .match_label_keys
-                    .iter()
-                    .filter_map(|k| pod.labels.get(k).map(|v| (k.clone(), v.clone())))
-                    .collect();
-                if !extra.is_empty() {
-                    selector = Some(match selector {
-                        // upstream: a nil selector merged with match labels is just them
-                        None => LabelSelector::from_labels(extra),
-                        Some(mut s) => {
-                            s.match_labels.extend(extra);
-                            s
-                        }
-                    });
-                }
-                if let Some(d) = &default_selector {
-                    selector = Some(d.clone());
-                }
+                let selector = if own {
+                    let mut selector = c.label_selector.clone();
+                    // matchLabelKeys: AND key=value for the keys the pod has
+                    let extra: Labels = c
+                        .match_label_keys
+                        .iter()
+                        .filter_map(|k| pod.labels.get(k).map(|v| (k.clone(), v.clone())))
+                        .collect();
+                    if !extra.is_empty() {
+                        selector = Some(match selector {
+                            // upstream: a nil selector merged with match labels is just them
+                            None => LabelSelector::from_labels(extra),
+                            Some(mut s) => {
+                                s.match_labels.extend(extra);
+                                s
+                            }
+                        });
+                    }
+                    selector
+                } else {
+                    // system defaults select the pod's own labels
+                    Some(LabelSelector::from_labels(pod.labels.clone()))
+                };
                 Constraint {
                     required: selector.as_ref().map_or(0, LabelSelector::required_bloom),
                     max_skew: c.max_skew as i64,
@@ -423,18 +421,30 @@ impl ZeroCountScores {
     const MAX_OCCUPIED: usize = 512;
 
     fn new(s: &ScoreState, counts: &[IndexedCounts], index: &ClusterIndex) -> Option<Self> {
-        let mut occupied = Vec::new();
+        // first without allocating: a Deployment spread over the cluster
+        // (the common case) has a dense group, or too many occupied nodes
+        let mut listed = 0;
         for c in counts {
             if let IndexedCounts::PerNode(groups) = c {
                 for &g in groups {
                     match &index.group(g).nodes {
-                        NodeCounts::Sparse(list) => occupied.extend(list.iter().map(|&(n, _)| n)),
+                        NodeCounts::Sparse(list) => listed += list.len(),
                         NodeCounts::Dense { .. } => return None,
                     }
                 }
             }
-            if occupied.len() > Self::MAX_OCCUPIED {
-                return None;
+        }
+        if listed > Self::MAX_OCCUPIED {
+            return None;
+        }
+        let mut occupied = Vec::with_capacity(listed);
+        for c in counts {
+            if let IndexedCounts::PerNode(groups) = c {
+                for &g in groups {
+                    if let NodeCounts::Sparse(list) = &index.group(g).nodes {
+                        occupied.extend(list.iter().map(|&(n, _)| n));
+                    }
+                }
             }
         }
         occupied.sort_unstable();
@@ -477,14 +487,25 @@ struct CountScores<'c> {
     groups: &'c [u32],
     /// By `class * MAX_COUNT + count`, where `class` is the zone id times 4
     /// plus the labels as in [`ZeroCountScores`]; [`Self::UNSET`] until first
-    /// needed.
-    memo: Vec<i64>,
+    /// needed. (On the stack for up to [`Self::STACK_ZONES`] zones: a heap
+    /// vector each cycle cost 5% of the default profile's cycle, mostly in
+    /// the allocator.)
+    memo: Memo,
+}
+
+/// [`CountScores`]' memo, on the stack when it is small enough.
+#[allow(clippy::large_enum_variant)] // the large variant is the point: no allocation
+enum Memo {
+    Stack([i64; CountScores::STACK_ZONES * 4 * CountScores::MAX_COUNT]),
+    Heap(Vec<i64>),
 }
 
 impl<'c> CountScores<'c> {
     /// Counts at or above this are scored in full (a Deployment's pods are
     /// rarely more than a few to a node).
     const MAX_COUNT: usize = 16;
+    /// Clusters with at most this many zones keep the memo on the stack.
+    const STACK_ZONES: usize = 4;
     /// No score is this (scores are sums of non-negative terms, or −1).
     const UNSET: i64 = i64::MIN;
 
@@ -497,34 +518,64 @@ impl<'c> CountScores<'c> {
         if hostname.next().is_some() {
             return None;
         }
-        Some(CountScores {
-            groups,
-            memo: vec![Self::UNSET; index.zone_count() * 4 * Self::MAX_COUNT],
-        })
+        let memo = match index.zone_count() {
+            z if z <= Self::STACK_ZONES => {
+                Memo::Stack([Self::UNSET; Self::STACK_ZONES * 4 * Self::MAX_COUNT])
+            }
+            z => Memo::Heap(vec![Self::UNSET; z * 4 * Self::MAX_COUNT]),
+        };
+        Some(CountScores { groups, memo })
     }
 
-    /// The node's score, unless its count is too large to remember.
-    #[inline]
-    fn score(
+    /// The scores of `feasible` into `out`: remembered by (slot, count), or
+    /// from `full` for a node not in the index or with too many pods.
+    fn score_into(
         &mut self,
         s: &ScoreState,
         counts: &[IndexedCounts],
         index: &ClusterIndex,
-        idx: usize,
-    ) -> Option<i64> {
-        let slot = index.slot(idx)?;
-        let cnt = pods_on(index, self.groups, idx);
-        if cnt as usize >= Self::MAX_COUNT {
-            return None;
-        }
-        let class = slot.zone as usize * 4
-            + usize::from(slot.has_zone) * 2
-            + usize::from(slot.has_hostname);
-        let at = self.memo.get_mut(class * Self::MAX_COUNT + cnt as usize)?;
-        if *at == Self::UNSET {
-            *at = score_in_slot(s, counts, slot, |_| cnt);
-        }
-        Some(*at)
+        feasible: &[usize],
+        out: &mut Vec<i64>,
+        full: impl Fn(usize) -> i64,
+    ) {
+        let groups = self.groups;
+        // the usual case, read straight from the array: one pod group (one
+        // Deployment's pods), on more nodes than a sparse list holds
+        let dense = match groups {
+            [g] => match &index.group(*g).nodes {
+                NodeCounts::Dense { pods, .. } => Some(pods.as_slice()),
+                NodeCounts::Sparse(_) => None,
+            },
+            _ => None,
+        };
+        let memo = match &mut self.memo {
+            Memo::Stack(m) => &mut m[..],
+            Memo::Heap(m) => &mut m[..],
+        };
+        out.extend(feasible.iter().map(|&i| {
+            let Some(slot) = index.slot(i) else {
+                return full(i);
+            };
+            let cnt = match dense {
+                Some(pods) => i64::from(pods.get(i).copied().unwrap_or(0)),
+                None => pods_on(index, groups, i),
+            };
+            if cnt as usize >= Self::MAX_COUNT {
+                return full(i);
+            }
+            let class = slot.zone as usize * 4
+                + usize::from(slot.has_zone) * 2
+                + usize::from(slot.has_hostname);
+            match memo.get_mut(class * Self::MAX_COUNT + cnt as usize) {
+                Some(at) => {
+                    if *at == Self::UNSET {
+                        *at = score_in_slot(s, counts, slot, |_| cnt);
+                    }
+                    *at
+                }
+                None => full(i),
+            }
+        }));
     }
 }
 
@@ -758,25 +809,31 @@ impl ScorePlugin for PodTopologySpread {
         };
         match &s.indexed {
             Some(counts) => {
-                let zero = ZeroCountScores::new(s, counts, snap.index);
-                let mut by_count = match zero {
-                    None => CountScores::new(counts, snap.index),
-                    Some(_) => None,
+                let start = out.len();
+                // a node's score from the indexed counts, else in full
+                let full = |i: usize| {
+                    score_indexed(s, counts, snap.index, i)
+                        .unwrap_or_else(|| score_node(s, pod, &snap.nodes[i]))
                 };
-                out.extend(feasible.iter().map(|&i| {
-                    let score = zero
-                        .as_ref()
-                        .and_then(|z| z.score(snap.index, i))
-                        .or_else(|| by_count.as_mut()?.score(s, counts, snap.index, i))
-                        .or_else(|| score_indexed(s, counts, snap.index, i))
-                        .unwrap_or_else(|| score_node(s, pod, &snap.nodes[i]));
-                    debug_assert!(
-                        snap.nodes.len() > 300 || score == score_node(s, pod, &snap.nodes[i]),
-                        "indexed PodTopologySpread score differs on {}",
-                        snap.nodes[i].name
+                if let Some(zero) = ZeroCountScores::new(s, counts, snap.index) {
+                    out.extend(
+                        feasible
+                            .iter()
+                            .map(|&i| zero.score(snap.index, i).unwrap_or_else(|| full(i))),
                     );
-                    score
-                }))
+                } else if let Some(mut by_count) = CountScores::new(counts, snap.index) {
+                    by_count.score_into(s, counts, snap.index, feasible, out, full);
+                } else {
+                    out.extend(feasible.iter().map(|&i| full(i)));
+                }
+                debug_assert!(
+                    snap.nodes.len() > 300
+                        || feasible
+                            .iter()
+                            .zip(&out[start..])
+                            .all(|(&i, &score)| score == score_node(s, pod, &snap.nodes[i])),
+                    "indexed PodTopologySpread scores differ from per-node ones"
+                );
             }
             None => out.extend(feasible.iter().map(|&i| score_node(s, pod, &snap.nodes[i]))),
         }
@@ -928,35 +985,46 @@ mod tests {
     /// empty and `score_all` remembers scores by (slot, count): it must give
     /// what `score` gives on every node (checked in `score_on`), for nodes
     /// with and without each label and for counts past what it remembers.
+    ///
+    /// With one pod group on every node the counts are read from the group's
+    /// array; with a second group (`foo` pods that also carry `bar`, on a few
+    /// nodes) they are summed over both groups.
     #[test]
     fn score_by_count_matches_per_node_score() {
-        let pl = PodTopologySpread::new();
-        let names: Vec<String> = (0..100).map(|i| format!("n{i}")).collect();
-        let zones = ["zone-a", "zone-b", "zone-c"];
-        let nodes: Vec<NodeInfo> = names
-            .iter()
-            .enumerate()
-            .map(|(i, name)| {
-                let mut l = vec![];
-                if i % 10 != 3 {
-                    l.push(host(name));
-                }
-                if i % 9 != 4 {
-                    l.push((LABEL_ZONE, zones[i % 3]));
-                }
-                let mut n = bare(name, &l);
-                let pods = if i == 7 { 20 } else { i % 6 + 1 };
-                for k in 0..pods {
-                    place(&mut n, &pod(&format!("{name}-{k}"), FOO));
-                }
-                n
-            })
-            .collect();
-        let c = Cluster::new(nodes);
-        let (raw, _) = c.score(&pl, &pod("p", FOO)).unwrap();
-        // the counts, the zones and the missing labels all show in the scores
-        let distinct: std::collections::BTreeSet<_> = raw.iter().collect();
-        assert!(distinct.len() > 10, "{raw:?}");
+        for two_groups in [false, true] {
+            let pl = PodTopologySpread::new();
+            let names: Vec<String> = (0..100).map(|i| format!("n{i}")).collect();
+            let zones = ["zone-a", "zone-b", "zone-c"];
+            let nodes: Vec<NodeInfo> = names
+                .iter()
+                .enumerate()
+                .map(|(i, name)| {
+                    let mut l = vec![];
+                    if i % 10 != 3 {
+                        l.push(host(name));
+                    }
+                    if i % 9 != 4 {
+                        l.push((LABEL_ZONE, zones[i % 3]));
+                    }
+                    let mut n = bare(name, &l);
+                    let pods = if i == 7 { 20 } else { i % 6 + 1 };
+                    for k in 0..pods {
+                        let labels = if two_groups && i % 5 == 0 && k == 0 {
+                            FOOBAR
+                        } else {
+                            FOO
+                        };
+                        place(&mut n, &pod(&format!("{name}-{k}"), labels));
+                    }
+                    n
+                })
+                .collect();
+            let c = Cluster::new(nodes);
+            let (raw, _) = c.score(&pl, &pod("p", FOO)).unwrap();
+            // the counts, the zones and the missing labels all show in the scores
+            let distinct: std::collections::BTreeSet<_> = raw.iter().collect();
+            assert!(distinct.len() > 10, "{raw:?}");
+        }
     }
 
     /// TestPodTopologySpreadScore zone / two-constraint cases.
