@@ -528,8 +528,10 @@ pub struct ApiServer {
     finalizing: BTreeMap<Uid, (Kind, ObjKey)>,
     /// node name → the pods bound to it (upstream's `spec.nodeName` field
     /// index), so that per-node work (the taint manager, MarkPodsNotReady) does
-    /// not scan every pod of the cluster.
-    pods_by_node: crate::api::table::LookupMap<String, BTreeSet<ObjKey>>,
+    /// not scan every pod of the cluster. Hash sets: every bind and delete
+    /// writes here, while only node failures read (sorted, by [`Self::pods_on`]);
+    /// ordered sets spent 2% of a 5,000-node run comparing pod keys.
+    pods_by_node: crate::api::table::LookupMap<String, crate::api::table::LookupSet<ObjKey>>,
     /// Pods being deleted (with a deletionTimestamp), so that the pod GC of
     /// lost nodes looks at a handful of pods, not at every pod of a dark zone.
     terminating_pods: BTreeSet<ObjKey>,
@@ -765,8 +767,9 @@ impl ApiServer {
                     s.insert(pod.clone());
                 }
                 None => {
-                    self.pods_by_node
-                        .insert(node.to_owned(), BTreeSet::from([pod.clone()]));
+                    let mut s = crate::api::table::lookup_set();
+                    s.insert(pod.clone());
+                    self.pods_by_node.insert(node.to_owned(), s);
                 }
             }
         } else if let Some(s) = self.pods_by_node.get_mut(node) {
@@ -806,7 +809,9 @@ impl ApiServer {
 
     /// Keys of the pods bound to `node`, in key order (whatever their phase).
     pub fn pods_on<'a>(&'a self, node: &str) -> impl Iterator<Item = &'a ObjKey> + 'a {
-        self.pods_by_node.get(node).into_iter().flatten()
+        let mut keys: Vec<&ObjKey> = self.pods_by_node.get(node).into_iter().flatten().collect();
+        keys.sort_unstable();
+        keys.into_iter()
     }
 
     /// Keep the adoption and finalization indexes in step with `m`'s metadata.

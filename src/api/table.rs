@@ -17,6 +17,15 @@ use std::collections::{BTreeMap, HashMap};
 /// cannot show), with a hasher that is the same on every machine.
 pub type LookupMap<K, V> = HashMap<K, V, FixedState>;
 
+/// A hash set for lookups only, like [`LookupMap`]: never iterate it where
+/// the order could reach an output (sort what is read out).
+pub type LookupSet<K> = std::collections::HashSet<K, FixedState>;
+
+/// An empty [`LookupSet`].
+pub fn lookup_set<K>() -> LookupSet<K> {
+    std::collections::HashSet::with_hasher(FixedState::with_seed(0x6b75_6265_7369_6d00))
+}
+
 /// An empty [`LookupMap`].
 pub fn lookup_map<K, V>() -> LookupMap<K, V> {
     HashMap::with_hasher(FixedState::with_seed(0x6b75_6265_7369_6d00))

@@ -44,8 +44,10 @@ pub struct PodTotals {
     /// Pods per phase: Pending, Running, Succeeded, Failed, Unknown.
     pub phases: [u64; 5],
     /// Node → (CPU millis, memory bytes, pods) requested by its unfinished pods;
-    /// nodes without any are absent.
-    pub used: BTreeMap<String, (i64, i64, i64)>,
+    /// nodes without any are absent. Looked up by name, never listed: every
+    /// bind and finish writes here, and an ordered map spent 1.5% of a
+    /// 5,000-node run comparing node names.
+    pub used: crate::api::table::LookupMap<String, (i64, i64, i64)>,
     /// (CPU millis, memory bytes) → how many unfinished, unbound pods not being
     /// deleted ask for exactly that.
     pub pending: BTreeMap<(i64, i64), u64>,

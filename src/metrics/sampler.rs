@@ -37,20 +37,17 @@ pub fn usage_of(api: &ApiServer) -> &Usage {
 }
 
 /// Every node in name order with (CPU millis, memory bytes, pods) its
-/// unfinished pods request: one merge of the two name-ordered lists, not a
-/// search per node.
+/// unfinished pods request.
 pub fn nodes_with_usage<'a>(
     api: &'a ApiServer,
     usage: &'a Usage,
 ) -> impl Iterator<Item = (&'a Node, (i64, i64, i64))> + 'a {
-    let mut used = usage.used.iter().peekable();
     api.list::<Node>().map(move |n| {
-        let name = n.meta.name.as_str();
-        while used.next_if(|(k, _)| k.as_str() < name).is_some() {}
-        let u = used
-            .next_if(|(k, _)| k.as_str() == name)
-            .map_or((0, 0, 0), |(_, v)| *v);
-        debug_assert_eq!(u, usage.used.get(name).copied().unwrap_or_default());
+        let u = usage
+            .used
+            .get(n.meta.name.as_str())
+            .copied()
+            .unwrap_or_default();
         (n, u)
     })
 }
