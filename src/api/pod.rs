@@ -163,6 +163,53 @@ impl Default for PodSpec {
 }
 
 impl PodSpec {
+    /// Equal in everything a scheduler places by: the fields that only say
+    /// how the kubelet runs the containers (images, pull policy, container
+    /// names, probes, environment references, restart policy, grace period)
+    /// are left out. Deployments that differ only in those, and a rollout to a
+    /// new image, share the scheduler's node-local verdicts
+    /// (`scheduler::verdicts`). Every field is named here, so a new one must be
+    /// sorted into one side or the other.
+    pub fn same_placement(&self, other: &PodSpec) -> bool {
+        let PodSpec {
+            containers,
+            restart_policy: _,
+            node_selector,
+            tolerations,
+            priority,
+            priority_class_name,
+            never_preempt,
+            scheduler_name,
+            termination_grace_period: _,
+            affinity,
+            topology_spread,
+            probes: _,
+            volumes,
+            env_refs: _,
+        } = self;
+        containers.len() == other.containers.len()
+            && containers.iter().zip(&other.containers).all(|(a, b)| {
+                let Container {
+                    name: _,
+                    image: _,
+                    image_pull_policy: _,
+                    requests,
+                    limits,
+                    ports,
+                } = a;
+                *requests == b.requests && *limits == b.limits && *ports == b.ports
+            })
+            && *node_selector == other.node_selector
+            && *tolerations == other.tolerations
+            && *priority == other.priority
+            && *priority_class_name == other.priority_class_name
+            && *never_preempt == other.never_preempt
+            && *scheduler_name == other.scheduler_name
+            && *affinity == other.affinity
+            && *topology_spread == other.topology_spread
+            && *volumes == other.volumes
+    }
+
     /// The claims this pod's volumes use, in volume order.
     pub fn claims(&self) -> impl Iterator<Item = &str> {
         self.volumes.iter().filter_map(|v| match &v.source {

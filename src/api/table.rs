@@ -129,6 +129,13 @@ impl<T> Table<T> {
             .filter_map(|&slot| self.objects[slot as usize].as_ref())
     }
 
+    /// The objects in slot order, which is no order at all: only for reads
+    /// whose result cannot depend on it (sums, counts). Cheaper than
+    /// [`Table::values`], which walks the ordered index.
+    pub fn values_unordered(&self) -> impl Iterator<Item = &T> + '_ {
+        self.objects.iter().flatten()
+    }
+
     /// (key, object) pairs in key order.
     pub fn iter(&self) -> impl Iterator<Item = (&ObjKey, &T)> + '_ {
         self.range(..)

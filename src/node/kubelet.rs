@@ -796,18 +796,24 @@ impl Kubelet {
         let a = &node.status.allocatable;
         let (mut cpu, mut mem, mut pods) = (0i64, 0i64, 0i64);
         let mut other: BTreeMap<String, i64> = BTreeMap::new();
+        #[cfg(debug_assertions)]
         for (k, r) in self.pods.iter() {
+            assert_eq!(
+                ctx.api
+                    .get_at::<Pod>(r.slot)
+                    .is_none_or(|p| p.meta.uid != r.uid),
+                ctx.api.get::<Pod>(k).is_none_or(|p| p.meta.uid != r.uid),
+                "kubelet's store slot for {k} is stale"
+            );
+        }
+        // (sums: the order of the runs does not matter)
+        for r in self.pods.values_unordered() {
             // still in the store: uids are never reused, so the object in the
             // pod's slot has its uid exactly when the pod itself is still there
             let gone = ctx
                 .api
                 .get_at::<Pod>(r.slot)
                 .is_none_or(|p| p.meta.uid != r.uid);
-            debug_assert_eq!(
-                gone,
-                ctx.api.get::<Pod>(k).is_none_or(|p| p.meta.uid != r.uid),
-                "kubelet's store slot for {k} is stale"
-            );
             if gone {
                 continue;
             }

@@ -82,7 +82,7 @@ impl VerdictCache {
             && self
                 .spec
                 .as_ref()
-                .is_some_and(|s| Arc::ptr_eq(s, spec) || **s == **spec);
+                .is_some_and(|s| Arc::ptr_eq(s, spec) || s.same_placement(spec));
         if same {
             self.reused_cycles += 1;
             // hold the newest Arc: an older spec may be dropped and its address reused
@@ -235,6 +235,33 @@ mod tests {
         );
         assert!(c.passes(3, 7));
         assert_eq!(c.reused_cycles, 1);
+        // so does one that differs only in how the kubelet runs it (another
+        // image, a probe): nothing a node-local plugin reads
+        let mut p1c = pod(100);
+        let spec = Arc::make_mut(&mut p1c.spec);
+        spec.containers[0].image = "i:2".into();
+        spec.probes
+            .insert("c".into(), crate::api::pod::ContainerProbes::default());
+        assert!(
+            c.begin(&profile, &PodInfo::new(&p1c)),
+            "only the image differs"
+        );
+        assert!(c.passes(3, 7));
+        // but another container port (NodePorts reads it) voids them
+        let mut p1d = pod(100);
+        Arc::make_mut(&mut p1d.spec).containers[0]
+            .ports
+            .push(crate::api::pod::ContainerPort {
+                name: String::new(),
+                container_port: 80,
+                host_port: Some(8080),
+                protocol: "TCP".into(),
+                host_ip: String::new(),
+            });
+        assert!(!c.begin(&profile, &PodInfo::new(&p1d)), "another port");
+        assert!(!c.passes(3, 7));
+        c.begin(&profile, &PodInfo::new(&p1));
+        c.record_pass(3, 7);
         // a different spec voids them
         c.begin(&profile, &PodInfo::new(&p2));
         assert!(!c.passes(3, 7));
@@ -306,7 +333,9 @@ mod tests {
         for step in 0..900usize {
             // runs of one spec, then another (the cache keeps or voids its entries)
             let cpu = [100, 100, 100, 250, 250, 700, 100, 100][(step / 5) % 8];
-            let p = named_pod(&format!("p-{step}"), cpu);
+            let mut p = named_pod(&format!("p-{step}"), cpu);
+            // images change within a run (as Deployments differ by image)
+            Arc::make_mut(&mut p.spec).containers[0].image = format!("i:{}", step % 3);
             let mut chosen = Vec::new();
             for (side, c) in [(&mut with, Some(&mut cache)), (&mut without, None)] {
                 let rng = if c.is_some() { &mut rng_a } else { &mut rng_b };
