@@ -502,13 +502,9 @@ impl ReplicaSetController {
                 let name = pod.meta.name.clone();
                 match ctx.api.create(pod) {
                     Ok(_) => {
-                        ctx.event(
-                            component,
-                            EventType::Normal,
-                            "SuccessfulCreate",
-                            object.clone(),
-                            format!("Created pod: {name}"),
-                        );
+                        ctx.event_with(component, EventType::Normal, "SuccessfulCreate", || {
+                            (object.clone(), format!("Created pod: {name}"))
+                        });
                         Ok(())
                     }
                     Err(e) => {

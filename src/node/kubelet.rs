@@ -941,13 +941,14 @@ impl Kubelet {
                     });
                     return;
                 }
-                (PullPolicy::IfNotPresent | PullPolicy::Never, true) => ctx.event(
-                    &self.component,
-                    EventType::Normal,
-                    "Pulled",
-                    object.clone(),
-                    format!("Container image {:?} already present on machine", c.image),
-                ),
+                (PullPolicy::IfNotPresent | PullPolicy::Never, true) => {
+                    ctx.event_with(&self.component, EventType::Normal, "Pulled", || {
+                        (
+                            object.clone(),
+                            format!("Container image {:?} already present on machine", c.image),
+                        )
+                    })
+                }
                 _ => {
                     let d = if present {
                         SimDuration::ZERO
@@ -955,13 +956,9 @@ impl Kubelet {
                         self.pull_time(&c.image)
                     };
                     pull = pull + d;
-                    ctx.event(
-                        &self.component,
-                        EventType::Normal,
-                        "Pulling",
-                        object.clone(),
-                        format!("Pulling image {:?}", c.image),
-                    );
+                    ctx.event_with(&self.component, EventType::Normal, "Pulling", || {
+                        (object.clone(), format!("Pulling image {:?}", c.image))
+                    });
                     pulled.push((c.image.clone(), d));
                 }
             }
@@ -1063,20 +1060,12 @@ impl Kubelet {
             .get(RUN_FOR)
             .and_then(|v| SimDuration::parse(v).ok());
         for c in &spec.containers {
-            ctx.event(
-                &self.component,
-                EventType::Normal,
-                "Created",
-                object.clone(),
-                format!("Created container {}", c.name),
-            );
-            ctx.event(
-                &self.component,
-                EventType::Normal,
-                "Started",
-                object.clone(),
-                format!("Started container {}", c.name),
-            );
+            ctx.event_with(&self.component, EventType::Normal, "Created", || {
+                (object.clone(), format!("Created container {}", c.name))
+            });
+            ctx.event_with(&self.component, EventType::Normal, "Started", || {
+                (object.clone(), format!("Started container {}", c.name))
+            });
         }
         let now = ctx.now;
         self.next_gen += 1;
@@ -1294,14 +1283,13 @@ impl Kubelet {
                 }
                 let object = object_ref(Kind::Pod, pod);
                 for (image, took) in pulled {
-                    self.images.insert(image.clone(), ());
-                    ctx.event(
-                        &self.component,
-                        EventType::Normal,
-                        "Pulled",
-                        object.clone(),
-                        format!("Successfully pulled image {image:?} in {took}"),
-                    );
+                    ctx.event_with(&self.component, EventType::Normal, "Pulled", || {
+                        (
+                            object.clone(),
+                            format!("Successfully pulled image {image:?} in {took}"),
+                        )
+                    });
+                    self.images.insert(image, ());
                 }
                 ctx.after(
                     self.settings.container_start,

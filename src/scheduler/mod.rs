@@ -439,8 +439,10 @@ impl Scheduler {
                         self.assigned.insert(key.clone(), (uid, chosen));
                         self.queue.remove(&key);
                         self.nominated.retain(|(_, p)| p.key != key);
-                        let msg = format!("Successfully assigned {} to {}", key, node_name);
-                        ctx.event(COMPONENT, EventType::Normal, "Scheduled", object, msg);
+                        ctx.event_with(COMPONENT, EventType::Normal, "Scheduled", || {
+                            let msg = format!("Successfully assigned {} to {}", key, node_name);
+                            (object, msg)
+                        });
                     }
                     Err(e) => {
                         self.stats.failed += 1;

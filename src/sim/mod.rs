@@ -142,6 +142,18 @@ impl Ctx<'_> {
         self.rec
             .event(self.now, component, ty, reason, object, message);
     }
+    /// [`Ctx::event`], building the object and message only if the record
+    /// is kept (see [`crate::metrics::recorder::Recorder::event_with`]): for
+    /// the events every pod start makes.
+    pub fn event_with(
+        &mut self,
+        component: &str,
+        ty: EventType,
+        reason: &str,
+        build: impl FnOnce() -> (String, String),
+    ) {
+        self.rec.event_with(self.now, component, ty, reason, build);
+    }
     /// Record a control loop's decision with what it observed, wanted and did.
     pub fn decision(
         &mut self,
