@@ -255,3 +255,52 @@ impl Recorder {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A level that drops a record still counts it (and its warnings), and
+    /// a lazily built record is built only when it is kept.
+    #[test]
+    fn dropped_records_are_counted_but_not_built() {
+        for level in [EventsLevel::None, EventsLevel::Summary, EventsLevel::Full] {
+            let mut r = Recorder::in_memory().with_level(level);
+            let mut built = 0;
+            let t = SimTime::ZERO;
+            r.event(
+                t,
+                "kubelet",
+                EventType::Warning,
+                "BackOff",
+                "o".into(),
+                "m".into(),
+            );
+            r.event(
+                t,
+                "kubelet",
+                EventType::Normal,
+                "Started",
+                "o".into(),
+                "m".into(),
+            );
+            r.event_with(t, "kubelet", EventType::Normal, "Pulled", || {
+                built += 1;
+                ("o".into(), "m".into())
+            });
+            r.event_with(t, "kubectl", EventType::Normal, "Apply", || {
+                built += 1;
+                ("o".into(), "m".into())
+            });
+            assert_eq!((r.count(), r.warnings()), (4, 1), "{level:?}");
+            let kept: Vec<&str> = r.records().iter().map(|x| x.reason.as_str()).collect();
+            let (want, want_built) = match level {
+                EventsLevel::None => (vec![], 0),
+                EventsLevel::Summary => (vec!["BackOff", "Apply"], 1),
+                EventsLevel::Full => (vec!["BackOff", "Started", "Pulled", "Apply"], 2),
+            };
+            assert_eq!((kept, built), (want, want_built), "{level:?}");
+            assert_eq!(r.written(), r.records().len() as u64);
+        }
+    }
+}
