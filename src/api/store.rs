@@ -807,6 +807,13 @@ impl ApiServer {
         self.terminating_pods.iter()
     }
 
+    /// Keys of the pods bound to `node` in no particular order, for callers
+    /// that sort what they collect from them (the taint manager sorts its
+    /// evictions by pod key): [`Self::pods_on`] without its sort.
+    pub fn pods_on_unordered<'a>(&'a self, node: &str) -> impl Iterator<Item = &'a ObjKey> + 'a {
+        self.pods_by_node.get(node).into_iter().flatten()
+    }
+
     /// Keys of the pods bound to `node`, in key order (whatever their phase).
     pub fn pods_on<'a>(&'a self, node: &str) -> impl Iterator<Item = &'a ObjKey> + 'a {
         let mut keys: Vec<&ObjKey> = self.pods_by_node.get(node).into_iter().flatten().collect();

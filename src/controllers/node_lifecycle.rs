@@ -650,14 +650,15 @@ impl NodeLifecycleController {
     fn taint_pass(&mut self, ctx: &mut Ctx) {
         let now = ctx.now;
         // only the pods of tainted nodes are looked at (the store's node
-        // index), in pod key order as a scan of every pod would give them
+        // index); `due` is sorted below, so evictions go in pod key order
+        // as a scan of every pod would give them
         let api = &*ctx.api;
         let mut due: Vec<(ObjKey, Uid, SimTime)> = Vec::new();
         for node in api
             .list::<Node>()
             .filter(|n| n.taints.iter().any(|t| t.effect == TaintEffect::NoExecute))
         {
-            for key in api.pods_on(&node.meta.name) {
+            for key in api.pods_on_unordered(&node.meta.name) {
                 let Some(p) = api.get::<Pod>(key) else {
                     continue;
                 };

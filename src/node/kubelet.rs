@@ -397,10 +397,13 @@ impl Kubelet {
         if self.reachable {
             self.post_node_ready(ctx);
         }
-        let mine: Vec<(ObjKey, Uid, bool, bool)> = ctx
-            .api
-            .list::<Pod>()
-            .filter(|p| p.node_name.as_deref() == Some(self.node.as_str()))
+        // the pods bound here, in key order, from the store's node index: a
+        // scan of every pod, for each of a dark zone's returning nodes, was
+        // 18% of the 5,000-node day
+        let api = &*ctx.api;
+        let mine: Vec<(ObjKey, Uid, bool, bool)> = api
+            .pods_on(&self.node)
+            .filter_map(|k| api.get::<Pod>(k))
             .map(|p| {
                 (
                     p.meta.key(),
@@ -410,6 +413,17 @@ impl Kubelet {
                 )
             })
             .collect();
+        debug_assert!(
+            api.count::<Pod>() > 5_000
+                || mine.iter().map(|m| &m.0).eq(api
+                    .list::<Pod>()
+                    .filter(|p| p.node_name.as_deref() == Some(self.node.as_str()))
+                    .map(|p| p.meta.key())
+                    .collect::<Vec<_>>()
+                    .iter()),
+            "the store's node index and its pods disagree on {}",
+            self.node
+        );
         for (key, uid, terminating, terminal) in mine {
             if terminating {
                 self.stop(ctx, key, uid);

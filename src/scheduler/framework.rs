@@ -807,7 +807,9 @@ pub trait FilterPlugin: Send + Sync {
     /// `true` when the verdict depends only on the pod's spec (with what its
     /// own PreFilter derives from it) and on the node's own object and pods,
     /// never on other nodes, the pod's metadata or the cycle's snapshot. Such
-    /// verdicts are remembered across cycles by a [`super::verdicts::VerdictCache`].
+    /// verdicts are remembered across cycles by a [`super::verdicts::VerdictCache`],
+    /// for every spec that [`crate::api::PodSpec::same_placement`] finds equal:
+    /// the plugin must not read what that leaves out (container images, probes).
     fn node_local(&self) -> bool {
         false
     }

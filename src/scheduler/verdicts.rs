@@ -8,8 +8,12 @@
 //! BalancedAllocation; see [`FilterPlugin::node_local`]) would give every
 //! other node the same answer again. The cache keeps those answers per node,
 //! tagged with the node's [`NodeInfo::stamp`] and with the spec they were
-//! computed for, so a node that changed, or a pod with another spec, is
-//! evaluated afresh. The choice of node cannot differ: a remembered answer is
+//! computed for, so a node that changed, or a pod whose spec places
+//! differently, is evaluated afresh. Specs are compared by
+//! [`PodSpec::same_placement`], which leaves out what only the kubelet reads
+//! (images, probes, ...): the pods of Deployments that differ only by image
+//! (taken by the scheduler interleaved, as their ReplicaSets create them)
+//! share the entries. The choice of node cannot differ: a remembered answer is
 //! only used where recomputing it would give the same value (debug builds
 //! recompute and compare).
 //!
