@@ -8,7 +8,7 @@ use crate::manifest;
 use crate::metrics::Recorder;
 use crate::scenario::Scenario;
 use crate::scheduler::framework::{
-    run_filters, run_pre_filters, score_nodes, CycleState, PodInfo, Profile,
+    run_filters, run_pre_filters, score_nodes, CycleState, PodInfo, Profile, ScoreBuffers,
 };
 use crate::scheduler::policies::Registry;
 use crate::scheduler::snapshot::OwnedSnapshot;
@@ -158,7 +158,18 @@ fn explain_now(sim: &Simulation, pod: &Pod, profile: &Profile, policy: &str) -> 
             }
         }
     }
-    let (detail, totals) = score_nodes(profile, &info, &snap, &feasible, &mut state, true, None);
+    let mut buffers = ScoreBuffers::default();
+    let detail = score_nodes(
+        profile,
+        &info,
+        &snap,
+        &feasible,
+        &mut state,
+        true,
+        None,
+        &mut buffers,
+    );
+    let totals = buffers.totals;
     let mut skipped = Vec::new();
     for d in &detail {
         if !d.applied {

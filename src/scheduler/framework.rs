@@ -1014,31 +1014,6 @@ pub struct PluginScores {
     pub normalized: Vec<i64>,
 }
 
-/// PreScore, Score and NormalizeScore for every score plugin; returns the per-plugin
-/// detail and the totals Σ normalized × weight, aligned with `feasible`.
-pub fn score_nodes(
-    profile: &Profile,
-    pod: &PodInfo,
-    snap: &Snapshot,
-    feasible: &[usize],
-    state: &mut CycleState,
-    keep_detail: bool,
-    cache: Option<(&mut super::verdicts::VerdictCache, &[bool])>,
-) -> (Vec<PluginScores>, Vec<i64>) {
-    let mut buffers = ScoreBuffers::default();
-    let detail = score_nodes_into(
-        profile,
-        pod,
-        snap,
-        feasible,
-        state,
-        keep_detail,
-        cache,
-        &mut buffers,
-    );
-    (detail, buffers.totals)
-}
-
 /// Vectors a cycle's scoring fills and empties, kept from one cycle to the next
 /// (in the [`super::verdicts::VerdictCache`]) so that scoring hundreds of
 /// feasible nodes allocates none of them: fresh ones each cycle cost the
@@ -1063,9 +1038,11 @@ pub struct CycleBuffers {
     pub score: ScoreBuffers,
 }
 
-/// [`score_nodes`] into `buffers.totals`, reusing `buffers`' vectors.
+/// PreScore, Score and NormalizeScore for every score plugin; returns the
+/// per-plugin detail (with `keep_detail`), and leaves the totals Σ normalized
+/// × weight, aligned with `feasible`, in `buffers.totals`.
 #[allow(clippy::too_many_arguments)]
-pub fn score_nodes_into(
+pub fn score_nodes(
     profile: &Profile,
     pod: &PodInfo,
     snap: &Snapshot,

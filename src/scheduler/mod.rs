@@ -21,7 +21,7 @@ use crate::sim::rng::{self, SimRng};
 use crate::sim::time::{SimDuration, SimTime};
 use crate::sim::{Ctx, Event};
 use framework::{
-    num_feasible_nodes_to_find, run_pre_filters, score_nodes_into, ClusterIndex, CycleBuffers,
+    num_feasible_nodes_to_find, run_pre_filters, score_nodes, ClusterIndex, CycleBuffers,
     CycleState, FilterPlugin, NodeInfo, PodInfo, PodSummary, Profile, Selection, Snapshot,
 };
 use queue::{SchedulingQueue, FLUSH_PERIOD};
@@ -668,7 +668,7 @@ fn decide_in(
         return Ok(feasible[0]);
     }
     let cache = cache.map(|c| (c, current.as_slice()));
-    score_nodes_into(
+    score_nodes(
         profile, pod, snap, feasible, &mut state, false, cache, score,
     );
     Ok(select_host(feasible, &score.totals, rng))
