@@ -407,3 +407,30 @@ timeline:
     }
     assert!(web(&sim).succeeded > 0);
 }
+
+/// The data plane keeps each pod's last "does it answer?" until something
+/// happens to that pod (or to the kubelets at large). An app that crashes on
+/// its own is such a moment: from its exit until its endpoint leaves the
+/// rules, requests to it time out. Were the answer kept past the exit (debug
+/// builds also check every kept answer), those requests would succeed.
+#[test]
+fn requests_to_an_app_that_exits_time_out_until_its_endpoint_goes() {
+    let rest = r#"behaviors:
+  - selector: {matchLabels: {app: web}}
+    crash: {after: 2m}
+traffic:
+  - {name: a, service: web, rate: 100/s, start: 30s}
+"#;
+    let f = web(&run_text(&scenario_text(1, "", rest)));
+    // the app exits 2 minutes after each start: at 2m1s, 4m11s, 6m31s and
+    // 9m11s (restarts after back-offs of 10 s, 20 s, 40 s). After each exit
+    // the rules keep the pod for two watch delays (50 ms each: kubelet →
+    // endpoints controller → kube-proxy), 10 requests at 100/s
+    assert!(
+        f.timed_out >= 4 * 10,
+        "requests sent to an exited app: {} timed out",
+        f.timed_out
+    );
+    assert!(f.failed > 0, "refused while no endpoint was ready");
+    assert_eq!(f.requests, f.succeeded + f.failed + f.timed_out);
+}

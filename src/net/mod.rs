@@ -26,7 +26,10 @@
 //! requests sent to each endpoint is fixed, so the requests of the interval are
 //! split exactly in expectation — with the fractions carried over, so counts
 //! stay integers and sum exactly. The cost grows with the number of changes,
-//! not with the request rate. A pod with a concurrency limit is an M/M/c/K
+//! not with the request rate. Whether each pod answers is remembered from
+//! flush to flush until something happens to that pod or to the kubelets at
+//! large (the simulation says so at each such moment), so a flush is little
+//! more than a walk over the clients' routes. A pod with a concurrency limit is an M/M/c/K
 //! queue in its steady state for the interval ([`queueing`]): queueing latency
 //! first, then 503s. A request to an endpoint whose pod does not answer
 //! (crashed node, stopped or not yet started app) times out after the client's
@@ -149,13 +152,34 @@ enum Hop {
     Pod(u32),
 }
 
-/// A client's routing for an interval: the pods (each with the node it runs
-/// on, the caller's [`ServeHint`] for it and its place in
-/// [`DataPlane::served`]) and the share of each hop.
+/// A client's routing for an interval: the pods and the share of each hop.
 #[derive(Debug, Clone, Default)]
 struct Routes {
-    pods: Vec<(ObjKey, String, ServeHint, u32)>,
+    pods: Vec<RoutePod>,
     shares: Vec<(Hop, f64)>,
+}
+
+/// One pod a client's routes lead to.
+#[derive(Debug, Clone)]
+struct RoutePod {
+    key: ObjKey,
+    /// The node it runs on.
+    node: String,
+    /// The caller's, see [`ServeHint`].
+    hint: ServeHint,
+    /// Its place in [`DataPlane::served`] and [`DataPlane::stamps`].
+    slot: u32,
+    /// Its last answer, see [`DataPlane::ask`].
+    known: std::cell::Cell<Known>,
+}
+
+/// A pod's answer to [`Serves`] with the [`DataPlane::serve_epoch`] and the
+/// pod's stamp it was given under (epoch 0: nothing known).
+#[derive(Debug, Clone, Copy, Default)]
+struct Known {
+    epoch: u64,
+    stamp: u64,
+    answer: Serving,
 }
 
 impl Routes {
@@ -172,7 +196,13 @@ impl Routes {
                 Target::NotFound => Hop::NotFound,
                 Target::Pod(p, n) => {
                     let slot = served_slot(&p);
-                    r.pods.push((p, n, ServeHint::default(), slot));
+                    r.pods.push(RoutePod {
+                        key: p,
+                        node: n,
+                        hint: ServeHint::default(),
+                        slot,
+                        known: Default::default(),
+                    });
                     Hop::Pod(r.pods.len() as u32 - 1)
                 }
             };
@@ -290,16 +320,31 @@ pub struct DataPlane {
     /// run at 5,000 nodes.
     served: Vec<f64>,
     served_slots: crate::api::table::LookupMap<ObjKey, u32>,
+    /// Per slot of `served`: bumped when something happened to that pod
+    /// ([`DataPlane::pod_moved`]), so that its remembered answer is void.
+    stamps: Vec<u64>,
+    /// Bumped when kubelets may have changed beyond single pods (faults,
+    /// nodes up, down, joining or leaving): every remembered answer is void.
+    serve_epoch: u64,
 }
 
 /// Where the last answer for one endpoint was read, kept for the caller of
-/// [`Serves`] so that its next answer (every flush asks again for every
-/// endpoint) can skip the lookups by name. The data plane only stores it;
-/// `[0; 3]` means nothing is known yet.
+/// [`Serves`] so that its next answer (asked again whenever the last one is
+/// void, see [`DataPlane::ask`]) can skip the lookups by name. The data
+/// plane only stores it; `[0; 3]` means nothing is known yet.
 pub type ServeHint = std::cell::Cell<[u64; 3]>;
 
 /// Whether pod `pod` on node `node` answers now (`hint`: see [`ServeHint`]).
-pub type Serves<'a> = &'a dyn Fn(&ObjKey, &str, &ServeHint) -> bool;
+pub type Serves<'a> = &'a dyn Fn(&ObjKey, &str, &ServeHint) -> Serving;
+
+/// Whether a pod answers requests, and until when that holds while nothing
+/// happens to the pod or its node (the end of its app's start-up, when that
+/// is what it waits for; else [`SimTime::MAX`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Serving {
+    pub serves: bool,
+    pub until: SimTime,
+}
 
 impl DataPlane {
     pub fn new(settings: ProxySettings, clients: &[ClientSpec], seed: u64) -> Self {
@@ -344,6 +389,8 @@ impl DataPlane {
             series: BTreeMap::new(),
             served: Vec::new(),
             served_slots: crate::api::table::lookup_map(),
+            stamps: Vec::new(),
+            serve_epoch: 1,
         }
     }
 
@@ -624,6 +671,49 @@ impl DataPlane {
     pub fn watches(&self, pod: &ObjKey) -> bool {
         self.watched.contains_key(pod)
     }
+
+    /// Something happened to `pod` on its node (a kubelet event, a watch
+    /// change, a fault): ask again whether it answers. The caller tells this
+    /// at every such moment of a watched pod, after counting the requests up
+    /// to it.
+    pub fn pod_moved(&mut self, pod: &ObjKey) {
+        if let Some(&i) = self.served_slots.get(pod) {
+            self.stamps[i as usize] += 1;
+        }
+    }
+
+    /// Kubelets may have changed beyond single pods (a fault, a node up or
+    /// down): ask every pod again.
+    pub fn kubelets_moved(&mut self) {
+        self.serve_epoch += 1;
+    }
+
+    /// Whether a route's pod answers at `at`. Each flush asks this of every
+    /// pod behind every client, and most answers stay as they were: the
+    /// last one is kept while neither the pod nor the kubelets moved and
+    /// the time it holds to has not come (debug builds ask anyway and
+    /// check).
+    fn ask(&self, rp: &RoutePod, at: SimTime, serves: Serves) -> bool {
+        let known = rp.known.get();
+        let stamp = self.stamps[rp.slot as usize];
+        if known.epoch == self.serve_epoch && known.stamp == stamp && at < known.answer.until {
+            debug_assert_eq!(
+                known.answer,
+                serves(&rp.key, &rp.node, &rp.hint),
+                "{} on {}: a remembered answer that no longer holds at {at}",
+                rp.key,
+                rp.node
+            );
+            return known.answer.serves;
+        }
+        let answer = serves(&rp.key, &rp.node, &rp.hint);
+        rp.known.set(Known {
+            epoch: self.serve_epoch,
+            stamp,
+            answer,
+        });
+        answer.serves
+    }
 }
 
 /// Count the pods of one (view, Service) entry into the watched set, or out
@@ -748,13 +838,14 @@ impl DataPlane {
         }
         let affinity = self.affinity_shares(ci);
         let shares = self.route_shares(ci, groups, affinity.as_ref());
-        let (slots, served) = (&mut self.served_slots, &mut self.served);
+        let (slots, served, stamps) = (&mut self.served_slots, &mut self.served, &mut self.stamps);
         let r = Rc::new(Routes::build(shares, |p| {
             if let Some(&i) = slots.get(p) {
                 return i;
             }
             let i = u32::try_from(served.len()).expect("fewer than 2^32 pods served");
             served.push(0.0);
+            stamps.push(0);
             slots.insert(p.clone(), i);
             i
         }));
@@ -950,11 +1041,13 @@ impl DataPlane {
         while self.last_flush < now {
             let next_minute =
                 SimTime::from_millis((self.last_flush.as_millis() / 60_000 + 1) * 60_000);
-            self.flush_segment(next_minute.min(now), serves);
+            self.flush_segment(next_minute.min(now), now, serves);
         }
     }
 
-    fn flush_segment(&mut self, now: SimTime, serves: Serves) {
+    /// The requests of the interval from the last flush to `now`, with the
+    /// pods answering as they do at `at` (the end of the whole flush).
+    fn flush_segment(&mut self, now: SimTime, at: SimTime, serves: Serves) {
         let from = self.last_flush;
         let groups = std::mem::take(&mut self.groups);
         // 1. how many requests each client sends, and where
@@ -991,11 +1084,14 @@ impl DataPlane {
             }
             for (hop, w) in &r.shares {
                 if let Hop::Pod(i) = hop {
-                    let (p, node, hint, _) = &r.pods[*i as usize];
-                    if serves(p, node, hint) {
-                        let e =
-                            load.entry(p.clone())
-                                .or_insert((0.0, 0.0, conc, c.spec.queue_limit));
+                    let rp = &r.pods[*i as usize];
+                    if self.ask(rp, at, serves) {
+                        let e = load.entry(rp.key.clone()).or_insert((
+                            0.0,
+                            0.0,
+                            conc,
+                            c.spec.queue_limit,
+                        ));
                         let lam = *n as f64 * w / dt;
                         e.0 += lam;
                         e.1 += lam * secs(c.spec.service_time);
@@ -1025,12 +1121,12 @@ impl DataPlane {
                 per_request.push((ci, begin, n, routes));
                 continue;
             } else {
-                self.aggregate(ci, n, &routes, &pod_load, serves)
+                self.aggregate(ci, n, &routes, &pod_load, at, serves)
             };
             bad_total += self.record(ci, from, &out);
         }
         if !per_request.is_empty() {
-            for (ci, out) in self.per_request(per_request, now, serves) {
+            for (ci, out) in self.per_request(per_request, now, at, serves) {
                 bad_total += self.record(ci, from, &out);
             }
         }
@@ -1047,6 +1143,7 @@ impl DataPlane {
         n: u64,
         routes: &Routes,
         pod_load: &BTreeMap<ObjKey, queueing::PodLoad>,
+        at: SimTime,
         serves: Serves,
     ) -> Outcome {
         let spec = &self.clients[ci].spec;
@@ -1062,13 +1159,13 @@ impl DataPlane {
                 Hop::NotFound => not_found += w,
                 Hop::Dropped => timeout += w,
                 Hop::Pod(i) => {
-                    let (p, node, hint, slot) = &routes.pods[*i as usize];
-                    if !serves(p, node, hint) {
+                    let rp = &routes.pods[*i as usize];
+                    if !self.ask(rp, at, serves) {
                         timeout += w;
-                    } else if let (Some(l), Some(_)) = (pod_load.get(p), spec.concurrency) {
+                    } else if let (Some(l), Some(_)) = (pod_load.get(&rp.key), spec.concurrency) {
                         rejected += w * l.blocked;
                         let good = w * (1.0 - l.blocked);
-                        served.push((*slot, good));
+                        served.push((rp.slot, good));
                         ok += good;
                         for (prob, mean, var) in &l.latency {
                             mean_ms += good * prob * mean * 1000.0;
@@ -1078,7 +1175,7 @@ impl DataPlane {
                             }
                         }
                     } else {
-                        served.push((*slot, *w));
+                        served.push((rp.slot, *w));
                         ok += w;
                         mean_ms += w * st_ms;
                         *lat.entry(st_ms as u64).or_default() += w;
@@ -1121,6 +1218,7 @@ impl DataPlane {
         &mut self,
         plans: Vec<(usize, SimTime, u64, Rc<Routes>)>,
         now: SimTime,
+        at: SimTime,
         serves: Serves,
     ) -> Vec<(usize, Outcome)> {
         let end_us = now.as_millis() * 1000;
@@ -1166,8 +1264,9 @@ impl DataPlane {
                 Hop::NotFound => out.not_found += 1,
                 Hop::Dropped => out.timed_out += 1,
                 Hop::Pod(i) => {
-                    let (p, node, hint, _) = &routes.pods[i as usize];
-                    if !serves(p, node, hint) {
+                    let rp = &routes.pods[i as usize];
+                    let p = &rp.key;
+                    if !self.ask(rp, at, serves) {
                         self.queues.remove(p);
                         out.timed_out += 1;
                         continue;

@@ -14,6 +14,7 @@ use crate::api::{
     Change, ConfigMap, Kind, ObjKey, PersistentVolume, PersistentVolumeClaim, Pod, Secret, Uid,
 };
 use crate::metrics::EventType;
+use crate::net::Serving;
 use crate::sim::rng::SimRng;
 use crate::sim::time::{SimDuration, SimTime};
 use crate::sim::{Ctx, Event};
@@ -436,23 +437,38 @@ impl Kubelet {
     /// Whether the app of `pod` answers requests now: its containers run, its
     /// start-up is over, and it has not been told to stop (SIGTERM: no new
     /// requests). The data plane's ground truth, whatever the API says.
-    pub fn serves(&self, pod: &ObjKey, now: SimTime) -> bool {
-        !self.down
-            && self
-                .pods
-                .get(pod)
-                .is_some_and(|r| r.local == Local::Running && r.app_up_at <= now)
+    /// With the time the answer holds to while nothing happens to the pod or
+    /// this kubelet: the end of the app's start-up, if that is what it waits for.
+    pub fn serving(&self, pod: &ObjKey, now: SimTime) -> Serving {
+        self.serving_of(self.pods.get(pod), now)
     }
 
-    /// [`Kubelet::serves`] for the pod whose run sits in `slot` of this
+    /// [`Kubelet::serving`] for the pod whose run sits in `slot` of this
     /// kubelet's pods, if that run still has `uid` (a slot holds one run
     /// until it ends); `None` when it does not.
-    pub fn serves_at(&self, slot: u32, uid: Uid, now: SimTime) -> Option<bool> {
+    pub fn serving_at(&self, slot: u32, uid: Uid, now: SimTime) -> Option<Serving> {
         let r = self.pods.at(slot).filter(|r| r.uid == uid)?;
-        Some(!self.down && r.local == Local::Running && r.app_up_at <= now)
+        Some(self.serving_of(Some(r), now))
     }
 
-    /// Where `pod`'s run sits (its slot and uid), for [`Kubelet::serves_at`].
+    fn serving_of(&self, run: Option<&PodRun>, now: SimTime) -> Serving {
+        match run {
+            Some(r) if !self.down && r.local == Local::Running => Serving {
+                serves: r.app_up_at <= now,
+                until: if r.app_up_at <= now {
+                    SimTime::MAX
+                } else {
+                    r.app_up_at
+                },
+            },
+            _ => Serving {
+                serves: false,
+                until: SimTime::MAX,
+            },
+        }
+    }
+
+    /// Where `pod`'s run sits (its slot and uid), for [`Kubelet::serving_at`].
     pub fn run_slot(&self, pod: &ObjKey) -> Option<(u32, Uid)> {
         let slot = self.pods.slot_of(pod)?;
         Some((slot, self.pods.at(slot)?.uid))

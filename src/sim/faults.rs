@@ -246,6 +246,8 @@ impl Simulation {
 
     /// Apply (`on`) or undo one fault.
     fn apply_fault(&mut self, f: &Fault, on: bool) {
+        // (machines and kubelets may go down or come back)
+        self.dataplane.kubelets_moved();
         let mut ctx = Ctx {
             now: self.now,
             api: &mut self.api,

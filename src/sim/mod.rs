@@ -556,24 +556,28 @@ impl Simulation {
             let [at, uid, seen] = hint.get();
             if seen == epoch {
                 let k = &kubelets[(at >> 32) as usize];
-                if let Some(answer) = k.serves_at(at as u32, crate::api::Uid(uid), now) {
+                if let Some(answer) = k.serving_at(at as u32, crate::api::Uid(uid), now) {
                     debug_assert_eq!(
                         Some(answer),
                         index
                             .get(node)
-                            .map(|&i| kubelets[i as usize].serves(pod, now))
+                            .map(|&i| kubelets[i as usize].serving(pod, now))
                     );
                     return answer;
                 }
             }
             let Some(&i) = index.get(node) else {
-                return false;
+                // (a node name gets a kubelet only through `kubelets_moved`)
+                return crate::net::Serving {
+                    serves: false,
+                    until: SimTime::MAX,
+                };
             };
             let k = &kubelets[i as usize];
             if let Some((slot, uid)) = k.run_slot(pod) {
                 hint.set([u64::from(i) << 32 | u64::from(slot), uid.0, epoch]);
             }
-            k.serves(pod, now)
+            k.serving(pod, now)
         };
         self.dataplane.flush(now, &serves);
     }
@@ -698,6 +702,19 @@ impl Simulation {
             // requests up to now went by the state before this event
             self.now = at;
             self.flush_traffic();
+            // and whether the pods answer is asked again from here on: of
+            // the one pod this event is about, or of all
+            match &ev {
+                Event::Kubelet(_, e) => {
+                    if let Some(p) = e.pod() {
+                        self.dataplane.pod_moved(p);
+                    }
+                }
+                Event::Watch(Target::Kubelet(_), c) => self.dataplane.pod_moved(&c.key),
+                Event::Fault(Fault::PodExit(_, pod, _)) => self.dataplane.pod_moved(pod),
+                Event::ProxySync | Event::IngressSync => {}
+                _ => self.dataplane.kubelets_moved(),
+            }
         }
         let desc = if describe {
             format!("{ev:?}")
@@ -1115,9 +1132,13 @@ impl Simulation {
                                 queue: &mut self.queue,
                             };
                             self.kubelets[i as usize].recover(&mut ctx);
+                            self.dataplane.kubelets_moved();
                         }
                         // a deleted Node's machine is gone
-                        (Op::Deleted, Some(i)) => self.kubelets[i as usize].crash(&mut self.api),
+                        (Op::Deleted, Some(i)) => {
+                            self.kubelets[i as usize].crash(&mut self.api);
+                            self.dataplane.kubelets_moved();
+                        }
                         _ => {}
                     }
                     send(&mut self.queue, Target::Scheduler, &c);
@@ -1417,6 +1438,7 @@ impl Simulation {
         if self.kubelet_index.insert(node.to_string(), idx).is_some() {
             self.kubelet_epoch += 1;
         }
+        self.dataplane.kubelets_moved();
         let mut ctx = Ctx {
             now: self.now,
             api: &mut self.api,
