@@ -703,7 +703,10 @@ impl Simulation {
             self.now = at;
             self.flush_traffic();
             // and whether the pods answer is asked again from here on: of
-            // the one pod this event is about, or of all
+            // the one pod this event is about, or of all after a fault. (The
+            // other events reach kubelets only through faults, nodes joining
+            // and Nodes created or deleted, which say so where they happen:
+            // `apply_fault`, `start_kubelet`, `route_changes`.)
             match &ev {
                 Event::Kubelet(_, e) => {
                     if let Some(p) = e.pod() {
@@ -712,8 +715,10 @@ impl Simulation {
                 }
                 Event::Watch(Target::Kubelet(_), c) => self.dataplane.pod_moved(&c.key),
                 Event::Fault(Fault::PodExit(_, pod, _)) => self.dataplane.pod_moved(pod),
-                Event::ProxySync | Event::IngressSync => {}
-                _ => self.dataplane.kubelets_moved(),
+                Event::Fault(_) | Event::Heal(_) | Event::Chaos(_) => {
+                    self.dataplane.kubelets_moved()
+                }
+                _ => {}
             }
         }
         let desc = if describe {
