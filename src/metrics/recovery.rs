@@ -109,7 +109,9 @@ struct FaultTrack {
     affected: BTreeSet<ObjKey>,
     /// Replacement pods seen scheduled, with when.
     bound: Vec<SimTime>,
-    seen: BTreeSet<Uid>,
+    /// (Asked at every pod binding while the fault is tracked, never
+    /// listed: a hash set.)
+    seen: crate::api::table::LookupSet<Uid>,
     tracking: bool,
     /// [`Recovery::below_moves`] when this fault was last found to have an
     /// affected Deployment still short: until a Deployment's shortfall
@@ -307,7 +309,7 @@ impl Recovery {
             },
             affected,
             bound: Vec::new(),
-            seen: BTreeSet::new(),
+            seen: crate::api::table::lookup_set(),
             tracking: true,
             short_at: None,
         });
