@@ -29,13 +29,13 @@
 //! not with the request rate. Whether each pod answers is remembered from
 //! flush to flush until something happens to that pod or to the kubelets at
 //! large (the simulation says so at each such moment), so a flush is little
-//! more than a walk over the clients' routes. A pod with a concurrency limit is an M/M/c/K
-//! queue in its steady state for the interval ([`queueing`]): queueing latency
-//! first, then 503s. A request to an endpoint whose pod does not answer
-//! (crashed node, stopped or not yet started app) times out after the client's
-//! timeout; with no ready endpoint it is refused at once. `model: per-request`
-//! replays the same intervals request by request instead (for small rates, and
-//! to check the aggregate model against).
+//! more than a walk over the clients' routes. A pod with a concurrency limit
+//! is an M/M/c/K queue in its steady state for the interval ([`queueing`]):
+//! queueing latency first, then 503s. A request to an endpoint whose pod
+//! does not answer (crashed node, stopped or not yet started app) times out
+//! after the client's timeout; with no ready endpoint it is refused at once.
+//! `model: per-request` replays the same intervals request by request
+//! instead (for small rates, and to check the aggregate model against).
 
 pub mod cloud;
 pub mod queueing;
