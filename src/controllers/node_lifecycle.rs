@@ -144,6 +144,14 @@ pub struct NodeLifecycleController {
     quiet_at: Option<u64>,
     /// The node epoch of the last zone-state pass, which reads only nodes.
     disruption_at: Option<u64>,
+    /// The nodes a check may have work for, in name order, as of a node epoch
+    /// (see [`settled`]). Once a node has crashed the cluster is no longer
+    /// quiet, and the check every 5 s then looks at these few instead of
+    /// every node of the cluster.
+    unsettled: Option<(u64, Vec<ObjKey>)>,
+    /// The nodes with a NoExecute taint, in name order, as of a node epoch:
+    /// the only nodes whose pods the taint manager looks at.
+    no_execute: Option<(u64, Vec<ObjKey>)>,
     /// Evictions with a timer set, so each is scheduled once.
     scheduled: BTreeSet<(ObjKey, Uid)>,
     /// Every taint-manager eviction: (time, node), for the fault figures.
@@ -168,6 +176,20 @@ fn zone_name(region: &str, zone: &str) -> String {
     } else {
         format!("{region}/{zone}")
     }
+}
+
+/// Whether the node-lifecycle check can have nothing to do for `n` from `now`
+/// until the node is written: its kubelet renews its lease (so its heartbeat,
+/// computed from time, never goes stale), it is Ready, and it carries no
+/// lost-node taint. Every write moves the store's node epoch.
+fn settled(n: &Node, now: SimTime, grace: SimDuration) -> bool {
+    crate::api::node::LEASE_RENEW_INTERVAL <= grace
+        && n.status.renewing.is_some_and(|from| from <= now)
+        && n.status.ready == ConditionStatus::True
+        && !n
+            .taints
+            .iter()
+            .any(|t| t.key == TAINT_UNREACHABLE || t.key == TAINT_NOT_READY)
 }
 
 /// When the taint manager evicts `pod` from `node`: `None` never, otherwise the time
@@ -243,6 +265,8 @@ impl NodeLifecycleController {
             nodes_seen: 0,
             quiet_at: None,
             disruption_at: None,
+            unsettled: None,
+            no_execute: None,
             scheduled: BTreeSet::new(),
             evictions: Vec::new(),
         }
@@ -302,26 +326,33 @@ impl NodeLifecycleController {
 
     fn monitor(&mut self, ctx: &mut Ctx) {
         let now = ctx.now;
-        // Only nodes whose state changes are collected: on a healthy cluster
-        // this pass allocates nothing (it runs every 5 s over every node).
+        // Only nodes whose state changes are collected, and only the
+        // unsettled ones are looked at: the pass runs every 5 s.
         let grace = self.grace;
-        let nodes: Vec<(ObjKey, ConditionStatus, bool)> = ctx
-            .api
-            .list::<Node>()
-            .filter_map(|n| {
-                let stale = now.since(n.status.heartbeat_at(now)) > grace;
-                let ready = n.status.ready;
-                let acts = if stale {
-                    ready == ConditionStatus::True
-                } else {
-                    ready != ConditionStatus::True
-                        || n.taints
-                            .iter()
-                            .any(|t| t.key == TAINT_UNREACHABLE || t.key == TAINT_NOT_READY)
-                };
-                acts.then(|| (n.meta.key(), ready, stale))
-            })
+        let acts = |n: &Node| {
+            let stale = now.since(n.status.heartbeat_at(now)) > grace;
+            let ready = n.status.ready;
+            let acts = if stale {
+                ready == ConditionStatus::True
+            } else {
+                ready != ConditionStatus::True
+                    || n.taints
+                        .iter()
+                        .any(|t| t.key == TAINT_UNREACHABLE || t.key == TAINT_NOT_READY)
+            };
+            acts.then(|| (n.meta.key(), ready, stale))
+        };
+        let nodes: Vec<(ObjKey, ConditionStatus, bool)> = self
+            .unsettled_nodes(ctx.api, now)
+            .iter()
+            .filter_map(|k| ctx.api.get::<Node>(k))
+            .filter_map(acts)
             .collect();
+        debug_assert!(
+            ctx.api.count::<Node>() > 1_000
+                || nodes == ctx.api.list::<Node>().filter_map(acts).collect::<Vec<_>>(),
+            "a settled node has work"
+        );
         for (key, ready, stale) in nodes {
             let name = key.name.clone();
             if stale && ready == ConditionStatus::True {
@@ -389,10 +420,18 @@ impl NodeLifecycleController {
         self.taint_pass(ctx);
         // pod GC: terminating pods on nodes that are not Ready are force-deleted
         // (a scan of every pod, so only when some node is not Ready)
-        let any_down = ctx
-            .api
-            .list::<Node>()
+        // (a node that is not Ready is never settled)
+        let any_down = self
+            .unsettled_nodes(ctx.api, now)
+            .iter()
+            .filter_map(|k| ctx.api.get::<Node>(k))
             .any(|n| n.status.ready != ConditionStatus::True);
+        debug_assert_eq!(
+            any_down,
+            ctx.api
+                .list::<Node>()
+                .any(|n| n.status.ready != ConditionStatus::True)
+        );
         let lost: Vec<ObjKey> = if any_down {
             terminating_on_lost_nodes(ctx.api)
         } else {
@@ -422,6 +461,36 @@ impl NodeLifecycleController {
         for p in orphans {
             let _ = ctx.api.remove::<Pod>(&p);
         }
+    }
+
+    /// The nodes that are not [`settled`] (as of the current node epoch, or
+    /// found afresh).
+    fn unsettled_nodes(&mut self, api: &ApiServer, now: SimTime) -> &[ObjKey] {
+        let epoch = api.node_epoch();
+        if self.unsettled.as_ref().is_none_or(|(e, _)| *e != epoch) {
+            let keys = api
+                .list::<Node>()
+                .filter(|n| !settled(n, now, self.grace))
+                .map(|n| n.meta.key())
+                .collect();
+            self.unsettled = Some((epoch, keys));
+        }
+        self.unsettled.as_ref().map_or(&[], |(_, k)| k)
+    }
+
+    /// The nodes with a NoExecute taint (as of the current node epoch, or
+    /// found afresh).
+    fn no_execute_nodes(&mut self, api: &ApiServer) -> &[ObjKey] {
+        let epoch = api.node_epoch();
+        if self.no_execute.as_ref().is_none_or(|(e, _)| *e != epoch) {
+            let keys = api
+                .list::<Node>()
+                .filter(|n| n.taints.iter().any(|t| t.effect == TaintEffect::NoExecute))
+                .map(|n| n.meta.key())
+                .collect();
+            self.no_execute = Some((epoch, keys));
+        }
+        self.no_execute.as_ref().map_or(&[], |(_, k)| k)
     }
 
     /// Whether a check now would change nothing, and keep changing nothing
@@ -654,10 +723,15 @@ impl NodeLifecycleController {
         // as a scan of every pod would give them
         let api = &*ctx.api;
         let mut due: Vec<(ObjKey, Uid, SimTime)> = Vec::new();
-        for node in api
-            .list::<Node>()
-            .filter(|n| n.taints.iter().any(|t| t.effect == TaintEffect::NoExecute))
-        {
+        let tainted = self.no_execute_nodes(api);
+        debug_assert!(
+            tainted.iter().cloned().eq(api
+                .list::<Node>()
+                .filter(|n| n.taints.iter().any(|t| t.effect == TaintEffect::NoExecute))
+                .map(|n| n.meta.key())),
+            "the NoExecute-tainted nodes drifted"
+        );
+        for node in tainted.iter().filter_map(|k| api.get::<Node>(k)) {
             for key in api.pods_on_unordered(&node.meta.name) {
                 let Some(p) = api.get::<Pod>(key) else {
                     continue;

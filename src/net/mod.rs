@@ -1360,6 +1360,14 @@ impl DataPlane {
     }
 
     fn figures_of(&self, ingress: bool) -> BTreeMap<String, ServiceFigures> {
+        // Each destination's latency over its succeeded requests, summed over
+        // its minutes in one walk of the series (a walk per destination was
+        // quadratic: 100 Services over a day's minutes). Each sum adds the
+        // same terms in the same order as `Iterator::sum`, from its -0.0.
+        let mut ok_latency: BTreeMap<&Dest, f64> = BTreeMap::new();
+        for ((_, d), r) in &self.series {
+            *ok_latency.entry(d).or_insert(-0.0) += r.latency_sum_ms;
+        }
         self.counts
             .iter()
             .filter(|(k, _)| matches!(k, Dest::Ingress(_)) == ingress)
@@ -1380,15 +1388,9 @@ impl DataPlane {
                     }
                     lat.keys().next_back().copied()
                 };
-                let ok_latency: f64 = {
-                    // successes only: total latency mass minus refusals (0 ms)
-                    // and timeouts is not separable here, so use the series
-                    self.series
-                        .iter()
-                        .filter(|((_, s), _)| s == k)
-                        .map(|(_, r)| r.latency_sum_ms)
-                        .sum()
-                };
+                // successes only: total latency mass minus refusals (0 ms)
+                // and timeouts is not separable here, so use the series
+                let ok_latency = ok_latency.get(k).copied().unwrap_or(-0.0);
                 let name = match k {
                     Dest::Service(k) | Dest::Ingress(k) => k.to_string(),
                 };
