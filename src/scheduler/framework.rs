@@ -798,6 +798,14 @@ pub trait FilterPlugin: Send + Sync {
     }
     fn filter(&self, pod: &PodInfo, node: &NodeInfo, state: &CycleState)
         -> Result<(), Vec<String>>;
+    /// Whether [`FilterPlugin::filter`] accepts the node, without the reasons
+    /// it would give. The scheduling cycle asks this, and asks for reasons
+    /// only when no node fits: formatting a reason for every rejected node of
+    /// every cycle was a cost of its own while nodes were down. Plugins whose
+    /// rejections format strings override it; it must agree with `filter`.
+    fn accepts(&self, pod: &PodInfo, node: &NodeInfo, state: &CycleState) -> bool {
+        self.filter(pod, node, state).is_ok()
+    }
     /// After PreFilter: `true` when Filter would accept every node for this pod
     /// (upstream's PreFilter `Skip` status), so the scheduling cycle need not call
     /// it. Must never be `true` when some node could be rejected.

@@ -577,7 +577,6 @@ fn decide_in(
     // with the cache: whether each feasible node's cache entry is current
     // (known here, so scoring need not check each node's stamp again)
     current.clear();
-    let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
     let mut examined = 0;
     let mut idx = start;
     for _ in 0..slots {
@@ -611,7 +610,18 @@ fn decide_in(
             Some(c) if with_nominated.is_none() => c.passes(cur, stored.stamp()),
             _ => false,
         };
-        let rejection = match passing {
+        let accepts = |f: &&dyn FilterPlugin| {
+            let yes = f.accepts(pod, node, &state);
+            debug_assert_eq!(
+                yes,
+                f.filter(pod, node, &state).is_ok(),
+                "{}'s accepts and filter disagree on {}",
+                f.name(),
+                node.name
+            );
+            yes
+        };
+        let fits = match passing {
             true => {
                 debug_assert!(
                     active
@@ -621,37 +631,22 @@ fn decide_in(
                     "a remembered filter verdict for {} is stale",
                     node.name
                 );
-                beyond
-                    .iter()
-                    .find_map(|f| f.filter(pod, node, &state).err())
+                beyond.iter().all(accepts)
             }
             false => {
-                let mut rejected = None;
-                for f in &active {
-                    if let Err(why) = f.filter(pod, node, &state) {
-                        rejected = Some(why);
-                        break;
-                    }
-                }
-                if let (None, Some(c)) = (&rejected, cache.as_deref_mut()) {
+                let fits = active.iter().all(accepts);
+                if let (true, Some(c)) = (fits, cache.as_deref_mut()) {
                     if with_nominated.is_none() {
                         c.record_pass(cur, stored.stamp());
                     }
                 }
-                rejected
+                fits
             }
         };
-        match rejection {
-            None => {
-                feasible.push(cur);
-                if cache.is_some() {
-                    current.push(with_nominated.is_none());
-                }
-            }
-            Some(why) => {
-                for w in why {
-                    *reasons.entry(w).or_default() += 1;
-                }
+        if fits {
+            feasible.push(cur);
+            if cache.is_some() {
+                current.push(with_nominated.is_none());
             }
         }
     }
@@ -659,6 +654,30 @@ fn decide_in(
         *next_start = (start + examined) % slots;
     }
     if feasible.is_empty() {
+        // Every node was examined and rejected: now the reasons, each
+        // node's from its first rejecting filter (with the cache's verdicts
+        // the first rejecting filter is the same one).
+        let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
+        for cur in (start..slots).chain(0..start).take(examined) {
+            let stored = &snap.nodes[cur];
+            if !stored.present {
+                continue;
+            }
+            let with_nominated = if has_nominated {
+                snap.with_nominated(cur, pod)
+            } else {
+                None
+            };
+            let node = with_nominated.as_ref().unwrap_or(stored);
+            if let Some(why) = active
+                .iter()
+                .find_map(|f| f.filter(pod, node, &state).err())
+            {
+                for w in why {
+                    *reasons.entry(w).or_default() += 1;
+                }
+            }
+        }
         // upstream sorts the "count reason" strings as a whole (FitError.Error)
         let mut parts: Vec<String> = reasons.iter().map(|(r, c)| format!("{c} {r}")).collect();
         parts.sort();

@@ -72,6 +72,9 @@ impl FilterPlugin for NodeUnschedulable {
             Err(vec!["node(s) were unschedulable".into()])
         }
     }
+    fn accepts(&self, pod: &PodInfo, node: &NodeInfo, _state: &CycleState) -> bool {
+        !node.unschedulable || tolerated(pod.tolerations, &unschedulable_taint())
+    }
     fn skip_filter(&self, pod: &PodInfo, _state: &CycleState) -> bool {
         // a pod tolerating the cordon taint passes on every node
         tolerated(pod.tolerations, &unschedulable_taint())
@@ -95,11 +98,7 @@ impl FilterPlugin for TaintToleration {
         node: &NodeInfo,
         _state: &CycleState,
     ) -> Result<(), Vec<String>> {
-        let bad = node.taints.iter().find(|t| {
-            matches!(t.effect, TaintEffect::NoSchedule | TaintEffect::NoExecute)
-                && !tolerated(pod.tolerations, t)
-        });
-        match bad {
+        match untolerated_taint(pod, node) {
             None => Ok(()),
             Some(t) => Err(vec![format!(
                 "node(s) had untolerated taint {{{}: {}}}",
@@ -107,6 +106,17 @@ impl FilterPlugin for TaintToleration {
             )]),
         }
     }
+    fn accepts(&self, pod: &PodInfo, node: &NodeInfo, _state: &CycleState) -> bool {
+        untolerated_taint(pod, node).is_none()
+    }
+}
+
+/// The node's first NoSchedule or NoExecute taint that the pod does not tolerate.
+fn untolerated_taint<'a>(pod: &PodInfo, node: &'a NodeInfo) -> Option<&'a Taint> {
+    node.taints.iter().find(|t| {
+        matches!(t.effect, TaintEffect::NoSchedule | TaintEffect::NoExecute)
+            && !tolerated(pod.tolerations, t)
+    })
 }
 
 impl ScorePlugin for TaintToleration {
@@ -221,6 +231,17 @@ impl FilterPlugin for NodeResourcesFit {
         } else {
             Err(why)
         }
+    }
+    fn accepts(&self, pod: &PodInfo, node: &NodeInfo, _state: &CycleState) -> bool {
+        let r = &pod.requests;
+        node.pod_count < node.allocatable_pods
+            && (r.cpu_millis <= 0 || r.cpu_millis <= node.allocatable_cpu - node.requested_cpu)
+            && (r.memory <= 0 || r.memory <= node.allocatable_memory - node.requested_memory)
+            && r.other.iter().all(|(name, want)| {
+                let alloc = node.allocatable_other.get(name).copied().unwrap_or(0);
+                let used = node.requested_other.get(name).copied().unwrap_or(0);
+                *want <= 0 || *want <= alloc - used
+            })
     }
 }
 
@@ -378,5 +399,80 @@ mod tests {
                 .unwrap_err(),
             vec!["node(s) had untolerated taint {d: e}"]
         );
+    }
+
+    /// When no node fits, each node counts once, under the reasons of its
+    /// first rejecting filter (the cycle only asks `accepts` while it looks
+    /// for nodes, and finds the reasons afterwards).
+    #[test]
+    fn a_pod_that_fits_nowhere_counts_each_nodes_first_rejection() {
+        use crate::scheduler::framework::{ClusterIndex, Snapshot};
+        let mut nodes: Vec<NodeInfo> = (0..5).map(|_| node(1000, 1 << 30, &[])).collect();
+        for (i, n) in nodes.iter_mut().enumerate() {
+            n.name = format!("n{i}");
+        }
+        nodes[0].unschedulable = true;
+        nodes[0].allocatable_cpu = 10; // its cordon is found first
+        nodes[1]
+            .taints
+            .push(Taint::new("dedicated", "gpu", TaintEffect::NoSchedule));
+        nodes[2].allocatable_cpu = 100;
+        nodes[3].allocatable_cpu = 100;
+        nodes[3].allocatable_pods = 0;
+        nodes[4].allocatable_cpu = 100;
+        let p = pod(&[(200, 1 << 20)]);
+        let profile = crate::scheduler::default_profile();
+        let index = ClusterIndex::build(&nodes);
+        let (images, ns) = (Default::default(), Default::default());
+        let snap = Snapshot {
+            nodes: &nodes,
+            image_nodes: &images,
+            node_count: nodes.len(),
+            namespace_labels: &ns,
+            nominated: &[],
+            index: &index,
+        };
+        let mut rng = crate::sim::rng::stream(1, "scheduler");
+        let mut cache = crate::scheduler::verdicts::VerdictCache::default();
+        let want = "0/5 nodes are available: 1 Too many pods, \
+                    1 node(s) had untolerated taint {dedicated: gpu}, \
+                    1 node(s) were unschedulable, 3 Insufficient cpu.";
+        // twice, the second time with the spec known to the verdict cache,
+        // from every start of the node rotation
+        for start in 0..5 {
+            for _ in 0..2 {
+                let mut next = start;
+                let got = crate::scheduler::decide_with(
+                    &profile,
+                    &PodInfo::new(&p),
+                    &snap,
+                    &mut next,
+                    &mut rng,
+                    Some(&mut cache),
+                );
+                assert_eq!(got, Err(want.to_string()));
+            }
+        }
+        // one node with room: it is chosen, whatever the others say
+        nodes[4].allocatable_cpu = 1000;
+        let index = ClusterIndex::build(&nodes);
+        let snap = Snapshot {
+            nodes: &nodes,
+            image_nodes: &images,
+            node_count: nodes.len(),
+            namespace_labels: &ns,
+            nominated: &[],
+            index: &index,
+        };
+        let mut next = 0;
+        let got = crate::scheduler::decide_with(
+            &profile,
+            &PodInfo::new(&p),
+            &snap,
+            &mut next,
+            &mut rng,
+            None,
+        );
+        assert_eq!(got, Ok(4));
     }
 }
