@@ -234,8 +234,12 @@ pub struct ClaimedSets {
 pub fn claim_replica_sets(api: &mut ApiServer, d: &Deployment) -> ClaimedSets {
     let uid = d.meta.uid;
     let deleting = d.meta.deletion_timestamp.is_some();
-    let mut out = ClaimedSets::default();
     let owned: Vec<ObjKey> = api.dependents_of(uid, Kind::ReplicaSet).cloned().collect();
+    // sized once: a ReplicaSet is large, and growing the vector moved them all
+    let mut out = ClaimedSets {
+        sets: Vec::with_capacity(owned.len()),
+        ..Default::default()
+    };
     for key in owned {
         let Some(rs) = api.get::<ReplicaSet>(&key) else {
             continue;
