@@ -684,21 +684,29 @@ pub fn rank_for_deletion(pods: &mut [&Pod], _now: SimTime) {
             *per_node.entry(n).or_default() += 1;
         }
     }
-    let colocated = |p: &Pod| p.node_name.as_deref().map(|n| per_node[n]).unwrap_or(0);
-    let cost = |p: &Pod| -> i64 {
-        p.meta
-            .annotations
-            .get(DELETION_COST)
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
-    pods.sort_by(|a, b| {
+    // each pod's deletion cost and colocation, found once rather than at
+    // every comparison (a map search and a parse each, some 300 times for
+    // a set of 50 pods)
+    let mut ranked: Vec<(i64, usize, &Pod)> = pods
+        .iter()
+        .map(|p| {
+            let cost = p
+                .meta
+                .annotations
+                .get(DELETION_COST)
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            let colocated = p.node_name.as_deref().map(|n| per_node[n]).unwrap_or(0);
+            (cost, colocated, *p)
+        })
+        .collect();
+    ranked.sort_by(|&(cost_a, colocated_a, a), &(cost_b, colocated_b, b)| {
         let by = |o: Ordering| o;
         by(a.node_name.is_some().cmp(&b.node_name.is_some()))
             .then(phase_rank(a.status.phase).cmp(&phase_rank(b.status.phase)))
             .then(a.status.ready.cmp(&b.status.ready))
-            .then(cost(a).cmp(&cost(b)))
-            .then(colocated(b).cmp(&colocated(a)))
+            .then(cost_a.cmp(&cost_b))
+            .then(colocated_b.cmp(&colocated_a))
             .then(match (a.status.ready_since, b.status.ready_since) {
                 (Some(x), Some(y)) if a.status.ready && b.status.ready => y.cmp(&x),
                 _ => Ordering::Equal,
@@ -707,6 +715,9 @@ pub fn rank_for_deletion(pods: &mut [&Pod], _now: SimTime) {
             .then(b.meta.creation_timestamp.cmp(&a.meta.creation_timestamp))
             .then(a.meta.name.cmp(&b.meta.name))
     });
+    for (slot, (_, _, p)) in pods.iter_mut().zip(ranked) {
+        *slot = p;
+    }
 }
 
 #[cfg(test)]
