@@ -212,20 +212,51 @@ impl EndpointsController {
             .filed_as
             .get(key)
             .and_then(|pair| self.pods_by.get(pair));
-        let eps: Vec<Endpoint> = candidates
-            .into_iter()
-            .flatten()
-            .filter_map(|k| ctx.api.get::<Pod>(k))
-            .filter(|p| !p.status.phase.is_terminal() && matches_map(&svc.selector, &p.meta.labels))
-            .filter_map(|p| {
-                let node = p.node_name.clone()?;
-                let terminating = p.is_terminating();
-                Some(Endpoint {
-                    pod: p.meta.key(),
-                    node,
-                    ready: publish || (p.status.ready && !terminating),
-                    terminating,
+        // (pod key, node, ready, terminating) of each endpoint, borrowed
+        let found = || {
+            candidates
+                .into_iter()
+                .flatten()
+                .filter_map(|k| Some((k, ctx.api.get::<Pod>(k)?)))
+                .filter(|(_, p)| {
+                    !p.status.phase.is_terminal() && matches_map(&svc.selector, &p.meta.labels)
                 })
+                .filter_map(|(k, p)| {
+                    let node = p.node_name.as_deref()?;
+                    let terminating = p.is_terminating();
+                    Some((
+                        k,
+                        node,
+                        publish || (p.status.ready && !terminating),
+                        terminating,
+                    ))
+                })
+        };
+        // Most syncs find what the last one wrote (a pod of the Service
+        // changed in a way its endpoint does not show): compared in place,
+        // before anything is copied.
+        let unchanged = {
+            let mut written = svc.status.endpoints.iter();
+            let mut members = self.members.get(key).map(|m| m.iter());
+            found().all(|(k, node, ready, terminating)| {
+                written.next().is_some_and(|e| {
+                    e.pod == *k
+                        && e.node == node
+                        && e.ready == ready
+                        && e.terminating == terminating
+                }) && members.as_mut().and_then(|m| m.next()) == Some(k)
+            }) && written.next().is_none()
+                && members.is_some_and(|mut m| m.next().is_none())
+        };
+        if unchanged {
+            return;
+        }
+        let eps: Vec<Endpoint> = found()
+            .map(|(k, node, ready, terminating)| Endpoint {
+                pod: k.clone(),
+                node: node.to_string(),
+                ready,
+                terminating,
             })
             .collect();
         // Update the membership indexes by difference: a sync usually sees one
