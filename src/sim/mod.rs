@@ -29,6 +29,7 @@ use crate::scheduler::{Scheduler, SchedulerEvent, DEFAULT_SCHEDULER};
 pub use faults::{Fault, FaultStart, Plane};
 use queue::EventQueue;
 use std::collections::BTreeMap;
+use std::rc::Rc;
 use time::{SimDuration, SimTime};
 
 /// Who a watch notification is for.
@@ -51,8 +52,9 @@ pub enum Event {
     Bootstrap,
     /// Run timeline action `i`.
     Timeline(usize),
-    /// A watch notification reaches a component.
-    Watch(Target, Change),
+    /// A watch notification reaches a component (one change goes to several,
+    /// shared rather than copied for each).
+    Watch(Target, Rc<Change>),
     /// A controller's work-queue sync of one key.
     Sync(ControllerId, crate::api::ObjKey),
     Scheduler(SchedulerEvent),
@@ -1031,6 +1033,7 @@ impl Simulation {
                 .any(|c| c.kind == Kind::Node && c.op != Op::Modified);
         let at = self.now + self.settings.watch_delay;
         for c in changes {
+            let c = Rc::new(c);
             self.recovery.observe(&self.api, &c, self.now);
             if c.kind == Kind::Node && c.op != Op::Modified {
                 self.node_clock.observe(&self.api, &c, self.now);
@@ -1038,8 +1041,8 @@ impl Simulation {
             if c.kind == Kind::Pod {
                 self.pod_gc.observe(&self.api, &c.key);
             }
-            let send = |q: &mut EventQueue<Event>, t: Target, c: &Change| {
-                q.push(at, Event::Watch(t, c.clone()))
+            let send = |q: &mut EventQueue<Event>, t: Target, c: &Rc<Change>| {
+                q.push(at, Event::Watch(t, Rc::clone(c)))
             };
             // the disruption controller: budgets, and what they count
             if c.kind == Kind::PodDisruptionBudget
