@@ -7,7 +7,12 @@
 //! condition set to Unknown, the taints `node.kubernetes.io/unreachable:NoExecute`
 //! and `:NoSchedule`, and its pods are marked not ready (`MarkPodsNotReady`);
 //! event `NodeNotReady`. When heartbeats come back: Ready True, taints removed,
-//! event `NodeReady`.
+//! event `NodeReady`. Only nodes that may have something to do are looked at: a
+//! node whose kubelet renews its lease, that is Ready and carries no lost-node
+//! taint stays so until it is written, so each check reads the others, found
+//! again only when some node changed (the store's node epoch). With one node
+//! down, the checks would otherwise read all 5,000 nodes of a large cluster
+//! every 5 s.
 //!
 //! The taint manager evicts pods from nodes with NoExecute taints: a pod that does
 //! not tolerate one is deleted at once; a pod that tolerates them all for a while
