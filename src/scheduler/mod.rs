@@ -26,6 +26,7 @@ use framework::{
 };
 use queue::{SchedulingQueue, FLUSH_PERIOD};
 use rand::RngExt;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use verdicts::VerdictCache;
 
@@ -567,7 +568,6 @@ fn decide_in(
         Some(_) => active.iter().copied().filter(|f| !f.node_local()).collect(),
         None => Vec::new(),
     };
-    let has_nominated = !snap.nominated.is_empty();
     let CycleBuffers {
         feasible,
         current,
@@ -589,16 +589,12 @@ fn decide_in(
             idx = 0;
         }
         examined += 1;
-        let stored = &snap.nodes[cur];
-        if !stored.present {
+        let Some(view) = filtered_view(snap, cur, pod) else {
             continue;
-        }
-        let with_nominated = if has_nominated {
-            snap.with_nominated(cur, pod)
-        } else {
-            None
         };
-        let node = with_nominated.as_ref().unwrap_or(stored);
+        let stored = &snap.nodes[cur];
+        let nominated = matches!(view, Cow::Owned(_));
+        let node: &NodeInfo = &view;
         debug_assert!(
             skipped.iter().all(|f| f.filter(pod, node, &state).is_ok()),
             "a filter that asked to be skipped rejects {}",
@@ -607,7 +603,7 @@ fn decide_in(
         // (a node with nominated pods added is not the stored node: its
         // verdicts are not remembered, but scoring reads the stored node)
         let passing = match cache.as_deref() {
-            Some(c) if with_nominated.is_none() => c.passes(cur, stored.stamp()),
+            Some(c) if !nominated => c.passes(cur, stored.stamp()),
             _ => false,
         };
         let accepts = |f: &&dyn FilterPlugin| {
@@ -636,7 +632,7 @@ fn decide_in(
             false => {
                 let fits = active.iter().all(accepts);
                 if let (true, Some(c)) = (fits, cache.as_deref_mut()) {
-                    if with_nominated.is_none() {
+                    if !nominated {
                         c.record_pass(cur, stored.stamp());
                     }
                 }
@@ -646,7 +642,7 @@ fn decide_in(
         if fits {
             feasible.push(cur);
             if cache.is_some() {
-                current.push(with_nominated.is_none());
+                current.push(!nominated);
             }
         }
     }
@@ -659,19 +655,12 @@ fn decide_in(
         // the first rejecting filter is the same one).
         let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
         for cur in (start..slots).chain(0..start).take(examined) {
-            let stored = &snap.nodes[cur];
-            if !stored.present {
+            let Some(node) = filtered_view(snap, cur, pod) else {
                 continue;
-            }
-            let with_nominated = if has_nominated {
-                snap.with_nominated(cur, pod)
-            } else {
-                None
             };
-            let node = with_nominated.as_ref().unwrap_or(stored);
             if let Some(why) = active
                 .iter()
-                .find_map(|f| f.filter(pod, node, &state).err())
+                .find_map(|f| f.filter(pod, &node, &state).err())
             {
                 for w in why {
                     *reasons.entry(w).or_default() += 1;
@@ -691,6 +680,23 @@ fn decide_in(
         profile, pod, snap, feasible, &mut state, false, cache, score,
     );
     Ok(select_host(feasible, &score.totals, rng))
+}
+
+/// The node in slot `cur` as the pod's filters see it: `None` for a removed
+/// node; the stored node, or a copy with the pods nominated to it that the
+/// pod must leave room for added (`Cow::Owned`: its verdicts are not
+/// remembered).
+fn filtered_view<'a>(snap: &'a Snapshot, cur: usize, pod: &PodInfo) -> Option<Cow<'a, NodeInfo>> {
+    let stored = &snap.nodes[cur];
+    if !stored.present {
+        return None;
+    }
+    let with_nominated = if snap.nominated.is_empty() {
+        None
+    } else {
+        snap.with_nominated(cur, pod)
+    };
+    Some(with_nominated.map_or(Cow::Borrowed(stored), Cow::Owned))
 }
 
 /// Highest total wins; ties are broken uniformly at random from the scheduler's

@@ -422,16 +422,16 @@ mod tests {
         nodes[4].allocatable_cpu = 100;
         let p = pod(&[(200, 1 << 20)]);
         let profile = crate::scheduler::default_profile();
-        let index = ClusterIndex::build(&nodes);
         let (images, ns) = (Default::default(), Default::default());
-        let snap = Snapshot {
-            nodes: &nodes,
+        let snapshot = |nodes: &'static [NodeInfo]| Snapshot {
+            nodes,
             image_nodes: &images,
             node_count: nodes.len(),
             namespace_labels: &ns,
             nominated: &[],
-            index: &index,
+            index: Box::leak(Box::new(ClusterIndex::build(nodes))),
         };
+        let snap = snapshot(Vec::leak(nodes.clone()));
         let mut rng = crate::sim::rng::stream(1, "scheduler");
         let mut cache = crate::scheduler::verdicts::VerdictCache::default();
         let want = "0/5 nodes are available: 1 Too many pods, \
@@ -455,15 +455,7 @@ mod tests {
         }
         // one node with room: it is chosen, whatever the others say
         nodes[4].allocatable_cpu = 1000;
-        let index = ClusterIndex::build(&nodes);
-        let snap = Snapshot {
-            nodes: &nodes,
-            image_nodes: &images,
-            node_count: nodes.len(),
-            namespace_labels: &ns,
-            nominated: &[],
-            index: &index,
-        };
+        let snap = snapshot(Vec::leak(nodes));
         let mut next = 0;
         let got = crate::scheduler::decide_with(
             &profile,
