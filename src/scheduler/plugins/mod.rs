@@ -439,32 +439,20 @@ mod tests {
                     1 node(s) were unschedulable, 3 Insufficient cpu.";
         // twice, the second time with the spec known to the verdict cache,
         // from every start of the node rotation
+        let mut decide = |snap: &Snapshot, start: usize, cached: bool| {
+            let mut next = start;
+            let info = PodInfo::new(&p);
+            let cache = cached.then_some(&mut cache);
+            crate::scheduler::decide_with(&profile, &info, snap, &mut next, &mut rng, cache)
+        };
         for start in 0..5 {
             for _ in 0..2 {
-                let mut next = start;
-                let got = crate::scheduler::decide_with(
-                    &profile,
-                    &PodInfo::new(&p),
-                    &snap,
-                    &mut next,
-                    &mut rng,
-                    Some(&mut cache),
-                );
+                let got = decide(&snap, start, true);
                 assert_eq!(got, Err(want.to_string()));
             }
         }
         // one node with room: it is chosen, whatever the others say
         nodes[4].allocatable_cpu = 1000;
-        let snap = snapshot(Vec::leak(nodes));
-        let mut next = 0;
-        let got = crate::scheduler::decide_with(
-            &profile,
-            &PodInfo::new(&p),
-            &snap,
-            &mut next,
-            &mut rng,
-            None,
-        );
-        assert_eq!(got, Ok(4));
+        assert_eq!(decide(&snapshot(Vec::leak(nodes)), 0, false), Ok(4));
     }
 }
