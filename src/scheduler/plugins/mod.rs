@@ -208,24 +208,12 @@ impl FilterPlugin for NodeResourcesFit {
         node: &NodeInfo,
         _state: &CycleState,
     ) -> Result<(), Vec<String>> {
-        let mut why = Vec::new();
-        if node.pod_count + 1 > node.allocatable_pods {
-            why.push("Too many pods".to_string());
-        }
-        let r = &pod.requests;
-        if r.cpu_millis > 0 && r.cpu_millis > node.allocatable_cpu - node.requested_cpu {
-            why.push("Insufficient cpu".to_string());
-        }
-        if r.memory > 0 && r.memory > node.allocatable_memory - node.requested_memory {
-            why.push("Insufficient memory".to_string());
-        }
-        for (name, want) in &r.other {
-            let alloc = node.allocatable_other.get(name).copied().unwrap_or(0);
-            let used = node.requested_other.get(name).copied().unwrap_or(0);
-            if *want > 0 && *want > alloc - used {
-                why.push(format!("Insufficient {name}"));
-            }
-        }
+        let why: Vec<String> = shortfalls(pod, node)
+            .map(|s| match s {
+                Shortfall::Pods => "Too many pods".to_string(),
+                Shortfall::Resource(name) => format!("Insufficient {name}"),
+            })
+            .collect();
         if why.is_empty() {
             Ok(())
         } else {
@@ -233,16 +221,31 @@ impl FilterPlugin for NodeResourcesFit {
         }
     }
     fn accepts(&self, pod: &PodInfo, node: &NodeInfo, _state: &CycleState) -> bool {
-        let r = &pod.requests;
-        node.pod_count < node.allocatable_pods
-            && (r.cpu_millis <= 0 || r.cpu_millis <= node.allocatable_cpu - node.requested_cpu)
-            && (r.memory <= 0 || r.memory <= node.allocatable_memory - node.requested_memory)
-            && r.other.iter().all(|(name, want)| {
-                let alloc = node.allocatable_other.get(name).copied().unwrap_or(0);
-                let used = node.requested_other.get(name).copied().unwrap_or(0);
-                *want <= 0 || *want <= alloc - used
-            })
+        shortfalls(pod, node).next().is_none()
     }
+}
+
+/// What a node lacks for a pod, in NodeResourcesFit's order of reasons.
+enum Shortfall<'a> {
+    Pods,
+    Resource(&'a str),
+}
+
+/// The node's shortfalls for the pod: the pod count, then cpu, memory and
+/// extended resources, each only where the pod requests some.
+fn shortfalls<'a>(pod: &'a PodInfo, node: &'a NodeInfo) -> impl Iterator<Item = Shortfall<'a>> {
+    let r = &pod.requests;
+    let pods = (node.pod_count + 1 > node.allocatable_pods).then_some(Shortfall::Pods);
+    let cpu = (r.cpu_millis > 0 && r.cpu_millis > node.allocatable_cpu - node.requested_cpu)
+        .then_some(Shortfall::Resource("cpu"));
+    let memory = (r.memory > 0 && r.memory > node.allocatable_memory - node.requested_memory)
+        .then_some(Shortfall::Resource("memory"));
+    let other = r.other.iter().filter_map(|(name, want)| {
+        let alloc = node.allocatable_other.get(name).copied().unwrap_or(0);
+        let used = node.requested_other.get(name).copied().unwrap_or(0);
+        (*want > 0 && *want > alloc - used).then_some(Shortfall::Resource(name.as_str()))
+    });
+    pods.into_iter().chain(cpu).chain(memory).chain(other)
 }
 
 #[cfg(test)]
