@@ -36,20 +36,42 @@ pub fn usage_of(api: &ApiServer) -> &Usage {
     u
 }
 
-/// Every node in name order with (CPU millis, memory bytes, pods) its
-/// unfinished pods request.
-pub fn nodes_with_usage<'a>(
-    api: &'a ApiServer,
-    usage: &'a Usage,
-) -> impl Iterator<Item = (&'a Node, (i64, i64, i64))> + 'a {
-    api.list::<Node>().map(move |n| {
-        let u = usage
-            .used
-            .get(n.meta.name.as_str())
-            .copied()
-            .unwrap_or_default();
-        (n, u)
-    })
+/// Which [`NodeUsage`](crate::api::totals::NodeUsage) row is each node's, in
+/// node-name order. Worked out again only when nodes come or go or a node gets
+/// its first row, so a sample reads the rows by index, in order, instead of
+/// hashing every node's name.
+#[derive(Debug, Clone, Default)]
+pub struct NodeRows {
+    /// (node membership, usage rows) the list was made for.
+    made_for: Option<(u64, usize)>,
+    rows: Vec<Option<u32>>,
+}
+
+impl NodeRows {
+    /// Every node in name order with (CPU millis, memory bytes, pods) its
+    /// unfinished pods request.
+    pub fn nodes_with_usage<'a>(
+        &'a mut self,
+        api: &'a ApiServer,
+        usage: &'a Usage,
+    ) -> impl Iterator<Item = (&'a Node, (i64, i64, i64))> + 'a {
+        let now = (api.membership::<Node>(), usage.used.rows());
+        if self.made_for != Some(now) {
+            self.rows.clear();
+            self.rows
+                .extend(api.list::<Node>().map(|n| usage.used.row_of(&n.meta.name)));
+            self.made_for = Some(now);
+        }
+        debug_assert!(
+            api.list::<Node>()
+                .zip(&self.rows)
+                .all(|(n, r)| *r == usage.used.row_of(&n.meta.name)),
+            "a remembered usage row is not its node's"
+        );
+        api.list::<Node>()
+            .zip(&self.rows)
+            .map(move |(n, r)| (n, r.map_or((0, 0, 0), |r| usage.used.row(r))))
+    }
 }
 
 /// The order of [`Usage::phases`] (`PodPhase`'s declaration order).
@@ -68,6 +90,7 @@ pub struct Sampler {
     /// The detailed time series for `metrics.csv`, when asked for
     /// ([`Sampler::keep_series`]); `None` keeps runs that do not write it lean.
     pub series: Option<super::timeseries::Timeseries>,
+    rows: NodeRows,
 }
 
 impl Sampler {
@@ -76,6 +99,7 @@ impl Sampler {
             interval,
             samples: Vec::new(),
             series: None,
+            rows: NodeRows::default(),
         }
     }
 
@@ -105,7 +129,7 @@ impl Sampler {
         let (mut nodes, mut nodes_used) = (0u64, 0u64);
         let (mut cpu_req, mut cpu_cap, mut mem_req, mut mem_cap) = (0i64, 0i64, 0i64, 0i64);
         let (mut free_total, mut free_stuck) = (0i64, 0i64);
-        for (n, (c, m, k)) in nodes_with_usage(api, usage) {
+        for (n, (c, m, k)) in self.rows.nodes_with_usage(api, usage) {
             nodes += 1;
             let a = &n.status.allocatable;
             if k > 0 {

@@ -228,6 +228,9 @@ pub struct Timeseries {
     buf: SampleRows,
     /// Scratch: each node's figures in the sample being taken.
     nodes: Vec<NodeRow>,
+    node_rows: super::sampler::NodeRows,
+    /// Scratch: the nodes' names in the sample being taken, one after another.
+    node_names: String,
     /// Only cluster-wide series (`--metrics cluster`): no rows per node,
     /// Deployment, ReplicaSet or HPA.
     pub cluster_only: bool,
@@ -325,33 +328,42 @@ impl Timeseries {
             }
         }
         let share = |a: i64, b: i64| if b > 0 { a as f64 / b as f64 } else { 0.0 };
-        // each node with what its pods request
+        // each node with what its pods request, and the node groups' sizes,
+        // in one walk of the nodes (each node is a cache miss by now)
         self.nodes.clear();
+        self.node_names.clear();
+        let mut groups: BTreeMap<&str, u64> = BTreeMap::new();
+        fn count_group<'a>(groups: &mut BTreeMap<&'a str, u64>, n: &'a Node) {
+            if let Some(g) = n.meta.labels.get(crate::autoscaler::cluster::GROUP_LABEL) {
+                *groups.entry(g.as_str()).or_default() += 1;
+            }
+        }
         if detail {
-            for (n, (c, m, k)) in super::sampler::nodes_with_usage(api, usage) {
+            for (n, (c, m, k)) in self.node_rows.nodes_with_usage(api, usage) {
                 let a = &n.status.allocatable;
                 let ready = n.status.ready == crate::api::node::ConditionStatus::True;
+                let start = self.node_names.len();
+                self.node_names.push_str(&n.meta.name);
                 self.nodes.push(NodeRow {
+                    name: start..self.node_names.len(),
                     cpu: share(c, a.cpu_millis),
                     memory: share(m, a.memory),
                     pods: k as f64,
                     ready: if ready { 1.0 } else { 0.0 },
                 });
+                count_group(&mut groups, n);
             }
+        } else {
+            api.list::<Node>().for_each(|n| count_group(&mut groups, n));
         }
+        let names = self.node_names.as_str();
         let node_metric =
             |buf: &mut SampleRows, rows: &[NodeRow], metric, of: fn(&NodeRow) -> f64| {
-                for (n, r) in api.list::<Node>().zip(rows) {
-                    buf.push(metric, &n.meta.name, of(r));
+                for r in rows {
+                    buf.push(metric, &names[r.name.clone()], of(r));
                 }
             };
         node_metric(&mut self.buf, &self.nodes, "node_cpu_allocated", |r| r.cpu);
-        let mut groups: BTreeMap<&str, u64> = BTreeMap::new();
-        for n in api.list::<Node>() {
-            if let Some(g) = n.meta.labels.get(crate::autoscaler::cluster::GROUP_LABEL) {
-                *groups.entry(g.as_str()).or_default() += 1;
-            }
-        }
         for (g, k) in groups {
             self.buf.push("node_group_nodes", g, k as f64);
         }
@@ -399,8 +411,10 @@ fn object_name<'a>(buf: &'a mut String, m: &crate::api::ObjectMeta) -> &'a str {
 const PHASES_BY_NAME: [usize; 5] = [3, 0, 1, 2, 4];
 
 /// One node's figures in a sample.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct NodeRow {
+    /// In [`Timeseries::node_names`].
+    name: std::ops::Range<usize>,
     cpu: f64,
     memory: f64,
     pods: f64,
