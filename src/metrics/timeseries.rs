@@ -490,9 +490,8 @@ pub fn format_value(v: f64) -> String {
 }
 
 fn push_value(out: &mut String, v: f64) {
-    use std::fmt::Write as _;
     if v.fract() == 0.0 && v.abs() < 1e15 {
-        let _ = write!(out, "{}", v as i64);
+        out.push_str(itoa::Buffer::new().format(v as i64));
     } else if let Some(micros) = micros_unambiguous(v) {
         push_micros(out, micros);
     } else {
@@ -521,9 +520,8 @@ fn micros_unambiguous(v: f64) -> Option<u64> {
 /// A count of millionths as a decimal with the trailing zeros (and a bare
 /// point) trimmed, as [`push_value_exact`] writes it.
 fn push_micros(out: &mut String, micros: u64) {
-    use std::fmt::Write as _;
     let (whole, mut frac) = (micros / 1_000_000, micros % 1_000_000);
-    let _ = write!(out, "{whole}");
+    out.push_str(itoa::Buffer::new().format(whole));
     if frac == 0 {
         return;
     }
@@ -532,7 +530,11 @@ fn push_micros(out: &mut String, micros: u64) {
         frac /= 10;
         digits -= 1;
     }
-    let _ = write!(out, ".{frac:0digits$}");
+    out.push('.');
+    let mut buf = itoa::Buffer::new();
+    let frac = buf.format(frac);
+    out.extend(std::iter::repeat_n('0', digits - frac.len()));
+    out.push_str(frac);
 }
 
 /// `{:.6}` with the trailing zeros (and a bare point) trimmed.
@@ -605,6 +607,16 @@ pub fn write_merged(
     // one buffer for every line (a run streams hundreds of thousands)
     let mut raw = Vec::new();
     for i in 0.. {
+        // whole buffers of lines that all come before the next end-of-run
+        // row go through as they are (most of a long run's file)
+        loop {
+            let buf = streamed.fill_buf()?;
+            let Some(end) = lines_before(buf, rest.peek().map(|r| r.time_ms)) else {
+                break;
+            };
+            out.write_all(&buf[..end])?;
+            streamed.consume(end);
+        }
         raw.clear();
         if streamed.read_until(b'\n', &mut raw)? == 0 {
             break;
@@ -670,6 +682,27 @@ pub fn write_merged(
         out.write_all(line_buf.as_bytes())?;
     }
     Ok(())
+}
+
+/// How many bytes at the start of `buf` are whole streamed lines that
+/// [`write_merged`] would copy unchanged: lines ending in a plain "\n", in
+/// UTF-8, the last of them (the latest, as the file is in time order) before
+/// `next_rest` ms. `None` when there are none such.
+fn lines_before(buf: &[u8], next_rest: Option<u64>) -> Option<usize> {
+    let last_nl = buf.iter().rposition(|&b| b == b'\n')?;
+    let chunk = &buf[..=last_nl];
+    let line_start = chunk[..last_nl]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |p| p + 1);
+    let last_line = &chunk[line_start..last_nl];
+    let comma = last_line.iter().position(|&b| b == b',')?;
+    let time: u64 = std::str::from_utf8(&last_line[..comma])
+        .ok()?
+        .parse()
+        .ok()?;
+    let before = next_rest.is_none_or(|t| time < t);
+    (before && !chunk.contains(&b'\r') && std::str::from_utf8(chunk).is_ok()).then_some(chunk.len())
 }
 
 /// Parse `metrics.csv` text (as [`to_csv`] writes it).
@@ -808,10 +841,11 @@ mod tests {
             a in 0u64..200_000,
             b in 1u64..200_000,
         ) {
-            for v in [v, a as f64 / b as f64] {
+            for v in [v, a as f64 / b as f64, v.trunc(), -(a as f64)] {
                 let (mut fast, mut exact) = (String::new(), String::new());
                 push_value(&mut fast, v);
                 if v.fract() == 0.0 && v.abs() < 1e15 {
+                    proptest::prop_assert_eq!(fast, format!("{}", v as i64));
                     continue;
                 }
                 push_value_exact(&mut exact, v);
@@ -839,6 +873,66 @@ mod tests {
         let rest = vec![row(60_000, "z", "o", 1.0)];
         let err = write_merged("60000,m,o,1,2\n".as_bytes(), &rest, &mut Vec::new()).unwrap_err();
         assert!(err.to_string().contains("streamed metrics row 1"), "{err}");
+    }
+
+    /// Whatever the read buffer's size, so wherever the whole-buffer copies
+    /// stop, the merge is the sorted whole.
+    #[test]
+    fn merging_through_buffers_of_any_size_gives_the_sorted_whole() {
+        let mut streamed: Vec<Row> = (1..=12u64)
+            .flat_map(|m| {
+                let t = m * 60_000;
+                [
+                    row(t, "node_pods", "n1", m as f64),
+                    row(t, "node_pods", "n\"2,", 0.5),
+                    row(t, "pods_by_phase", "Running", 2.0),
+                ]
+            })
+            .collect();
+        let rest = vec![
+            row(180_000, "node_pods", "a", 1.0),
+            row(180_000, "zz", "", 1.0),
+            row(600_000, "service_requests_per_s", "default/web", 1.5),
+            row(720_000, "pods_by_phase", "Running", 9.0),
+            row(900_000, "pods_by_phase", "Running", 0.0),
+        ];
+        sort_rows(&mut streamed);
+        let body = to_csv(&streamed)[CSV_HEADER.len()..].to_string();
+        let mut all: Vec<Row> = streamed.iter().chain(&rest).cloned().collect();
+        sort_rows(&mut all);
+        let whole = to_csv(&all);
+        for capacity in [1, 5, 31, 64, 100, 4096] {
+            let reader = io::BufReader::with_capacity(capacity, body.as_bytes());
+            let mut out = Vec::new();
+            write_merged(reader, &rest, &mut out).unwrap();
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                whole,
+                "buffer of {capacity}"
+            );
+        }
+        // and with nothing to merge in, the body goes through whole
+        let mut out = Vec::new();
+        write_merged(body.as_bytes(), &[], &mut out).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), to_csv(&streamed));
+    }
+
+    #[test]
+    fn whole_buffers_stop_before_the_next_rest_row() {
+        let buf = b"60000,a,x,1\n120000,a,x,2\n180000,a,x";
+        assert_eq!(lines_before(buf, None), Some(25));
+        assert_eq!(lines_before(buf, Some(120_001)), Some(25));
+        assert_eq!(
+            lines_before(buf, Some(120_000)),
+            None,
+            "the last whole line is not before"
+        );
+        assert_eq!(lines_before(b"60000,a,x,1", None), None, "no whole line");
+        assert_eq!(
+            lines_before(b"60000,a,x,1\r\n", None),
+            None,
+            "\\r\\n lines take the careful path"
+        );
     }
 
     #[test]
