@@ -143,7 +143,31 @@ fn cpu_and_memory(r: &[(Res, i64, i64)]) -> Option<[(i64, i64); 2]> {
     }
 }
 
+/// [`NodeResourcesFitScore::score_resolved`]'s loop over cpu then memory,
+/// with `one` (requested, capacity) the strategy's score of a resource.
+#[inline(always)]
+fn cpu_memory_score(
+    [(wc, rc), (wm, rm)]: [(i64, i64); 2],
+    node: &NodeInfo,
+    one: impl Fn(i64, i64) -> i64,
+) -> i64 {
+    let (mut total, mut weights) = (0i64, 0i64);
+    if node.allocatable_cpu != 0 {
+        total += one(node.nonzero_cpu + rc, node.allocatable_cpu) * wc;
+        weights += wc;
+    }
+    if node.allocatable_memory != 0 {
+        total += one(node.nonzero_memory + rm, node.allocatable_memory) * wm;
+        weights += wm;
+    }
+    if weights == 0 {
+        return 0;
+    }
+    total / weights
+}
+
 /// `leastRequestedScore`.
+#[inline]
 pub fn least_allocated(requested: i64, capacity: i64) -> i64 {
     if capacity == 0 || requested > capacity {
         return 0;
@@ -152,6 +176,7 @@ pub fn least_allocated(requested: i64, capacity: i64) -> i64 {
 }
 
 /// `mostRequestedScore`.
+#[inline]
 pub fn most_allocated(requested: i64, capacity: i64) -> i64 {
     if capacity == 0 {
         return 0;
@@ -223,27 +248,15 @@ impl NodeResourcesFitScore {
     /// LeastAllocated or MostAllocated; `None` for RequestedToCapacityRatio.
     /// The same arithmetic in the same order, so the same scores.
     #[inline]
-    fn score_cpu_memory(&self, [(wc, rc), (wm, rm)]: [(i64, i64); 2], node: &NodeInfo) -> i64 {
-        let one: fn(i64, i64) -> i64 = match self.strategy {
-            FitStrategy::LeastAllocated => least_allocated,
-            FitStrategy::MostAllocated => most_allocated,
+    fn score_cpu_memory(&self, cm: [(i64, i64); 2], node: &NodeInfo) -> i64 {
+        // (each arm passes the function itself, not a pointer, so it inlines)
+        match self.strategy {
+            FitStrategy::LeastAllocated => cpu_memory_score(cm, node, least_allocated),
+            FitStrategy::MostAllocated => cpu_memory_score(cm, node, most_allocated),
             FitStrategy::RequestedToCapacityRatio { .. } => {
                 unreachable!("only called for the least- and most-allocated strategies")
             }
-        };
-        let (mut total, mut weights) = (0i64, 0i64);
-        if node.allocatable_cpu != 0 {
-            total += one(node.nonzero_cpu + rc, node.allocatable_cpu) * wc;
-            weights += wc;
         }
-        if node.allocatable_memory != 0 {
-            total += one(node.nonzero_memory + rm, node.allocatable_memory) * wm;
-            weights += wm;
-        }
-        if weights == 0 {
-            return 0;
-        }
-        total / weights
     }
 
     fn score_resolved(&self, resources: &[(Res, i64, i64)], node: &NodeInfo) -> i64 {
