@@ -228,6 +228,7 @@ pub struct Timeseries {
     buf: SampleRows,
     /// Scratch: each node's figures in the sample being taken.
     nodes: Vec<NodeRow>,
+    /// Which usage row is each node's, kept from one sample to the next.
     node_rows: super::sampler::NodeRows,
     /// Scratch: the nodes' names in the sample being taken, one after another.
     node_names: String,
