@@ -607,7 +607,9 @@ pub fn write_merged(
     let mut line_buf = String::new();
     // one buffer for every line (a run streams hundreds of thousands)
     let mut raw = Vec::new();
-    for i in 0.. {
+    // streamed rows read so far (for errors)
+    let mut row = 0usize;
+    loop {
         // whole buffers of lines that all come before the next end-of-run
         // row go through as they are (most of a long run's file)
         loop {
@@ -616,12 +618,14 @@ pub fn write_merged(
                 break;
             };
             out.write_all(&buf[..end])?;
+            row += buf[..end].iter().filter(|&&b| b == b'\n').count();
             streamed.consume(end);
         }
         raw.clear();
         if streamed.read_until(b'\n', &mut raw)? == 0 {
             break;
         }
+        row += 1;
         // as `BufRead::lines`: without the "\n" or "\r\n", and UTF-8 or an error
         if raw.last() == Some(&b'\n') {
             raw.pop();
@@ -647,7 +651,7 @@ pub fn write_merged(
         let bad = || {
             io::Error::new(
                 io::ErrorKind::InvalidData,
-                format!("streamed metrics row {}: {line:?}", i + 1),
+                format!("streamed metrics row {row}: {line:?}"),
             )
         };
         // (a line without quotes splits at its commas, without copying: the
@@ -874,6 +878,12 @@ mod tests {
         let rest = vec![row(60_000, "z", "o", 1.0)];
         let err = write_merged("60000,m,o,1,2\n".as_bytes(), &rest, &mut Vec::new()).unwrap_err();
         assert!(err.to_string().contains("streamed metrics row 1"), "{err}");
+        // rows copied a whole buffer at a time count too
+        let body = "60000,m,o,1\n60000,m,o,2\n120000,m,o,3,4\n";
+        let reader = io::BufReader::with_capacity(12, body.as_bytes());
+        let rest = vec![row(120_000, "z", "o", 1.0)];
+        let err = write_merged(reader, &rest, &mut Vec::new()).unwrap_err();
+        assert!(err.to_string().contains("streamed metrics row 3"), "{err}");
     }
 
     /// Whatever the read buffer's size, so wherever the whole-buffer copies

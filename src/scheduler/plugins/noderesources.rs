@@ -244,21 +244,6 @@ fn either<A: Iterator<Item = T>, B: Iterator<Item = T>, T>(
 }
 
 impl NodeResourcesFitScore {
-    /// [`Self::score_resolved`] for cpu and memory ([`cpu_and_memory`]) under
-    /// LeastAllocated or MostAllocated; `None` for RequestedToCapacityRatio.
-    /// The same arithmetic in the same order, so the same scores.
-    #[inline]
-    fn score_cpu_memory(&self, cm: [(i64, i64); 2], node: &NodeInfo) -> i64 {
-        // (each arm passes the function itself, not a pointer, so it inlines)
-        match self.strategy {
-            FitStrategy::LeastAllocated => cpu_memory_score(cm, node, least_allocated),
-            FitStrategy::MostAllocated => cpu_memory_score(cm, node, most_allocated),
-            FitStrategy::RequestedToCapacityRatio { .. } => {
-                unreachable!("only called for the least- and most-allocated strategies")
-            }
-        }
-    }
-
     fn score_resolved(&self, resources: &[(Res, i64, i64)], node: &NodeInfo) -> i64 {
         let (mut total, mut weights) = (0i64, 0i64);
         for &(res, w, req) in resources {
@@ -314,19 +299,16 @@ impl ScorePlugin for NodeResourcesFitScore {
         out: &mut Vec<i64>,
     ) {
         let r = resolved(&self.resources, pod, true);
-        let two = cpu_and_memory(&r)
-            .filter(|_| !matches!(self.strategy, FitStrategy::RequestedToCapacityRatio { .. }));
-        match two {
-            Some(cm) => out.extend(
-                feasible
-                    .iter()
-                    .map(|&i| self.score_cpu_memory(cm, &snap.nodes[i])),
-            ),
-            None => out.extend(
-                feasible
-                    .iter()
-                    .map(|&i| self.score_resolved(&r, &snap.nodes[i])),
-            ),
+        let nodes = feasible.iter().map(|&i| &snap.nodes[i]);
+        // (each arm passes the strategy's function itself, so it inlines)
+        match (cpu_and_memory(&r), &self.strategy) {
+            (Some(cm), FitStrategy::LeastAllocated) => {
+                out.extend(nodes.map(|n| cpu_memory_score(cm, n, least_allocated)))
+            }
+            (Some(cm), FitStrategy::MostAllocated) => {
+                out.extend(nodes.map(|n| cpu_memory_score(cm, n, most_allocated)))
+            }
+            _ => out.extend(nodes.map(|n| self.score_resolved(&r, n))),
         }
     }
 }
@@ -464,13 +446,13 @@ mod tests {
             };
             let r = [(Res::Cpu, wc, rc), (Res::Memory, wm, rm)];
             let two = cpu_and_memory(&r).expect("cpu then memory");
-            let strategy = if most {
-                FitStrategy::MostAllocated
+            let (strategy, one): (_, fn(i64, i64) -> i64) = if most {
+                (FitStrategy::MostAllocated, most_allocated)
             } else {
-                FitStrategy::LeastAllocated
+                (FitStrategy::LeastAllocated, least_allocated)
             };
             let fit = NodeResourcesFitScore { strategy, resources: Vec::new() };
-            proptest::prop_assert_eq!(fit.score_cpu_memory(two, &n), fit.score_resolved(&r, &n));
+            proptest::prop_assert_eq!(cpu_memory_score(two, &n, one), fit.score_resolved(&r, &n));
             proptest::prop_assert_eq!(balanced_cpu_memory(rc, rm, &n), balanced_score(&r, &n));
         }
     }
